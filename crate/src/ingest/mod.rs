@@ -1,0 +1,319 @@
+//! Ingest: landing files in, typed landing tables + an account of every record out.
+//!
+//! Flow per file: [`Ingest::open`] (name, optional source) → [`Ingest::feed`] chunks → [`Ingest::close`].
+//! The [`split::Splitter`] cuts records out of the chunks, [`route`] picks the file's source (from
+//! its folder/file name, else from the first record's keys), and [`record::decode_into`] appends
+//! each record to the [`Landing`] tables or rejects it. Rejected records are quarantined: counted
+//! by source and reason, and (the first [`QUARANTINE_SAMPLE_LIMIT`]) kept with file, line and text.
+
+pub mod record;
+pub mod route;
+pub mod split;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Landing, Source};
+pub use record::{Reason, Rejection};
+use split::{Piece, Splitter};
+
+/// How many quarantined records are kept in full; beyond that they are only counted.
+pub const QUARANTINE_SAMPLE_LIMIT: usize = 10_000;
+/// Records buffered while a file's source is still unknown (before a record with telling keys).
+const ROUTING_LOOKAHEAD: usize = 1_000;
+
+/// One quarantined record.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Quarantined {
+    pub file: String,
+    pub line: u64,
+    /// `None` when the file could not be routed.
+    pub source: Option<&'static str>,
+    pub reason: Reason,
+    pub detail: String,
+    /// The record's text, cut to a few hundred bytes, invalid UTF-8 replaced.
+    pub raw: String,
+}
+
+/// What happened to one landing file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileReport {
+    pub name: String,
+    pub source: Option<&'static str>,
+    /// `given`, `path` (folder or file name) or `keys` (first record's keys); `none` if unrouted.
+    pub routed_by: &'static str,
+    pub bytes: u64,
+    pub records: u64,
+    pub kept: u64,
+    pub quarantined: u64,
+    /// Set when the whole file was rejected (e.g. not STEDI data).
+    pub error: Option<String>,
+}
+
+/// Per-source record accounting: `records_read = kept + quarantined_total`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SourceCounts {
+    pub files: u64,
+    pub bytes: u64,
+    pub records_read: u64,
+    pub kept: u64,
+    pub quarantined_total: u64,
+    pub quarantined: BTreeMap<&'static str, u64>,
+}
+
+/// The account of everything ingested so far.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct IngestReport {
+    pub sources: BTreeMap<&'static str, SourceCounts>,
+    /// Records of files that could not be routed to a source (all quarantined as `unrouted`).
+    pub unrouted: SourceCounts,
+    pub files: Vec<FileReport>,
+    pub quarantine: Vec<Quarantined>,
+    /// Quarantined records beyond the sample limit (counted above, not listed).
+    pub quarantine_not_listed: u64,
+}
+
+/// The file currently being read.
+struct OpenFile {
+    report: FileReport,
+    splitter: Splitter,
+    /// Records waiting for the file's source to be known.
+    pending: Vec<(u64, Vec<u8>)>,
+}
+
+/// Accumulates landing files into [`Landing`] tables.
+#[derive(Default)]
+pub struct Ingest {
+    pub landing: Landing,
+    pub report: IngestReport,
+    open: Option<OpenFile>,
+}
+
+impl Ingest {
+    pub fn new() -> Self {
+        let mut report = IngestReport::default();
+        for s in Source::ALL {
+            report.sources.insert(s.name(), SourceCounts::default());
+        }
+        Ingest { landing: Landing::default(), report, open: None }
+    }
+
+    /// Start reading a file. `source` overrides routing; otherwise the name, then the keys decide.
+    /// A file still open is closed first.
+    pub fn open(&mut self, name: &str, source: Option<Source>) {
+        self.close();
+        let (source, routed_by) = match source {
+            Some(s) => (Some(s), "given"),
+            None => match route::by_path(name) {
+                Some(s) => (Some(s), "path"),
+                None => (None, "none"),
+            },
+        };
+        self.open = Some(OpenFile {
+            report: FileReport {
+                name: name.to_owned(),
+                source: source.map(Source::name),
+                routed_by,
+                bytes: 0,
+                records: 0,
+                kept: 0,
+                quarantined: 0,
+                error: None,
+            },
+            splitter: Splitter::new(),
+            pending: Vec::new(),
+        });
+    }
+
+    /// Feed the next chunk of the open file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let Some(mut file) = self.open.take() else { return };
+        file.report.bytes += chunk.len() as u64;
+        let mut splitter = std::mem::take(&mut file.splitter);
+        splitter.feed(chunk, &mut |piece| self.take_piece(&mut file, piece));
+        file.splitter = splitter;
+        self.open = Some(file);
+    }
+
+    /// Finish the open file and return its report.
+    pub fn close(&mut self) -> Option<&FileReport> {
+        let mut file = self.open.take()?;
+        let mut splitter = std::mem::take(&mut file.splitter);
+        splitter.finish(&mut |piece| self.take_piece(&mut file, piece));
+        if file.report.source.is_none() {
+            // No record told us the source: the whole file is unrouted.
+            file.report.error = Some(if file.report.records == 0 && file.pending.is_empty() {
+                "empty file: no records".to_owned()
+            } else {
+                "not STEDI landing data: neither its folder/file name nor its records' keys match customer, accelerometer or step_trainer".to_owned()
+            });
+            for (line, bytes) in std::mem::take(&mut file.pending) {
+                let rej = Rejection { reason: Reason::Unrouted, detail: "file not routed to a source".into() };
+                self.quarantine(&mut file.report, None, line, &bytes, rej);
+            }
+        }
+        let source = file.report.source.and_then(Source::parse);
+        let counts = match source {
+            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            None => &mut self.report.unrouted,
+        };
+        counts.files += 1;
+        counts.bytes += file.report.bytes;
+        self.report.files.push(file.report);
+        self.report.files.last()
+    }
+
+    /// Convenience: read a whole file held in memory.
+    pub fn add_file(&mut self, name: &str, source: Option<Source>, bytes: &[u8]) -> &FileReport {
+        self.open(name, source);
+        // Chunked like a streamed read, so the in-memory path exercises the same code.
+        for chunk in bytes.chunks(1 << 20) {
+            self.feed(chunk);
+        }
+        self.close().expect("file was open")
+    }
+
+    fn take_piece(&mut self, file: &mut OpenFile, piece: Piece<'_>) {
+        let (line, bytes) = match piece {
+            Piece::Record { line, bytes } => (line, bytes),
+            Piece::TooLong { line, bytes, head } => {
+                let rej = Rejection {
+                    reason: Reason::TooLong,
+                    detail: format!("record of {bytes} bytes exceeds the {} byte limit", split::MAX_RECORD_BYTES),
+                };
+                let source = file.report.source.and_then(Source::parse);
+                self.quarantine(&mut file.report, source, line, head, rej);
+                return;
+            }
+            Piece::Truncated { line, head } => {
+                let rej = Rejection { reason: Reason::Truncated, detail: "file ends inside this record".into() };
+                let source = file.report.source.and_then(Source::parse);
+                self.quarantine(&mut file.report, source, line, head, rej);
+                return;
+            }
+        };
+        match file.report.source.and_then(Source::parse) {
+            Some(source) => self.decode(file, source, line, bytes),
+            None => {
+                // Still routing: the first record with telling keys decides the whole file.
+                match record::source_by_keys(bytes) {
+                    Ok(Some(source)) => {
+                        file.report.source = Some(source.name());
+                        file.report.routed_by = "keys";
+                        for (l, b) in std::mem::take(&mut file.pending) {
+                            self.decode(file, source, l, &b);
+                        }
+                        self.decode(file, source, line, bytes);
+                    }
+                    Ok(None) | Err(_) if file.pending.len() < ROUTING_LOOKAHEAD => {
+                        file.pending.push((line, bytes.to_vec()));
+                    }
+                    _ => {
+                        let rej = Rejection { reason: Reason::Unrouted, detail: "file not routed to a source".into() };
+                        self.quarantine(&mut file.report, None, line, bytes, rej);
+                    }
+                }
+            }
+        }
+    }
+
+    fn decode(&mut self, file: &mut OpenFile, source: Source, line: u64, bytes: &[u8]) {
+        match record::decode_into(source, bytes, &mut self.landing) {
+            Ok(()) => {
+                file.report.records += 1;
+                file.report.kept += 1;
+                let c = self.report.sources.get_mut(source.name()).expect("all sources present");
+                c.records_read += 1;
+                c.kept += 1;
+            }
+            Err(rej) => self.quarantine(&mut file.report, Some(source), line, bytes, rej),
+        }
+    }
+
+    fn quarantine(&mut self, file: &mut FileReport, source: Option<Source>, line: u64, raw: &[u8], rej: Rejection) {
+        file.records += 1;
+        file.quarantined += 1;
+        let counts = match source {
+            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            None => &mut self.report.unrouted,
+        };
+        counts.records_read += 1;
+        counts.quarantined_total += 1;
+        *counts.quarantined.entry(rej.reason.as_str()).or_default() += 1;
+        if self.report.quarantine.len() < QUARANTINE_SAMPLE_LIMIT {
+            self.report.quarantine.push(Quarantined {
+                file: file.name.clone(),
+                line,
+                source: source.map(Source::name),
+                reason: rej.reason,
+                detail: rej.detail,
+                raw: String::from_utf8_lossy(split::snippet(raw)).into_owned(),
+            });
+        } else {
+            self.report.quarantine_not_listed += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_is_kept_or_quarantined_with_file_and_line() {
+        let mut ing = Ingest::new();
+        ing.add_file(
+            "landing/accelerometer/a.json",
+            None,
+            b"{\"user\":\"a@x\",\"timestamp\":1,\"x\":1,\"y\":2,\"z\":3}\nnot json\n{\"user\":\"a@x\"}\n",
+        );
+        let c = &ing.report.sources["accelerometer"];
+        assert_eq!((c.records_read, c.kept, c.quarantined_total), (3, 1, 2));
+        assert_eq!(c.quarantined["malformed_json"], 1);
+        assert_eq!(c.quarantined["missing_required"], 1);
+        let q = &ing.report.quarantine;
+        assert_eq!((q[0].file.as_str(), q[0].line, q[0].reason), ("landing/accelerometer/a.json", 2, Reason::MalformedJson));
+        assert_eq!((q[1].line, q[1].reason, q[1].raw.as_str()), (3, Reason::MissingRequired, "{\"user\":\"a@x\"}"));
+        assert_eq!(ing.landing.accelerometer.len(), 1);
+    }
+
+    #[test]
+    fn a_file_without_telling_name_is_routed_by_keys_even_after_bad_lines() {
+        let mut ing = Ingest::new();
+        let r = ing.add_file("upload.json", None, b"garbage\n{\"sensorReadingTime\":5,\"serialNumber\":\"s\",\"distanceFromObject\":1}\n");
+        assert_eq!((r.source, r.routed_by, r.kept, r.quarantined), (Some("step_trainer"), "keys", 1, 1));
+        assert_eq!(ing.report.sources["step_trainer"].quarantined["malformed_json"], 1);
+    }
+
+    #[test]
+    fn a_non_stedi_file_is_rejected_with_a_message_and_its_records_counted() {
+        let mut ing = Ingest::new();
+        let r = ing.add_file("notes.csv", None, b"a,b,c\n1,2,3\n").clone();
+        assert_eq!(r.source, None);
+        assert!(r.error.as_deref().unwrap().starts_with("not STEDI landing data"), "{r:?}");
+        assert_eq!(ing.report.unrouted.records_read, 2);
+        assert_eq!(ing.report.unrouted.quarantined["unrouted"], 2);
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_change_the_result() {
+        let data = b"{\"email\":\"a@x\",\"customerName\":\"A\"}\r\n{\"email\":\"b@x\",\"customerName\":\"B\"},\n{\"email\":";
+        let whole = {
+            let mut ing = Ingest::new();
+            ing.add_file("customer/c.json", None, data);
+            ing.report
+        };
+        for size in 1..data.len() {
+            let mut ing = Ingest::new();
+            ing.open("customer/c.json", None);
+            for c in data.chunks(size) {
+                ing.feed(c);
+            }
+            ing.close();
+            assert_eq!(ing.report, whole, "chunk size {size}");
+        }
+        assert_eq!(whole.sources["customer"].kept, 2);
+        assert_eq!(whole.sources["customer"].quarantined["malformed_json"], 1);
+    }
+}

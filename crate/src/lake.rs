@@ -1,0 +1,273 @@
+//! The lake: the one entry point the CLI and the wasm bindings share.
+//!
+//! Files go in through [`Lake::open_file`]/[`Lake::feed`]/[`Lake::close_file`] (or
+//! [`Lake::add_file`]); [`Lake::run`] applies the zone rules; every output (Parquet, NDJSON, DDL,
+//! `summary.json`, the data-quality report, the quarantine list) is then produced on demand by
+//! path with [`Lake::write_output`], so nothing is encoded before somebody asks for it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::ddl::{self, DdlOptions};
+use crate::ingest::{FileReport, Ingest, IngestReport, SourceCounts};
+use crate::model::{Landing, Source};
+use crate::quality::{self, QualityReport};
+use crate::sink;
+use crate::tables::{TableId, TableView};
+use crate::zones::{self, Derived, Facts, Flow, Mode};
+
+/// Everything that can go wrong in a lake call; its `Display` is the message shown to users (CLI
+/// and JS alike).
+#[derive(Debug)]
+pub enum Error {
+    NotRun,
+    UnknownOutput(String),
+    UnknownTable(String),
+    Write(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotRun => write!(f, "no results yet: run the pipeline first"),
+            Error::UnknownOutput(p) => write!(f, "no output named '{p}' (see the list of outputs)"),
+            Error::UnknownTable(t) => write!(f, "no table named '{t}'"),
+            Error::Write(e) => write!(f, "could not write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Options of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub mode: Mode,
+    pub ddl: DdlOptions,
+}
+
+/// The outcome of [`Lake::run`].
+pub struct RunResult {
+    pub options: RunOptions,
+    pub derived: Derived,
+    pub facts: Facts,
+}
+
+/// One output file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Parquet(TableId),
+    Ndjson(TableId),
+    Ddl(TableId),
+    DdlAll,
+    Summary,
+    Quality,
+    Quarantine,
+}
+
+impl Output {
+    /// Every output, in a stable order.
+    pub fn all() -> Vec<Output> {
+        let mut v = Vec::new();
+        v.extend(TableId::ALL.map(Output::Parquet));
+        v.extend(TableId::ALL.map(Output::Ndjson));
+        v.extend(TableId::ALL.map(Output::Ddl));
+        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine]);
+        v
+    }
+
+    /// The output's path in the Hive layout.
+    pub fn path(self) -> String {
+        match self {
+            Output::Parquet(t) => format!("{}/part-00000.parquet", t.folder()),
+            Output::Ndjson(t) => format!("ndjson/{}/part-00000.json", t.folder()),
+            Output::Ddl(t) => format!("ddl/{}.sql", t.name()),
+            Output::DdlAll => "ddl/all_tables.sql".into(),
+            Output::Summary => "summary.json".into(),
+            Output::Quality => "data_quality.json".into(),
+            Output::Quarantine => "quarantine.ndjson".into(),
+        }
+    }
+
+    pub fn parse(path: &str) -> Option<Output> {
+        Output::all().into_iter().find(|o| o.path() == path)
+    }
+
+    /// The MIME type to serve or upload it with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Output::Parquet(_) => "application/vnd.apache.parquet",
+            Output::Ndjson(_) | Output::Quarantine => "application/x-ndjson",
+            Output::Ddl(_) | Output::DdlAll => "application/sql",
+            Output::Summary | Output::Quality => "application/json",
+        }
+    }
+}
+
+/// `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub mode: Mode,
+    pub tables: BTreeMap<&'static str, TableSummary>,
+    /// Per source: files, bytes, records read = kept + quarantined (by reason).
+    pub sources: &'a BTreeMap<&'static str, SourceCounts>,
+    /// Records of files that matched no source.
+    pub unrouted: &'a SourceCounts,
+    /// Per derived table: rows in, what each rule removed or a join added, rows out.
+    pub rules: &'a [Flow],
+    /// `true` when every source and every rule balances (see `docs/semantics.md`).
+    pub accounted: bool,
+    pub files: &'a [FileReport],
+}
+
+#[derive(Debug, Serialize)]
+pub struct TableSummary {
+    pub zone: &'static str,
+    pub rows: u64,
+    pub columns: Vec<&'static str>,
+}
+
+#[derive(Default)]
+pub struct Lake {
+    ingest: Ingest,
+    result: Option<RunResult>,
+}
+
+impl Lake {
+    pub fn new() -> Lake {
+        Lake { ingest: Ingest::new(), result: None }
+    }
+
+    pub fn open_file(&mut self, name: &str, source: Option<Source>) {
+        self.result = None;
+        self.ingest.open(name, source);
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.ingest.feed(chunk);
+    }
+
+    pub fn close_file(&mut self) -> Option<&FileReport> {
+        self.ingest.close()
+    }
+
+    pub fn add_file(&mut self, name: &str, source: Option<Source>, bytes: &[u8]) -> &FileReport {
+        self.result = None;
+        self.ingest.add_file(name, source, bytes)
+    }
+
+    pub fn landing(&self) -> &Landing {
+        &self.ingest.landing
+    }
+
+    pub fn ingest_report(&self) -> &IngestReport {
+        &self.ingest.report
+    }
+
+    pub fn result(&self) -> Option<&RunResult> {
+        self.result.as_ref()
+    }
+
+    /// Apply the zone rules to everything ingested so far.
+    pub fn run(&mut self, options: RunOptions) -> &RunResult {
+        self.ingest.close();
+        let (derived, facts) = zones::run(&self.ingest.landing, options.mode);
+        self.result.insert(RunResult { options, derived, facts })
+    }
+
+    fn done(&self) -> Result<&RunResult, Error> {
+        self.result.as_ref().ok_or(Error::NotRun)
+    }
+
+    pub fn table(&self, id: TableId) -> Result<TableView<'_>, Error> {
+        let r = self.done()?;
+        Ok(TableView::new(id, r.options.mode, &self.ingest.landing, &r.derived))
+    }
+
+    pub fn summary(&self) -> Result<Summary<'_>, Error> {
+        let r = self.done()?;
+        let mut tables = BTreeMap::new();
+        for id in TableId::ALL {
+            let view = self.table(id)?;
+            tables.insert(
+                id.name(),
+                TableSummary { zone: id.zone(), rows: view.rows.len() as u64, columns: view.columns().iter().map(|c| c.name).collect() },
+            );
+        }
+        let rep = &self.ingest.report;
+        let sources_balance = rep.sources.values().chain([&rep.unrouted]).all(|c| {
+            c.records_read == c.kept + c.quarantined_total && c.quarantined_total == c.quarantined.values().sum::<u64>()
+        });
+        let landing_matches =
+            Source::ALL.iter().all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
+        let accounted = sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
+        Ok(Summary { mode: r.options.mode, tables, sources: &rep.sources, unrouted: &rep.unrouted, rules: &r.derived.flows, accounted, files: &rep.files })
+    }
+
+    pub fn quality(&self) -> Result<QualityReport, Error> {
+        let r = self.done()?;
+        Ok(quality::report(&self.ingest.landing, &self.ingest.report, &r.facts))
+    }
+
+    /// Write one output to `out`.
+    pub fn write_output<W: Write + Send>(&self, output: Output, mut out: W) -> Result<(), Error> {
+        let r = self.done()?;
+        let werr = |e: &dyn fmt::Display| Error::Write(e.to_string());
+        match output {
+            Output::Parquet(t) => sink::parquet::write(&self.table(t)?, out).map_err(|e| werr(&e)),
+            Output::Ndjson(t) => sink::ndjson::write(&self.table(t)?, out).map_err(|e| werr(&e)),
+            Output::Ddl(t) => out.write_all(ddl::create_table(t, r.options.mode, &r.options.ddl).as_bytes()).map_err(|e| werr(&e)),
+            Output::DdlAll => out.write_all(ddl::all(r.options.mode, &r.options.ddl).as_bytes()).map_err(|e| werr(&e)),
+            Output::Summary => write_json(&self.summary()?, out),
+            Output::Quality => write_json(&self.quality()?, out),
+            Output::Quarantine => {
+                for q in &self.ingest.report.quarantine {
+                    serde_json::to_writer(&mut out, q).map_err(|e| werr(&e))?;
+                    out.write_all(b"\n").map_err(|e| werr(&e))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// One output as bytes, by path.
+    pub fn output(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let o = Output::parse(path).ok_or_else(|| Error::UnknownOutput(path.to_owned()))?;
+        let mut v = Vec::new();
+        self.write_output(o, &mut v)?;
+        Ok(v)
+    }
+
+    /// Rows `offset..offset+limit` of a table as a JSON array of objects (for previews).
+    pub fn rows_json(&self, table: &str, offset: usize, limit: usize) -> Result<String, Error> {
+        let id = TableId::parse(table).ok_or_else(|| Error::UnknownTable(table.to_owned()))?;
+        let view = self.table(id)?;
+        let cols = view.columns();
+        let end = (offset + limit).min(view.rows.len());
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = (offset.min(end)..end)
+            .map(|k| {
+                cols.iter()
+                    .enumerate()
+                    .map(|(c, col)| {
+                        let v = match view.value(k, c) {
+                            crate::tables::Value::Null => serde_json::Value::Null,
+                            crate::tables::Value::Str(s) => s.into(),
+                            crate::tables::Value::I64(i) => i.into(),
+                            crate::tables::Value::F64(f) => f.into(),
+                        };
+                        (col.name.to_owned(), v)
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(serde_json::to_string(&rows).expect("rows serialize"))
+    }
+}
+
+fn write_json<T: Serialize, W: Write>(v: &T, mut out: W) -> Result<(), Error> {
+    serde_json::to_writer_pretty(&mut out, v).map_err(|e| Error::Write(e.to_string()))?;
+    out.write_all(b"\n").map_err(|e| Error::Write(e.to_string()))
+}

@@ -1,0 +1,25 @@
+//! stedi-lake: the STEDI landing → trusted → curated lakehouse, as a pure-Rust core that runs
+//! natively (the `stedi-lake` CLI) and in the browser (the `wasm` bindings module).
+//!
+//! Data flow, one module each:
+//! `ingest` (chunks → records → typed landing tables in `model`, bad records quarantined)
+//! → `zones` (strict or rubric rules → derived tables as row indices)
+//! → `tables` (names, zones, columns) → `sink` (Parquet / NDJSON), `ddl`, `quality`
+//! → `lake` (the facade: files in, outputs out by path). `generate` makes test data.
+
+pub mod ddl;
+pub mod generate;
+pub mod ingest;
+pub mod lake;
+pub mod model;
+pub mod quality;
+pub mod sink;
+pub mod tables;
+pub mod zones;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use lake::{Error, Lake, Output, RunOptions};
+pub use model::Source;
+pub use zones::Mode;

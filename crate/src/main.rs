@@ -1,0 +1,387 @@
+//! The native CLI: `stedi-lake run` (landing folder → Hive-layout outputs) and `stedi-lake
+//! generate` (deterministic STEDI-shaped landing data). A thin shell over [`stedi_lake::Lake`].
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::fs::{self, File};
+    use std::io::{BufWriter, Read, Write};
+    use std::path::{Path, PathBuf};
+    use std::process::ExitCode;
+    use std::time::Instant;
+
+    use clap::{Parser, Subcommand, ValueEnum};
+    use stedi_lake::ddl::DdlOptions;
+    use stedi_lake::generate::{generate, GenOptions};
+    use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
+
+    /// Exit codes (also in the README).
+    const EXIT_ERROR: u8 = 1;
+    const EXIT_QUARANTINE: u8 = 3;
+
+    #[derive(Parser)]
+    #[command(
+        name = "stedi-lake",
+        version,
+        about = "STEDI landing -> trusted -> curated, as Parquet, NDJSON and Glue/Athena DDL"
+    )]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum ModeArg {
+        /// Privacy-first rules: latest customer per email, consent dates, de-duplication, device ownership.
+        Strict,
+        /// The reference Glue/Athena jobs, row for row.
+        Rubric,
+    }
+
+    #[derive(Clone, Copy, ValueEnum, PartialEq)]
+    enum Format {
+        Parquet,
+        Ndjson,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Run the pipeline over landing files or folders (walked recursively; files are routed by
+        /// folder or file name, else by their records' keys).
+        Run {
+            /// Landing folders or files.
+            #[arg(required = true)]
+            landing: Vec<PathBuf>,
+            /// Output folder (Hive layout: <zone>/<table>/part-00000.parquet).
+            #[arg(long)]
+            out: PathBuf,
+            #[arg(long, value_enum, default_value = "strict")]
+            mode: ModeArg,
+            /// S3 prefix the DDL's LOCATIONs point at.
+            #[arg(long, default_value = "s3://your-bucket/stedi")]
+            location: String,
+            /// Glue database name used in the DDL.
+            #[arg(long, default_value = "stedi")]
+            database: String,
+            /// Table formats to write.
+            #[arg(
+                long,
+                value_enum,
+                value_delimiter = ',',
+                default_value = "parquet,ndjson"
+            )]
+            formats: Vec<Format>,
+            /// Exit with code 3 if any record was quarantined.
+            #[arg(long)]
+            fail_on_quarantine: bool,
+            /// Print seconds per phase, MB/s and peak memory.
+            #[arg(long)]
+            timings: bool,
+        },
+        /// Write deterministic STEDI-shaped landing data (customer/, accelerometer/, step_trainer/).
+        Generate {
+            #[arg(long)]
+            out: PathBuf,
+            #[arg(long, default_value_t = 42)]
+            seed: u64,
+            /// Approximate total size, e.g. 500K, 20M, 1G.
+            #[arg(long, default_value = "1M")]
+            size: String,
+        },
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = Cli::parse();
+        let result = match cli.command {
+            Command::Run {
+                landing,
+                out,
+                mode,
+                location,
+                database,
+                formats,
+                fail_on_quarantine,
+                timings,
+            } => {
+                let mode = match mode {
+                    ModeArg::Strict => Mode::Strict,
+                    ModeArg::Rubric => Mode::Rubric,
+                };
+                let opts = RunOptions {
+                    mode,
+                    ddl: DdlOptions { location, database },
+                };
+                run(&landing, &out, opts, &formats, timings).map(|quarantined| {
+                    if fail_on_quarantine && quarantined > 0 {
+                        eprintln!("stedi-lake: {quarantined} record(s) quarantined (see {}/data_quality.json)", out.display());
+                        ExitCode::from(EXIT_QUARANTINE)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                })
+            }
+            Command::Generate { out, seed, size } => {
+                gen(&out, seed, &size).map(|_| ExitCode::SUCCESS)
+            }
+        };
+        result.unwrap_or_else(|e| {
+            eprintln!("stedi-lake: {e}");
+            ExitCode::from(EXIT_ERROR)
+        })
+    }
+
+    /// Every file under the given paths, sorted, hidden files skipped.
+    fn landing_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+        fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+            let meta = fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if meta.is_dir() {
+                let mut entries: Vec<PathBuf> = fs::read_dir(p)
+                    .map_err(|e| format!("{}: {e}", p.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        !p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with('.'))
+                    })
+                    .collect();
+                entries.sort();
+                for e in entries {
+                    walk(&e, out)?;
+                }
+            } else {
+                out.push(p.to_path_buf());
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        for p in paths {
+            walk(p, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn run(
+        landing: &[PathBuf],
+        out: &Path,
+        opts: RunOptions,
+        formats: &[Format],
+        timings: bool,
+    ) -> Result<u64, String> {
+        let t0 = Instant::now();
+        let files = landing_files(landing)?;
+        let mut lake = Lake::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        for path in &files {
+            let name = display_name(landing, path);
+            let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            lake.open_file(&name, None);
+            loop {
+                let n = f
+                    .read(&mut buf)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                if n == 0 {
+                    break;
+                }
+                bytes += n as u64;
+                lake.feed(&buf[..n]);
+            }
+            if let Some(r) = lake.close_file() {
+                if let Some(err) = &r.error {
+                    eprintln!("stedi-lake: {}: {err}", r.name);
+                }
+            }
+        }
+        let t_ingest = t0.elapsed().as_secs_f64();
+
+        let t1 = Instant::now();
+        lake.run(opts);
+        let t_zones = t1.elapsed().as_secs_f64();
+
+        let phase = |outputs: Vec<Output>| -> Result<f64, String> {
+            let t = Instant::now();
+            for o in outputs {
+                let path = out.join(o.path());
+                fs::create_dir_all(
+                    path.parent()
+                        .expect("outputs are in folders or at the root"),
+                )
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+                let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mut w = BufWriter::with_capacity(1 << 20, f);
+                lake.write_output(o, &mut w)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            Ok(t.elapsed().as_secs_f64())
+        };
+        let all = Output::all();
+        let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
+        let t_parquet = if formats.contains(&Format::Parquet) {
+            phase(pick(|o| matches!(o, Output::Parquet(_))))?
+        } else {
+            0.0
+        };
+        let t_ndjson = if formats.contains(&Format::Ndjson) {
+            phase(pick(|o| matches!(o, Output::Ndjson(_))))?
+        } else {
+            0.0
+        };
+        let t_reports = phase(pick(|o| {
+            !matches!(o, Output::Parquet(_) | Output::Ndjson(_))
+        }))?;
+
+        let summary = lake.summary().map_err(|e| e.to_string())?;
+        println!(
+            "{:<15} {:>10} {:>10} {:>12}",
+            "source", "read", "kept", "quarantined"
+        );
+        for s in Source::ALL {
+            let c = &summary.sources[s.name()];
+            println!(
+                "{:<15} {:>10} {:>10} {:>12}",
+                s.name(),
+                c.records_read,
+                c.kept,
+                c.quarantined_total
+            );
+        }
+        if summary.unrouted.records_read > 0 {
+            let c = summary.unrouted;
+            println!(
+                "{:<15} {:>10} {:>10} {:>12}",
+                "(unrouted)", c.records_read, c.kept, c.quarantined_total
+            );
+        }
+        println!();
+        println!("{:<26} {:<8} {:>10}", "table", "zone", "rows");
+        for id in stedi_lake::tables::TableId::ALL {
+            let t = &summary.tables[id.name()];
+            println!("{:<26} {:<8} {:>10}", id.name(), t.zone, t.rows);
+        }
+        let quarantined: u64 = summary
+            .sources
+            .values()
+            .map(|c| c.quarantined_total)
+            .sum::<u64>()
+            + summary.unrouted.quarantined_total;
+        println!(
+            "\nmode {}: {} landing records, {} quarantined; {}; outputs in {}",
+            opts_mode_name(&lake),
+            summary
+                .sources
+                .values()
+                .map(|c| c.records_read)
+                .sum::<u64>()
+                + summary.unrouted.records_read,
+            quarantined,
+            if summary.accounted {
+                "every record accounted for"
+            } else {
+                "ACCOUNTING DOES NOT BALANCE"
+            },
+            out.display()
+        );
+        if timings {
+            let total = t0.elapsed().as_secs_f64();
+            let mb = bytes as f64 / 1e6;
+            eprintln!("timings: {mb:.1} MB landing in {} files", files.len());
+            eprintln!("  ingest   {t_ingest:>7.3} s  {:>7.1} MB/s", mb / t_ingest);
+            eprintln!("  zones    {t_zones:>7.3} s");
+            eprintln!("  parquet  {t_parquet:>7.3} s");
+            eprintln!("  ndjson   {t_ndjson:>7.3} s");
+            eprintln!("  reports  {t_reports:>7.3} s");
+            eprintln!(
+                "  total    {total:>7.3} s  {:>7.1} MB/s end to end",
+                mb / total
+            );
+            if let Some(kb) = peak_rss_kb() {
+                eprintln!("  peak RSS {:>7.1} MB", kb as f64 / 1024.0);
+            }
+            println!(
+                "BENCH {{\"mb\":{mb:.3},\"ingest_s\":{t_ingest:.4},\"zones_s\":{t_zones:.4},\"parquet_s\":{t_parquet:.4},\"ndjson_s\":{t_ndjson:.4},\"reports_s\":{t_reports:.4},\"total_s\":{total:.4},\"peak_rss_mb\":{:.1}}}",
+                peak_rss_kb().unwrap_or(0) as f64 / 1024.0
+            );
+        }
+        if !summary.accounted {
+            return Err(
+                "internal error: the record accounting does not balance (see summary.json)".into(),
+            );
+        }
+        Ok(quarantined)
+    }
+
+    /// The name a file is routed and reported by: its path from the landing folder's parent
+    /// (`landing/customer/x.json`), or its file name when given as a file.
+    fn display_name(roots: &[PathBuf], path: &Path) -> String {
+        roots
+            .iter()
+            .find(|r| path.starts_with(r))
+            .and_then(|r| {
+                if r.is_dir() {
+                    path.strip_prefix(r.parent()?).ok()
+                } else {
+                    path.file_name().map(Path::new)
+                }
+            })
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn opts_mode_name(lake: &Lake) -> &'static str {
+        lake.result().map(|r| r.options.mode.name()).unwrap_or("?")
+    }
+
+    fn peak_rss_kb() -> Option<u64> {
+        let s = fs::read_to_string("/proc/self/status").ok()?;
+        s.lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+
+    fn parse_size(s: &str) -> Result<u64, String> {
+        let s = s.trim();
+        let (num, mult) = match s.chars().last() {
+            Some('K' | 'k') => (&s[..s.len() - 1], 1_000),
+            Some('M' | 'm') => (&s[..s.len() - 1], 1_000_000),
+            Some('G' | 'g') => (&s[..s.len() - 1], 1_000_000_000),
+            _ => (s, 1),
+        };
+        num.parse::<f64>()
+            .map(|n| (n * mult as f64) as u64)
+            .map_err(|_| format!("--size '{s}': expected a number with an optional K, M or G"))
+    }
+
+    fn gen(out: &Path, seed: u64, size: &str) -> Result<(), String> {
+        let target_bytes = parse_size(size)?;
+        let stats = generate(&GenOptions { seed, target_bytes }, &mut |rel| {
+            let p = out.join(rel);
+            fs::create_dir_all(p.parent().expect("generated files are in folders"))?;
+            Ok(Box::new(BufWriter::with_capacity(1 << 20, File::create(p)?)) as Box<dyn Write>)
+        })
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+        println!(
+            "generated {} customers: {} customer, {} accelerometer, {} step_trainer lines ({} malformed), {:.1} MB in {} files under {}",
+            stats.customers,
+            stats.customer_lines,
+            stats.accelerometer_lines,
+            stats.step_trainer_lines,
+            stats.malformed_lines,
+            stats.bytes as f64 / 1e6,
+            stats.files.len(),
+            out.display()
+        );
+        Ok(())
+    }
+}

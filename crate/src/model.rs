@@ -1,0 +1,149 @@
+//! The landing zone in memory: one columnar table per source, plus the two interners that turn
+//! emails and serial numbers into small integer ids.
+//!
+//! Data flow: `ingest` decodes each landing record and appends it here (`push_*`); `zones` reads
+//! these tables and describes every derived table as a list of row indices into them (no copies);
+//! `sink` gathers the columns for those indices when it writes Parquet or NDJSON.
+
+use rustc_hash::FxHashMap;
+
+/// The three landing sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Customer,
+    Accelerometer,
+    StepTrainer,
+}
+
+impl Source {
+    pub const ALL: [Source; 3] = [Source::Customer, Source::Accelerometer, Source::StepTrainer];
+
+    /// The source's name as used in folders, manifests and the CLI (`customer`, `accelerometer`, `step_trainer`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Customer => "customer",
+            Source::Accelerometer => "accelerometer",
+            Source::StepTrainer => "step_trainer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|src| src.name() == s)
+    }
+}
+
+/// Maps each distinct string to a dense `u32` id, in first-seen order.
+#[derive(Default, Debug, Clone)]
+pub struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    pub fn get(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// One customer record as landed (only `email` is required).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Customer {
+    pub customer_name: Option<String>,
+    /// Interned in [`Landing::emails`].
+    pub email: u32,
+    pub phone: Option<String>,
+    /// Kept as the given string: real data has years like `993-01-01`.
+    pub birth_day: Option<String>,
+    /// Interned in [`Landing::serials`].
+    pub serial_number: Option<u32>,
+    pub registration_date: Option<i64>,
+    pub last_update_date: Option<i64>,
+    pub share_with_research_as_of_date: Option<i64>,
+    pub share_with_public_as_of_date: Option<i64>,
+    pub share_with_friends_as_of_date: Option<i64>,
+}
+
+/// Accelerometer readings, column by column.
+#[derive(Debug, Default, Clone)]
+pub struct Accelerometer {
+    /// Interned email of the reading's user.
+    pub user: Vec<u32>,
+    pub timestamp: Vec<i64>,
+    pub x: Vec<Option<f64>>,
+    pub y: Vec<Option<f64>>,
+    pub z: Vec<Option<f64>>,
+}
+
+impl Accelerometer {
+    pub fn len(&self) -> usize {
+        self.user.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.user.is_empty()
+    }
+}
+
+/// Step-trainer readings, column by column.
+#[derive(Debug, Default, Clone)]
+pub struct StepTrainer {
+    pub sensor_reading_time: Vec<i64>,
+    /// Interned serial number.
+    pub serial_number: Vec<u32>,
+    pub distance_from_object: Vec<Option<i64>>,
+}
+
+impl StepTrainer {
+    pub fn len(&self) -> usize {
+        self.sensor_reading_time.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.sensor_reading_time.is_empty()
+    }
+}
+
+/// Everything that survived decoding, in read order.
+#[derive(Debug, Default, Clone)]
+pub struct Landing {
+    pub emails: Interner,
+    pub serials: Interner,
+    pub customers: Vec<Customer>,
+    pub accelerometer: Accelerometer,
+    pub step_trainer: StepTrainer,
+}
+
+impl Landing {
+    pub fn rows(&self, source: Source) -> usize {
+        match source {
+            Source::Customer => self.customers.len(),
+            Source::Accelerometer => self.accelerometer.len(),
+            Source::StepTrainer => self.step_trainer.len(),
+        }
+    }
+}
+
+/// A float compared and hashed the way SQL DISTINCT does (-0.0 equals 0.0).
+pub fn float_key(v: Option<f64>) -> Option<u64> {
+    v.map(|f| (f + 0.0).to_bits())
+}

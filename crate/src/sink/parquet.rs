@@ -1,0 +1,100 @@
+//! Parquet sink: gathers a table's columns from the landing tables batch by batch into Arrow
+//! arrays and writes them with the `parquet` crate's `ArrowWriter` (Snappy, one file per table).
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::BATCH_ROWS;
+use crate::tables::{ColType, Column, TableView, Value};
+
+/// The Arrow schema of a table's columns.
+pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
+    let fields: Vec<ArrowField> = columns
+        .iter()
+        .map(|c| {
+            let ty = match c.ty {
+                ColType::Str => DataType::Utf8,
+                ColType::I64 => DataType::Int64,
+                ColType::F64 => DataType::Float64,
+            };
+            ArrowField::new(c.name, ty, c.nullable)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Write `table` as one Snappy-compressed Parquet file.
+pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parquet::errors::ParquetError> {
+    let schema = arrow_schema(table.columns());
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
+    let n = table.rows.len();
+    let mut start = 0;
+    loop {
+        let end = (start + BATCH_ROWS).min(n);
+        let batch = gather(table, &schema, start, end)?;
+        writer.write(&batch)?;
+        start = end;
+        if start >= n {
+            break;
+        }
+    }
+    writer.close()?;
+    Ok(())
+}
+
+/// Rows `start..end` of `table` as an Arrow record batch.
+fn gather(table: &TableView<'_>, schema: &SchemaRef, start: usize, end: usize) -> Result<RecordBatch, parquet::errors::ParquetError> {
+    let l = table.landing;
+    let rows = end - start;
+    let arrays: Vec<ArrayRef> = table
+        .columns()
+        .iter()
+        .map(|c| -> ArrayRef {
+            let field = c.field;
+            match c.ty {
+                ColType::Str => {
+                    let mut b = StringBuilder::with_capacity(rows, rows * 24);
+                    for k in start..end {
+                        let (r, ra) = table.row(k);
+                        match field.get(l, r, ra) {
+                            Value::Str(s) => b.append_value(s),
+                            _ => b.append_null(),
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+                ColType::I64 => {
+                    let mut b = Int64Builder::with_capacity(rows);
+                    for k in start..end {
+                        let (r, ra) = table.row(k);
+                        match field.get(l, r, ra) {
+                            Value::I64(v) => b.append_value(v),
+                            _ => b.append_null(),
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+                ColType::F64 => {
+                    let mut b = Float64Builder::with_capacity(rows);
+                    for k in start..end {
+                        let (r, ra) = table.row(k);
+                        match field.get(l, r, ra) {
+                            Value::F64(v) => b.append_value(v),
+                            _ => b.append_null(),
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+            }
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema.clone(), arrays)?)
+}

@@ -1,0 +1,300 @@
+//! The eight output tables: their names, zones, columns and rows. The one place the sinks
+//! (Parquet, NDJSON) and the DDL read a table's shape from.
+
+use crate::model::Landing;
+use crate::zones::{Derived, Mode};
+
+/// Column types (Hive/Athena: string, bigint, double).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColType {
+    Str,
+    I64,
+    F64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColType,
+    pub nullable: bool,
+    pub field: Field,
+}
+
+/// Where a column's values live in the landing tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    CustomerName,
+    Email,
+    Phone,
+    BirthDay,
+    CustomerSerial,
+    RegistrationDate,
+    LastUpdateDate,
+    ShareWithResearch,
+    ShareWithPublic,
+    ShareWithFriends,
+    User,
+    Timestamp,
+    X,
+    Y,
+    Z,
+    SensorReadingTime,
+    StepSerial,
+    Distance,
+}
+
+impl Field {
+    /// The value for landing row `r` (customer or step_trainer) / `ra` (accelerometer).
+    /// Tables other than machine_learning_curated pass the same row twice.
+    #[inline]
+    pub fn get(self, l: &Landing, r: usize, ra: usize) -> Value<'_> {
+        use Field::*;
+        let a = &l.accelerometer;
+        let s = &l.step_trainer;
+        match self {
+            CustomerName => Value::opt_str(l.customers[r].customer_name.as_deref()),
+            Email => Value::Str(l.emails.get(l.customers[r].email)),
+            Phone => Value::opt_str(l.customers[r].phone.as_deref()),
+            BirthDay => Value::opt_str(l.customers[r].birth_day.as_deref()),
+            CustomerSerial => Value::opt_str(l.customers[r].serial_number.map(|s| l.serials.get(s))),
+            RegistrationDate => Value::opt_i64(l.customers[r].registration_date),
+            LastUpdateDate => Value::opt_i64(l.customers[r].last_update_date),
+            ShareWithResearch => Value::opt_i64(l.customers[r].share_with_research_as_of_date),
+            ShareWithPublic => Value::opt_i64(l.customers[r].share_with_public_as_of_date),
+            ShareWithFriends => Value::opt_i64(l.customers[r].share_with_friends_as_of_date),
+            User => Value::Str(l.emails.get(a.user[ra])),
+            Timestamp => Value::I64(a.timestamp[ra]),
+            X => Value::opt_f64(a.x[ra]),
+            Y => Value::opt_f64(a.y[ra]),
+            Z => Value::opt_f64(a.z[ra]),
+            SensorReadingTime => Value::I64(s.sensor_reading_time[r]),
+            StepSerial => Value::Str(l.serials.get(s.serial_number[r])),
+            Distance => Value::opt_i64(s.distance_from_object[r]),
+        }
+    }
+}
+
+const fn col(name: &'static str, ty: ColType, nullable: bool, field: Field) -> Column {
+    Column { name, ty, nullable, field }
+}
+
+pub const CUSTOMER_COLUMNS: &[Column] = &[
+    col("customerName", ColType::Str, true, Field::CustomerName),
+    col("email", ColType::Str, false, Field::Email),
+    col("phone", ColType::Str, true, Field::Phone),
+    col("birthDay", ColType::Str, true, Field::BirthDay),
+    col("serialNumber", ColType::Str, true, Field::CustomerSerial),
+    col("registrationDate", ColType::I64, true, Field::RegistrationDate),
+    col("lastUpdateDate", ColType::I64, true, Field::LastUpdateDate),
+    col("shareWithResearchAsOfDate", ColType::I64, true, Field::ShareWithResearch),
+    col("shareWithPublicAsOfDate", ColType::I64, true, Field::ShareWithPublic),
+    col("shareWithFriendsAsOfDate", ColType::I64, true, Field::ShareWithFriends),
+];
+
+pub const ACCELEROMETER_COLUMNS: &[Column] = &[
+    col("user", ColType::Str, false, Field::User),
+    col("timestamp", ColType::I64, false, Field::Timestamp),
+    col("x", ColType::F64, true, Field::X),
+    col("y", ColType::F64, true, Field::Y),
+    col("z", ColType::F64, true, Field::Z),
+];
+
+pub const STEP_TRAINER_COLUMNS: &[Column] = &[
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
+    col("serialNumber", ColType::Str, false, Field::StepSerial),
+    col("distanceFromObject", ColType::I64, true, Field::Distance),
+];
+
+/// Rubric's machine-learning table (with the user's email).
+pub const ML_RUBRIC_COLUMNS: &[Column] = &[
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
+    col("serialNumber", ColType::Str, false, Field::StepSerial),
+    col("distanceFromObject", ColType::I64, true, Field::Distance),
+    col("user", ColType::Str, false, Field::User),
+    col("timestamp", ColType::I64, false, Field::Timestamp),
+    col("x", ColType::F64, true, Field::X),
+    col("y", ColType::F64, true, Field::Y),
+    col("z", ColType::F64, true, Field::Z),
+];
+
+/// Strict's machine-learning table: no email or other personal data.
+pub const ML_STRICT_COLUMNS: &[Column] = &[
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
+    col("serialNumber", ColType::Str, false, Field::StepSerial),
+    col("distanceFromObject", ColType::I64, true, Field::Distance),
+    col("timestamp", ColType::I64, false, Field::Timestamp),
+    col("x", ColType::F64, true, Field::X),
+    col("y", ColType::F64, true, Field::Y),
+    col("z", ColType::F64, true, Field::Z),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TableId {
+    CustomerLanding,
+    AccelerometerLanding,
+    StepTrainerLanding,
+    CustomerTrusted,
+    AccelerometerTrusted,
+    StepTrainerTrusted,
+    CustomersCurated,
+    MachineLearningCurated,
+}
+
+/// Which landing table a table's rows come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Accelerometer,
+    StepTrainer,
+    MachineLearning,
+}
+
+impl TableId {
+    pub const ALL: [TableId; 8] = [
+        TableId::CustomerLanding,
+        TableId::AccelerometerLanding,
+        TableId::StepTrainerLanding,
+        TableId::CustomerTrusted,
+        TableId::AccelerometerTrusted,
+        TableId::StepTrainerTrusted,
+        TableId::CustomersCurated,
+        TableId::MachineLearningCurated,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableId::CustomerLanding => "customer_landing",
+            TableId::AccelerometerLanding => "accelerometer_landing",
+            TableId::StepTrainerLanding => "step_trainer_landing",
+            TableId::CustomerTrusted => "customer_trusted",
+            TableId::AccelerometerTrusted => "accelerometer_trusted",
+            TableId::StepTrainerTrusted => "step_trainer_trusted",
+            TableId::CustomersCurated => "customers_curated",
+            TableId::MachineLearningCurated => "machine_learning_curated",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TableId> {
+        TableId::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn zone(self) -> &'static str {
+        match self {
+            TableId::CustomerLanding | TableId::AccelerometerLanding | TableId::StepTrainerLanding => "landing",
+            TableId::CustomerTrusted | TableId::AccelerometerTrusted | TableId::StepTrainerTrusted => "trusted",
+            TableId::CustomersCurated | TableId::MachineLearningCurated => "curated",
+        }
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => Kind::Customer,
+            TableId::AccelerometerLanding | TableId::AccelerometerTrusted => Kind::Accelerometer,
+            TableId::StepTrainerLanding | TableId::StepTrainerTrusted => Kind::StepTrainer,
+            TableId::MachineLearningCurated => Kind::MachineLearning,
+        }
+    }
+
+    pub fn columns(self, mode: Mode) -> &'static [Column] {
+        match (self.kind(), mode) {
+            (Kind::Customer, _) => CUSTOMER_COLUMNS,
+            (Kind::Accelerometer, _) => ACCELEROMETER_COLUMNS,
+            (Kind::StepTrainer, _) => STEP_TRAINER_COLUMNS,
+            (Kind::MachineLearning, Mode::Rubric) => ML_RUBRIC_COLUMNS,
+            (Kind::MachineLearning, Mode::Strict) => ML_STRICT_COLUMNS,
+        }
+    }
+
+    /// `<zone>/<table>` — the Hive-style folder of the table.
+    pub fn folder(self) -> String {
+        format!("{}/{}", self.zone(), self.name())
+    }
+}
+
+/// A table's rows: a prefix of a landing table, landing row indices, or (step, accelerometer) pairs.
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    All(usize),
+    Indices(&'a [u32]),
+    Pairs(&'a [(u32, u32)]),
+}
+
+impl Rows<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::All(n) => *n,
+            Rows::Indices(v) => v.len(),
+            Rows::Pairs(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A table ready to be written: where its rows come from, which rows, which columns.
+#[derive(Clone, Copy)]
+pub struct TableView<'a> {
+    pub id: TableId,
+    pub mode: Mode,
+    pub landing: &'a Landing,
+    pub rows: Rows<'a>,
+}
+
+impl<'a> TableView<'a> {
+    pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {
+        let rows = match id {
+            TableId::CustomerLanding => Rows::All(landing.customers.len()),
+            TableId::AccelerometerLanding => Rows::All(landing.accelerometer.len()),
+            TableId::StepTrainerLanding => Rows::All(landing.step_trainer.len()),
+            TableId::CustomerTrusted => Rows::Indices(&derived.customer_trusted),
+            TableId::AccelerometerTrusted => Rows::Indices(&derived.accelerometer_trusted),
+            TableId::StepTrainerTrusted => Rows::Indices(&derived.step_trainer_trusted),
+            TableId::CustomersCurated => Rows::Indices(&derived.customers_curated),
+            TableId::MachineLearningCurated => Rows::Pairs(&derived.machine_learning_curated),
+        };
+        TableView { id, mode, landing, rows }
+    }
+
+    pub fn columns(&self) -> &'static [Column] {
+        self.id.columns(self.mode)
+    }
+
+    /// The landing row of the `k`-th output row (for pairs: the step row and the accelerometer row).
+    #[inline]
+    pub fn row(&self, k: usize) -> (usize, usize) {
+        match self.rows {
+            Rows::All(_) => (k, k),
+            Rows::Indices(v) => (v[k] as usize, v[k] as usize),
+            Rows::Pairs(v) => (v[k].0 as usize, v[k].1 as usize),
+        }
+    }
+
+    /// The value of column `c` in output row `k`.
+    #[inline]
+    pub fn value(&self, k: usize, c: usize) -> Value<'a> {
+        let (r, ra) = self.row(k);
+        self.columns()[c].field.get(self.landing, r, ra)
+    }
+}
+
+/// One cell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Str(&'a str),
+    I64(i64),
+    F64(f64),
+}
+
+impl<'a> Value<'a> {
+    fn opt_str(v: Option<&'a str>) -> Value<'a> {
+        v.map_or(Value::Null, Value::Str)
+    }
+    fn opt_i64(v: Option<i64>) -> Value<'a> {
+        v.map_or(Value::Null, Value::I64)
+    }
+    fn opt_f64(v: Option<f64>) -> Value<'a> {
+        v.map_or(Value::Null, Value::F64)
+    }
+}

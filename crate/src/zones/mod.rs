@@ -1,0 +1,138 @@
+//! The zone rules: landing tables in, the five derived tables out, each described as row indices
+//! into the landing tables (nothing is copied until a sink writes it).
+//!
+//! - [`strict`]: the default; privacy-first rules (latest customer per email, consent dates,
+//!   exact-duplicate removal, device ownership).
+//! - [`rubric`]: the reference AWS Glue/Athena jobs, row for row.
+//!
+//! Each table's [`Flow`] says how many rows came in, what every rule removed (or a join added) and
+//! how many came out, so every landing row is accounted for. `docs/semantics.md` holds the same
+//! rules as SQL and prose.
+
+pub mod rubric;
+pub mod strict;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use serde::Serialize;
+
+use crate::model::Landing;
+
+/// Which rule set to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Strict,
+    Rubric,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Strict => "strict",
+            Mode::Rubric => "rubric",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "strict" => Some(Mode::Strict),
+            "rubric" => Some(Mode::Rubric),
+            _ => None,
+        }
+    }
+}
+
+/// One rule's effect on a table's rows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleEffect {
+    /// Short machine name, e.g. `before_consent`.
+    pub rule: &'static str,
+    /// What the rule does, in words.
+    pub why: &'static str,
+    /// Rows removed by the rule (or, for a join, input rows that found no partner).
+    pub removed: u64,
+    /// Rows a join added (one input row matching several partners).
+    pub added: u64,
+}
+
+/// How one derived table came from its input: `rows_in - Σ removed + Σ added = rows_out`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Flow {
+    pub table: &'static str,
+    pub from: &'static str,
+    pub rows_in: u64,
+    pub rules: Vec<RuleEffect>,
+    pub rows_out: u64,
+}
+
+impl Flow {
+    fn new(table: &'static str, from: &'static str, rows_in: usize) -> Flow {
+        Flow { table, from, rows_in: rows_in as u64, rules: Vec::new(), rows_out: 0 }
+    }
+    fn removed(mut self, rule: &'static str, why: &'static str, n: usize) -> Flow {
+        self.rules.push(RuleEffect { rule, why, removed: n as u64, added: 0 });
+        self
+    }
+    fn joined(mut self, rule: &'static str, why: &'static str, unmatched: usize, added: usize) -> Flow {
+        self.rules.push(RuleEffect { rule, why, removed: unmatched as u64, added: added as u64 });
+        self
+    }
+    fn out(mut self, n: usize) -> Flow {
+        self.rows_out = n as u64;
+        self
+    }
+    /// Whether the rule counts add up.
+    pub fn balances(&self) -> bool {
+        let removed: u64 = self.rules.iter().map(|r| r.removed).sum();
+        let added: u64 = self.rules.iter().map(|r| r.added).sum();
+        self.rows_in + added == self.rows_out + removed
+    }
+}
+
+/// The five derived tables as row indices into [`Landing`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// Indices into `landing.customers`.
+    pub customer_trusted: Vec<u32>,
+    /// Indices into `landing.accelerometer` (a row may repeat in rubric mode: one per matching customer row).
+    pub accelerometer_trusted: Vec<u32>,
+    /// Indices into `landing.customers`.
+    pub customers_curated: Vec<u32>,
+    /// Indices into `landing.step_trainer`.
+    pub step_trainer_trusted: Vec<u32>,
+    /// (step_trainer row, accelerometer row) pairs.
+    pub machine_learning_curated: Vec<(u32, u32)>,
+    /// Per table, what each rule did.
+    pub flows: Vec<Flow>,
+}
+
+/// Data-quality facts found while applying the strict rules (reported in both modes).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Facts {
+    /// Emails with more than one customer row: (email, rows, the distinct research-consent values seen).
+    pub duplicate_emails: Vec<(u32, u32, Vec<Option<i64>>)>,
+    /// Serial numbers held by more than one de-duplicated customer: (serial, emails).
+    pub shared_serials: Vec<(u32, Vec<u32>)>,
+    pub accelerometer_exact_duplicates: u64,
+    pub step_trainer_exact_duplicates: u64,
+    /// Readings by users with no customer record at all.
+    pub accelerometer_unknown_user: u64,
+    pub accelerometer_before_consent: u64,
+    pub step_trainer_before_consent: u64,
+    pub step_trainer_no_owner: u64,
+    pub step_trainer_ambiguous_owner: u64,
+}
+
+/// Run the zone rules of `mode` over the landing tables. The strict facts are always computed,
+/// since the data-quality report describes the data whatever rules are applied.
+pub fn run(landing: &Landing, mode: Mode) -> (Derived, Facts) {
+    let (strict_tables, facts) = strict::run(landing);
+    match mode {
+        Mode::Strict => (strict_tables, facts),
+        Mode::Rubric => (rubric::run(landing), facts),
+    }
+}
+
+/// Sentinel for "no row" in index vectors.
+pub(crate) const NONE: u32 = u32::MAX;

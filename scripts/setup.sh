@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One idempotent set-up: everything the build, the page and the tests need, from the registries only
+# (crates.io, PyPI, Debian apt, npm). Safe to run again; each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== setup: %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log "rust wasm32 target"
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+log "Debian packages (chromium, chromium-driver)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly, or wasm-pack downloads its own (and fails here).
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+log "wasm-bindgen-cli $WB_VERSION"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --force   # no --locked: its lock wants a yanked crate
+fi
+
+log "wasm-pack"
+command -v wasm-pack >/dev/null || cargo install wasm-pack
+
+log "python test dependencies (duckdb, pyarrow, moto)"
+python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+
+log "node test dependencies (playwright-core, driving Debian's chromium)"
+(cd tests && npm ci --no-audit --no-fund --silent)
+
+log "done"
