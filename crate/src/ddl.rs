@@ -15,7 +15,10 @@ pub struct DdlOptions {
 
 impl Default for DdlOptions {
     fn default() -> Self {
-        DdlOptions { location: "s3://your-bucket/stedi".into(), database: "stedi".into() }
+        DdlOptions {
+            location: "s3://your-bucket/stedi".into(),
+            database: "stedi".into(),
+        }
     }
 }
 
@@ -44,7 +47,12 @@ pub fn create_table(t: TableId, mode: Mode, opts: &DdlOptions) -> String {
             format!("  `{}` {}", c.name, ty)
         })
         .collect();
-    let head = format!("CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{}\n)\n", opts.database, t.name(), cols.join(",\n"));
+    let head = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{}` (\n{}\n)\n",
+        opts.database,
+        t.name(),
+        cols.join(",\n")
+    );
     match landing_folder(t) {
         Some(folder) => format!(
             "{head}ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n\
@@ -79,14 +87,34 @@ mod tests {
 
     #[test]
     fn landing_is_json_serde_and_derived_is_parquet_at_the_prefix() {
-        let o = DdlOptions { location: "s3://b/p/".into(), database: "db".into() };
+        let o = DdlOptions {
+            location: "s3://b/p/".into(),
+            database: "db".into(),
+        };
         let c = create_table(TableId::CustomerLanding, Mode::Strict, &o);
-        assert!(c.contains("`db`.`customer_landing`") && c.contains("JsonSerDe") && c.contains("LOCATION 's3://b/p/landing/customer/'"), "{c}");
+        assert!(
+            c.contains("`db`.`customer_landing`")
+                && c.contains("JsonSerDe")
+                && c.contains("LOCATION 's3://b/p/landing/customer/'"),
+            "{c}"
+        );
         assert!(c.contains("`shareWithResearchAsOfDate` bigint"));
         let m = create_table(TableId::MachineLearningCurated, Mode::Strict, &o);
-        assert!(m.contains("STORED AS PARQUET") && m.contains("LOCATION 's3://b/p/curated/machine_learning_curated/'"), "{m}");
+        assert!(
+            m.contains("STORED AS PARQUET")
+                && m.contains("LOCATION 's3://b/p/curated/machine_learning_curated/'"),
+            "{m}"
+        );
         assert!(!m.contains("`user`"), "strict ML table has no email");
-        assert!(create_table(TableId::MachineLearningCurated, Mode::Rubric, &o).contains("`user` string"));
-        assert_eq!(all(Mode::Strict, &o).matches("CREATE EXTERNAL TABLE").count(), 8);
+        assert!(
+            create_table(TableId::MachineLearningCurated, Mode::Rubric, &o)
+                .contains("`user` string")
+        );
+        assert_eq!(
+            all(Mode::Strict, &o)
+                .matches("CREATE EXTERNAL TABLE")
+                .count(),
+            8
+        );
     }
 }

@@ -27,16 +27,61 @@ pub struct GenStats {
 }
 
 const FIRST: &[&str] = &[
-    "Santosh", "Ben", "Frank", "Jerry", "Sarah", "Bobby", "Eric", "Lyn", "Liz", "Don", "Spencer", "Kate", "Mohammed", "Ava",
-    "Senthil", "Rick", "Gail", "Jeff", "Dan", "Stephanie", "Chris", "Larry", "Jacob", "Grace", "Steve", "Manoj", "Jay",
+    "Santosh",
+    "Ben",
+    "Frank",
+    "Jerry",
+    "Sarah",
+    "Bobby",
+    "Eric",
+    "Lyn",
+    "Liz",
+    "Don",
+    "Spencer",
+    "Kate",
+    "Mohammed",
+    "Ava",
+    "Senthil",
+    "Rick",
+    "Gail",
+    "Jeff",
+    "Dan",
+    "Stephanie",
+    "Chris",
+    "Larry",
+    "Jacob",
+    "Grace",
+    "Steve",
+    "Manoj",
+    "Jay",
 ];
 const LAST: &[&str] = &[
-    "Clayton", "Khatib", "Doshi", "Huey", "Lincoln", "Miller", "Mitra", "Anandh", "Wu", "Abram", "Davis", "Hansen",
-    "Jackson", "Aristotle", "Fibonacci", "Staples", "Lee", "Stark", "Olsen", "Habschied", "Spencer", "Rodriguez",
+    "Clayton",
+    "Khatib",
+    "Doshi",
+    "Huey",
+    "Lincoln",
+    "Miller",
+    "Mitra",
+    "Anandh",
+    "Wu",
+    "Abram",
+    "Davis",
+    "Hansen",
+    "Jackson",
+    "Aristotle",
+    "Fibonacci",
+    "Staples",
+    "Lee",
+    "Stark",
+    "Olsen",
+    "Habschied",
+    "Spencer",
+    "Rodriguez",
 ];
 const BASE_TIME: i64 = 1_655_560_000_000;
 /// Rough landing bytes one customer brings (its record and its readings).
-const BYTES_PER_CUSTOMER: u64 = 11_000;
+const BYTES_PER_CUSTOMER: u64 = 8_500;
 /// Each accelerometer / step_trainer file holds about this much before the next one starts.
 const FILE_BYTES: u64 = 64 << 20;
 
@@ -46,6 +91,8 @@ struct Cust {
     cohort: u64,
     registration: i64,
     consent: Option<i64>,
+    /// Written to the customer file (readings of the others have no customer).
+    exported: bool,
 }
 
 /// Counts bytes and lines written to one landing file.
@@ -72,11 +119,14 @@ impl LandingFile {
 }
 
 /// Write the landing files through `create(relative_path)`, e.g. `customer/customer-1.json`.
-pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Box<dyn Write>>) -> io::Result<GenStats> {
+pub fn generate(
+    opts: &GenOptions,
+    create: &mut dyn FnMut(&str) -> io::Result<Box<dyn Write>>,
+) -> io::Result<GenStats> {
     let mut rng = fastrand::Rng::with_seed(opts.seed);
     let mut stats = GenStats::default();
     let n = (opts.target_bytes / BYTES_PER_CUSTOMER).max(12);
-    stats.customers = n;
+
     let reading_files = (opts.target_bytes / FILE_BYTES).max(2) as usize;
 
     // Customers, in cohorts of three whose sessions run at the same instants.
@@ -85,27 +135,54 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
         let cohort = i / 3;
         let start = BASE_TIME + cohort as i64 * 600_000;
         let registration = start - rng.i64(3_600_000..86_400_000);
-        let serial = if i > 3 && rng.u8(0..100) < 3 {
-            custs[rng.usize(0..i as usize)].serial.clone() // the fulfilment site reuses serials
-        } else {
-            uuid(&mut rng)
+        // The fulfilment site reuses serials: sometimes a cohort-mate's (sessions at the same
+        // instants, so ownership can be ambiguous), sometimes anybody's.
+        let serial = match rng.u8(0..100) {
+            0..=3 if i % 3 != 0 => custs[i as usize - 1].serial.clone(),
+            4..=6 if i > 3 => custs[rng.usize(0..i as usize)].serial.clone(),
+            _ => uuid(&mut rng),
         };
-        let consent = (rng.u8(0..100) < 65).then(|| (start + rng.i64(-3_600_000..20_000)).max(registration));
-        let email = format!("{}.{}{}@test.com", FIRST[rng.usize(0..FIRST.len())], LAST[rng.usize(0..LAST.len())], i);
-        custs.push(Cust { email, serial, cohort, registration, consent });
+        // Most consent before the first session; some in the middle of it (earlier readings are not covered).
+        let consent = (rng.u8(0..100) < 65).then(|| match rng.u8(0..4) {
+            0 => start + rng.i64(0..30_000),
+            _ => (start - rng.i64(0..3_600_000)).max(registration),
+        });
+        let email = format!(
+            "{}.{}{}@test.com",
+            FIRST[rng.usize(0..FIRST.len())],
+            LAST[rng.usize(0..LAST.len())],
+            i
+        );
+        let exported = rng.u8(0..100) >= 2 && i != 5; // a few customers are missing from the export
+        custs.push(Cust {
+            email,
+            serial,
+            cohort,
+            registration,
+            consent,
+            exported,
+        });
     }
 
-    let mut cfile = LandingFile { w: create(&format!("customer/customer-{}.json", opts.seed))?, bytes: 0, old_style: false, crlf: false };
-    stats.files.push(format!("customer/customer-{}.json", opts.seed));
+    stats.customers = custs.iter().filter(|c| c.exported).count() as u64;
+    let mut cfile = LandingFile {
+        w: create(&format!("customer/customer-{}.json", opts.seed))?,
+        bytes: 0,
+        old_style: false,
+        crlf: false,
+    };
+    stats
+        .files
+        .push(format!("customer/customer-{}.json", opts.seed));
     let mut deferred = Vec::new(); // later versions of some customers, written at the end
-    for c in &custs {
+    for c in custs.iter().filter(|c| c.exported) {
         let last_update = c.registration + rng.i64(0..1_000_000);
         let first = customer_line(&mut rng, c, c.consent, last_update);
         cfile.line(&first)?;
         stats.customer_lines += 1;
         match rng.u8(0..100) {
             // A later update of the same email, sometimes withdrawing or moving consent.
-            0..=2 => {
+            0..=5 => {
                 let consent = match rng.u8(0..3) {
                     0 => None,
                     1 => c.consent.map(|t| t + 60_000),
@@ -114,7 +191,7 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
                 deferred.push(customer_line(&mut rng, c, consent, last_update + 5_000_000));
             }
             // An exact copy (the export repeats rows).
-            3 => deferred.push(first),
+            6 => deferred.push(first),
             _ => {}
         }
     }
@@ -140,14 +217,24 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
     for k in 0..reading_files {
         let a = format!("accelerometer/accelerometer-{}-{k}.json", opts.seed);
         let s = format!("step_trainer/step_trainer-{}-{k}.json", opts.seed);
-        accel.push(LandingFile { w: create(&a)?, bytes: 0, old_style: k == 1, crlf: false });
-        steps.push(LandingFile { w: create(&s)?, bytes: 0, old_style: false, crlf: k == 1 });
+        accel.push(LandingFile {
+            w: create(&a)?,
+            bytes: 0,
+            old_style: k == 1,
+            crlf: false,
+        });
+        steps.push(LandingFile {
+            w: create(&s)?,
+            bytes: 0,
+            old_style: false,
+            crlf: k == 1,
+        });
         stats.files.push(a);
         stats.files.push(s);
     }
     let mut line = String::with_capacity(160);
     for (i, c) in custs.iter().enumerate() {
-        if rng.u8(0..100) < 15 {
+        if rng.u8(0..100) < 15 && c.exported {
             continue; // registered, never used the device
         }
         let (af, sf) = (i % reading_files, (i / 2) % reading_files);
@@ -157,9 +244,17 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
             let t = start + j * 997;
             let (x, y, z) = (axis(&mut rng), axis(&mut rng), axis(&mut rng));
             line.clear();
-            let key = if accel[af].old_style { "timeStamp" } else { "timestamp" };
+            let key = if accel[af].old_style {
+                "timeStamp"
+            } else {
+                "timestamp"
+            };
             use std::fmt::Write as _;
-            let _ = write!(line, r#"{{"user":"{}","{key}":{t},"x":{x:?},"y":{y:?},"z":{z:?}}}"#, c.email);
+            let _ = write!(
+                line,
+                r#"{{"user":"{}","{key}":{t},"x":{x:?},"y":{y:?},"z":{z:?}}}"#,
+                c.email
+            );
             let copies = if rng.u8(0..100) == 0 { 2 } else { 1 };
             for _ in 0..copies {
                 accel[af].line(&line)?;
@@ -168,12 +263,22 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
             if rng.u8(0..10) == 0 {
                 // A phone-only reading between two step readings.
                 line.clear();
-                let _ = write!(line, r#"{{"user":"{}","{key}":{},"x":{x:?},"y":{y:?},"z":{z:?}}}"#, c.email, t + 500);
+                let _ = write!(
+                    line,
+                    r#"{{"user":"{}","{key}":{},"x":{x:?},"y":{y:?},"z":{z:?}}}"#,
+                    c.email,
+                    t + 500
+                );
                 accel[af].line(&line)?;
                 stats.accelerometer_lines += 1;
             }
             line.clear();
-            let _ = write!(line, r#"{{"sensorReadingTime":{t},"serialNumber":"{}","distanceFromObject":{}}}"#, c.serial, rng.i64(200..320));
+            let _ = write!(
+                line,
+                r#"{{"sensorReadingTime":{t},"serialNumber":"{}","distanceFromObject":{}}}"#,
+                c.serial,
+                rng.i64(200..320)
+            );
             let copies = if rng.u8(0..100) == 0 { 2 } else { 1 };
             for _ in 0..copies {
                 steps[sf].line(&line)?;
@@ -207,7 +312,12 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
     Ok(stats)
 }
 
-fn customer_line(rng: &mut fastrand::Rng, c: &Cust, consent: Option<i64>, last_update: i64) -> String {
+fn customer_line(
+    rng: &mut fastrand::Rng,
+    c: &Cust,
+    consent: Option<i64>,
+    last_update: i64,
+) -> String {
     let name = c.email.split('@').next().unwrap_or("").replace('.', " ");
     let name = name.trim_end_matches(|ch: char| ch.is_ascii_digit());
     let old = rng.u8(0..100) < 10; // an older export: explicit nulls, float epochs, numeric phone
@@ -216,7 +326,11 @@ fn customer_line(rng: &mut fastrand::Rng, c: &Cust, consent: Option<i64>, last_u
         (Some(t), false) => t.to_string(),
         (None, _) => "null".to_string(),
     };
-    let phone = if old { "8015551212".to_string() } else { "\"8015551212\"".to_string() };
+    let phone = if old {
+        "8015551212".to_string()
+    } else {
+        "\"8015551212\"".to_string()
+    };
     let year = 1930 + rng.u16(0..75);
     let public = consent.filter(|_| rng.bool());
     let mut s = format!(
@@ -226,7 +340,11 @@ fn customer_line(rng: &mut fastrand::Rng, c: &Cust, consent: Option<i64>, last_u
         epoch(Some(c.registration)),
         epoch(Some(last_update))
     );
-    for (k, v) in [("shareWithResearchAsOfDate", consent), ("shareWithPublicAsOfDate", public), ("shareWithFriendsAsOfDate", public)] {
+    for (k, v) in [
+        ("shareWithResearchAsOfDate", consent),
+        ("shareWithPublicAsOfDate", public),
+        ("shareWithFriendsAsOfDate", public),
+    ] {
         if v.is_some() || old {
             s.push_str(&format!(r#","{k}":{}"#, epoch(v)));
         }
@@ -240,8 +358,19 @@ fn axis(rng: &mut fastrand::Rng) -> f64 {
 }
 
 fn uuid(rng: &mut fastrand::Rng) -> String {
-    let h = |rng: &mut fastrand::Rng, n: usize| (0..n).map(|_| char::from_digit(rng.u32(0..16), 16).unwrap()).collect::<String>();
-    format!("{}-{}-{}-{}-{}", h(rng, 8), h(rng, 4), h(rng, 4), h(rng, 4), h(rng, 12))
+    let h = |rng: &mut fastrand::Rng, n: usize| {
+        (0..n)
+            .map(|_| char::from_digit(rng.u32(0..16), 16).unwrap())
+            .collect::<String>()
+    };
+    format!(
+        "{}-{}-{}-{}-{}",
+        h(rng, 8),
+        h(rng, 4),
+        h(rng, 4),
+        h(rng, 4),
+        h(rng, 12)
+    )
 }
 
 #[cfg(test)]
@@ -265,13 +394,24 @@ mod tests {
     fn gen(seed: u64, bytes: u64) -> (GenStats, Vec<(String, Vec<u8>)>) {
         let files: Files = Default::default();
         let f2 = files.clone();
-        let stats = generate(&GenOptions { seed, target_bytes: bytes }, &mut |p| {
-            let buf = Arc::new(Mutex::new(Vec::new()));
-            f2.lock().unwrap().push((p.to_string(), buf.clone()));
-            Ok(Box::new(Shared(buf)))
-        })
+        let stats = generate(
+            &GenOptions {
+                seed,
+                target_bytes: bytes,
+            },
+            &mut |p| {
+                let buf = Arc::new(Mutex::new(Vec::new()));
+                f2.lock().unwrap().push((p.to_string(), buf.clone()));
+                Ok(Box::new(Shared(buf)))
+            },
+        )
         .unwrap();
-        let out = files.lock().unwrap().iter().map(|(p, b)| (p.clone(), b.lock().unwrap().clone())).collect();
+        let out = files
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(p, b)| (p.clone(), b.lock().unwrap().clone()))
+            .collect();
         (stats, out)
     }
 
@@ -284,7 +424,10 @@ mod tests {
         assert_ne!(a, c);
         let total: u64 = a.iter().map(|(_, b)| b.len() as u64).sum();
         assert_eq!(total, s1.bytes);
-        assert!(total > 100_000 && total < 400_000, "size near the target: {total}");
+        assert!(
+            total > 100_000 && total < 400_000,
+            "size near the target: {total}"
+        );
     }
 
     #[test]
@@ -294,9 +437,20 @@ mod tests {
         for (p, b) in &files {
             ing.add_file(p, None, b);
         }
-        let q: u64 = ing.report.sources.values().map(|c| c.quarantined_total).sum();
+        let q: u64 = ing
+            .report
+            .sources
+            .values()
+            .map(|c| c.quarantined_total)
+            .sum();
         assert_eq!(q, stats.malformed_lines);
         let read: u64 = ing.report.sources.values().map(|c| c.records_read).sum();
-        assert_eq!(read, stats.customer_lines + stats.accelerometer_lines + stats.step_trainer_lines + stats.malformed_lines);
+        assert_eq!(
+            read,
+            stats.customer_lines
+                + stats.accelerometer_lines
+                + stats.step_trainer_lines
+                + stats.malformed_lines
+        );
     }
 }

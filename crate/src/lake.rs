@@ -75,7 +75,12 @@ impl Output {
         v.extend(TableId::ALL.map(Output::Parquet));
         v.extend(TableId::ALL.map(Output::Ndjson));
         v.extend(TableId::ALL.map(Output::Ddl));
-        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine]);
+        v.extend([
+            Output::DdlAll,
+            Output::Summary,
+            Output::Quality,
+            Output::Quarantine,
+        ]);
         v
     }
 
@@ -138,7 +143,10 @@ pub struct Lake {
 
 impl Lake {
     pub fn new() -> Lake {
-        Lake { ingest: Ingest::new(), result: None }
+        Lake {
+            ingest: Ingest::new(),
+            result: None,
+        }
     }
 
     pub fn open_file(&mut self, name: &str, source: Option<Source>) {
@@ -175,7 +183,11 @@ impl Lake {
     pub fn run(&mut self, options: RunOptions) -> &RunResult {
         self.ingest.close();
         let (derived, facts) = zones::run(&self.ingest.landing, options.mode);
-        self.result.insert(RunResult { options, derived, facts })
+        self.result.insert(RunResult {
+            options,
+            derived,
+            facts,
+        })
     }
 
     fn done(&self) -> Result<&RunResult, Error> {
@@ -184,7 +196,12 @@ impl Lake {
 
     pub fn table(&self, id: TableId) -> Result<TableView<'_>, Error> {
         let r = self.done()?;
-        Ok(TableView::new(id, r.options.mode, &self.ingest.landing, &r.derived))
+        Ok(TableView::new(
+            id,
+            r.options.mode,
+            &self.ingest.landing,
+            &r.derived,
+        ))
     }
 
     pub fn summary(&self) -> Result<Summary<'_>, Error> {
@@ -194,22 +211,41 @@ impl Lake {
             let view = self.table(id)?;
             tables.insert(
                 id.name(),
-                TableSummary { zone: id.zone(), rows: view.rows.len() as u64, columns: view.columns().iter().map(|c| c.name).collect() },
+                TableSummary {
+                    zone: id.zone(),
+                    rows: view.rows.len() as u64,
+                    columns: view.columns().iter().map(|c| c.name).collect(),
+                },
             );
         }
         let rep = &self.ingest.report;
         let sources_balance = rep.sources.values().chain([&rep.unrouted]).all(|c| {
-            c.records_read == c.kept + c.quarantined_total && c.quarantined_total == c.quarantined.values().sum::<u64>()
+            c.records_read == c.kept + c.quarantined_total
+                && c.quarantined_total == c.quarantined.values().sum::<u64>()
         });
-        let landing_matches =
-            Source::ALL.iter().all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
-        let accounted = sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
-        Ok(Summary { mode: r.options.mode, tables, sources: &rep.sources, unrouted: &rep.unrouted, rules: &r.derived.flows, accounted, files: &rep.files })
+        let landing_matches = Source::ALL
+            .iter()
+            .all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
+        let accounted =
+            sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
+        Ok(Summary {
+            mode: r.options.mode,
+            tables,
+            sources: &rep.sources,
+            unrouted: &rep.unrouted,
+            rules: &r.derived.flows,
+            accounted,
+            files: &rep.files,
+        })
     }
 
     pub fn quality(&self) -> Result<QualityReport, Error> {
         let r = self.done()?;
-        Ok(quality::report(&self.ingest.landing, &self.ingest.report, &r.facts))
+        Ok(quality::report(
+            &self.ingest.landing,
+            &self.ingest.report,
+            &r.facts,
+        ))
     }
 
     /// Write one output to `out`.
@@ -219,8 +255,12 @@ impl Lake {
         match output {
             Output::Parquet(t) => sink::parquet::write(&self.table(t)?, out).map_err(|e| werr(&e)),
             Output::Ndjson(t) => sink::ndjson::write(&self.table(t)?, out).map_err(|e| werr(&e)),
-            Output::Ddl(t) => out.write_all(ddl::create_table(t, r.options.mode, &r.options.ddl).as_bytes()).map_err(|e| werr(&e)),
-            Output::DdlAll => out.write_all(ddl::all(r.options.mode, &r.options.ddl).as_bytes()).map_err(|e| werr(&e)),
+            Output::Ddl(t) => out
+                .write_all(ddl::create_table(t, r.options.mode, &r.options.ddl).as_bytes())
+                .map_err(|e| werr(&e)),
+            Output::DdlAll => out
+                .write_all(ddl::all(r.options.mode, &r.options.ddl).as_bytes())
+                .map_err(|e| werr(&e)),
             Output::Summary => write_json(&self.summary()?, out),
             Output::Quality => write_json(&self.quality()?, out),
             Output::Quarantine => {
@@ -269,5 +309,6 @@ impl Lake {
 
 fn write_json<T: Serialize, W: Write>(v: &T, mut out: W) -> Result<(), Error> {
     serde_json::to_writer_pretty(&mut out, v).map_err(|e| Error::Write(e.to_string()))?;
-    out.write_all(b"\n").map_err(|e| Error::Write(e.to_string()))
+    out.write_all(b"\n")
+        .map_err(|e| Error::Write(e.to_string()))
 }

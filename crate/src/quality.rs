@@ -95,11 +95,21 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
     if ingest.unrouted.records_read > 0 {
         by_source.insert("unrouted", ingest.unrouted.quarantined.clone());
     }
-    let total = ingest.sources.values().map(|c| c.quarantined_total).sum::<u64>() + ingest.unrouted.quarantined_total;
+    let total = ingest
+        .sources
+        .values()
+        .map(|c| c.quarantined_total)
+        .sum::<u64>()
+        + ingest.unrouted.quarantined_total;
     let rejected_files = ingest
         .files
         .iter()
-        .filter_map(|f| f.error.as_ref().map(|e| RejectedFile { file: f.name.clone(), error: e.clone() }))
+        .filter_map(|f| {
+            f.error.as_ref().map(|e| RejectedFile {
+                file: f.name.clone(),
+                error: e.clone(),
+            })
+        })
         .collect();
 
     let email = |e: u32| landing.emails.get(e).to_string();
@@ -107,14 +117,22 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
         .shared_serials
         .iter()
         .take(LIST_LIMIT)
-        .map(|(s, emails)| SharedSerial { serial_number: landing.serials.get(*s).to_string(), emails: emails.iter().map(|&e| email(e)).collect() })
+        .map(|(s, emails)| SharedSerial {
+            serial_number: landing.serials.get(*s).to_string(),
+            emails: emails.iter().map(|&e| email(e)).collect(),
+        })
         .collect();
     let conflicting = |v: &Vec<Option<i64>>| v.len() > 1;
     let dup_list = facts
         .duplicate_emails
         .iter()
         .take(LIST_LIMIT)
-        .map(|(e, rows, v)| DuplicateEmail { email: email(*e), rows: *rows, research_consent_values: v.clone(), conflicting_consent: conflicting(v) })
+        .map(|(e, rows, v)| DuplicateEmail {
+            email: email(*e),
+            rows: *rows,
+            research_consent_values: v.clone(),
+            conflicting_consent: conflicting(v),
+        })
         .collect();
 
     QualityReport {
@@ -132,8 +150,16 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
         },
         duplicate_emails: DuplicateEmails {
             emails: facts.duplicate_emails.len(),
-            rows: facts.duplicate_emails.iter().map(|(_, r, _)| *r as u64).sum(),
-            with_conflicting_consent: facts.duplicate_emails.iter().filter(|(_, _, v)| conflicting(v)).count(),
+            rows: facts
+                .duplicate_emails
+                .iter()
+                .map(|(_, r, _)| *r as u64)
+                .sum(),
+            with_conflicting_consent: facts
+                .duplicate_emails
+                .iter()
+                .filter(|(_, _, v)| conflicting(v))
+                .count(),
             list: dup_list,
         },
         exact_duplicates: PerReadingSource {
@@ -144,7 +170,10 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
             accelerometer: facts.accelerometer_before_consent,
             step_trainer: facts.step_trainer_before_consent,
         },
-        readings_without_owner: WithoutOwner { no_owner: facts.step_trainer_no_owner, ambiguous_owner: facts.step_trainer_ambiguous_owner },
+        readings_without_owner: WithoutOwner {
+            no_owner: facts.step_trainer_no_owner,
+            ambiguous_owner: facts.step_trainer_ambiguous_owner,
+        },
         accelerometer_unknown_user: facts.accelerometer_unknown_user,
     }
 }

@@ -96,7 +96,11 @@ impl Ingest {
         for s in Source::ALL {
             report.sources.insert(s.name(), SourceCounts::default());
         }
-        Ingest { landing: Landing::default(), report, open: None }
+        Ingest {
+            landing: Landing::default(),
+            report,
+            open: None,
+        }
     }
 
     /// Start reading a file. `source` overrides routing; otherwise the name, then the keys decide.
@@ -128,7 +132,9 @@ impl Ingest {
 
     /// Feed the next chunk of the open file.
     pub fn feed(&mut self, chunk: &[u8]) {
-        let Some(mut file) = self.open.take() else { return };
+        let Some(mut file) = self.open.take() else {
+            return;
+        };
         file.report.bytes += chunk.len() as u64;
         let mut splitter = std::mem::take(&mut file.splitter);
         splitter.feed(chunk, &mut |piece| self.take_piece(&mut file, piece));
@@ -149,13 +155,20 @@ impl Ingest {
                 "not STEDI landing data: neither its folder/file name nor its records' keys match customer, accelerometer or step_trainer".to_owned()
             });
             for (line, bytes) in std::mem::take(&mut file.pending) {
-                let rej = Rejection { reason: Reason::Unrouted, detail: "file not routed to a source".into() };
+                let rej = Rejection {
+                    reason: Reason::Unrouted,
+                    detail: "file not routed to a source".into(),
+                };
                 self.quarantine(&mut file.report, None, line, &bytes, rej);
             }
         }
         let source = file.report.source.and_then(Source::parse);
         let counts = match source {
-            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            Some(s) => self
+                .report
+                .sources
+                .get_mut(s.name())
+                .expect("all sources present"),
             None => &mut self.report.unrouted,
         };
         counts.files += 1;
@@ -180,14 +193,20 @@ impl Ingest {
             Piece::TooLong { line, bytes, head } => {
                 let rej = Rejection {
                     reason: Reason::TooLong,
-                    detail: format!("record of {bytes} bytes exceeds the {} byte limit", split::MAX_RECORD_BYTES),
+                    detail: format!(
+                        "record of {bytes} bytes exceeds the {} byte limit",
+                        split::MAX_RECORD_BYTES
+                    ),
                 };
                 let source = file.report.source.and_then(Source::parse);
                 self.quarantine(&mut file.report, source, line, head, rej);
                 return;
             }
             Piece::Truncated { line, head } => {
-                let rej = Rejection { reason: Reason::Truncated, detail: "file ends inside this record".into() };
+                let rej = Rejection {
+                    reason: Reason::Truncated,
+                    detail: "file ends inside this record".into(),
+                };
                 let source = file.report.source.and_then(Source::parse);
                 self.quarantine(&mut file.report, source, line, head, rej);
                 return;
@@ -210,7 +229,10 @@ impl Ingest {
                         file.pending.push((line, bytes.to_vec()));
                     }
                     _ => {
-                        let rej = Rejection { reason: Reason::Unrouted, detail: "file not routed to a source".into() };
+                        let rej = Rejection {
+                            reason: Reason::Unrouted,
+                            detail: "file not routed to a source".into(),
+                        };
                         self.quarantine(&mut file.report, None, line, bytes, rej);
                     }
                 }
@@ -223,7 +245,11 @@ impl Ingest {
             Ok(()) => {
                 file.report.records += 1;
                 file.report.kept += 1;
-                let c = self.report.sources.get_mut(source.name()).expect("all sources present");
+                let c = self
+                    .report
+                    .sources
+                    .get_mut(source.name())
+                    .expect("all sources present");
                 c.records_read += 1;
                 c.kept += 1;
             }
@@ -231,11 +257,22 @@ impl Ingest {
         }
     }
 
-    fn quarantine(&mut self, file: &mut FileReport, source: Option<Source>, line: u64, raw: &[u8], rej: Rejection) {
+    fn quarantine(
+        &mut self,
+        file: &mut FileReport,
+        source: Option<Source>,
+        line: u64,
+        raw: &[u8],
+        rej: Rejection,
+    ) {
         file.records += 1;
         file.quarantined += 1;
         let counts = match source {
-            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            Some(s) => self
+                .report
+                .sources
+                .get_mut(s.name())
+                .expect("all sources present"),
             None => &mut self.report.unrouted,
         };
         counts.records_read += 1;
@@ -273,17 +310,33 @@ mod tests {
         assert_eq!(c.quarantined["malformed_json"], 1);
         assert_eq!(c.quarantined["missing_required"], 1);
         let q = &ing.report.quarantine;
-        assert_eq!((q[0].file.as_str(), q[0].line, q[0].reason), ("landing/accelerometer/a.json", 2, Reason::MalformedJson));
-        assert_eq!((q[1].line, q[1].reason, q[1].raw.as_str()), (3, Reason::MissingRequired, "{\"user\":\"a@x\"}"));
+        assert_eq!(
+            (q[0].file.as_str(), q[0].line, q[0].reason),
+            ("landing/accelerometer/a.json", 2, Reason::MalformedJson)
+        );
+        assert_eq!(
+            (q[1].line, q[1].reason, q[1].raw.as_str()),
+            (3, Reason::MissingRequired, "{\"user\":\"a@x\"}")
+        );
         assert_eq!(ing.landing.accelerometer.len(), 1);
     }
 
     #[test]
     fn a_file_without_telling_name_is_routed_by_keys_even_after_bad_lines() {
         let mut ing = Ingest::new();
-        let r = ing.add_file("upload.json", None, b"garbage\n{\"sensorReadingTime\":5,\"serialNumber\":\"s\",\"distanceFromObject\":1}\n");
-        assert_eq!((r.source, r.routed_by, r.kept, r.quarantined), (Some("step_trainer"), "keys", 1, 1));
-        assert_eq!(ing.report.sources["step_trainer"].quarantined["malformed_json"], 1);
+        let r = ing.add_file(
+            "upload.json",
+            None,
+            b"garbage\n{\"sensorReadingTime\":5,\"serialNumber\":\"s\",\"distanceFromObject\":1}\n",
+        );
+        assert_eq!(
+            (r.source, r.routed_by, r.kept, r.quarantined),
+            (Some("step_trainer"), "keys", 1, 1)
+        );
+        assert_eq!(
+            ing.report.sources["step_trainer"].quarantined["malformed_json"],
+            1
+        );
     }
 
     #[test]
@@ -291,7 +344,13 @@ mod tests {
         let mut ing = Ingest::new();
         let r = ing.add_file("notes.csv", None, b"a,b,c\n1,2,3\n").clone();
         assert_eq!(r.source, None);
-        assert!(r.error.as_deref().unwrap().starts_with("not STEDI landing data"), "{r:?}");
+        assert!(
+            r.error
+                .as_deref()
+                .unwrap()
+                .starts_with("not STEDI landing data"),
+            "{r:?}"
+        );
         assert_eq!(ing.report.unrouted.records_read, 2);
         assert_eq!(ing.report.unrouted.quarantined["unrouted"], 2);
     }

@@ -165,7 +165,8 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             landing.customers.push(customer);
         }
         Source::Accelerometer => {
-            let a: AccelerometerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
+            let a: AccelerometerIn =
+                serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
             let t = &mut landing.accelerometer;
             t.user.push(landing.emails.intern(&a.user));
             t.timestamp.push(a.timestamp);
@@ -177,7 +178,8 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             let s: StepTrainerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
             let t = &mut landing.step_trainer;
             t.sensor_reading_time.push(s.sensor_reading_time);
-            t.serial_number.push(landing.serials.intern(&s.serial_number));
+            t.serial_number
+                .push(landing.serials.intern(&s.serial_number));
             t.distance_from_object.push(s.distance_from_object);
         }
     }
@@ -186,7 +188,10 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
 
 fn not_an_object(bytes: &[u8]) -> Rejection {
     match serde_json::from_slice::<de::IgnoredAny>(bytes) {
-        Ok(_) => Rejection { reason: Reason::NotAnObject, detail: "a record must be a JSON object".into() },
+        Ok(_) => Rejection {
+            reason: Reason::NotAnObject,
+            detail: "a record must be a JSON object".into(),
+        },
         Err(e) => Rejection::from_serde(e),
     }
 }
@@ -201,7 +206,9 @@ pub fn source_by_keys(bytes: &[u8]) -> Result<Option<Source>, Rejection> {
         Some(Source::StepTrainer)
     } else if has("user") && (has("timestamp") || has("timeStamp")) {
         Some(Source::Accelerometer)
-    } else if has("email") && (has("customerName") || has("shareWithResearchAsOfDate") || has("serialNumber")) {
+    } else if has("email")
+        && (has("customerName") || has("shareWithResearchAsOfDate") || has("serialNumber"))
+    {
         Some(Source::Customer)
     } else {
         None
@@ -232,14 +239,20 @@ impl<'de> Visitor<'de> for EpochVisitor {
         Ok(v)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v).map_err(|_| E::custom(format!("invalid value: integer {v} is out of range for a 64-bit epoch")))
+        i64::try_from(v).map_err(|_| {
+            E::custom(format!(
+                "invalid value: integer {v} is out of range for a 64-bit epoch"
+            ))
+        })
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
         // 2^63 is exactly representable; anything at or above it does not fit.
         if v.fract() == 0.0 && v >= -9.223_372_036_854_776e18 && v < 9.223_372_036_854_776e18 {
             Ok(v as i64)
         } else {
-            Err(E::custom(format!("invalid value: {v} is not an integer (epoch milliseconds)")))
+            Err(E::custom(format!(
+                "invalid value: {v} is not an integer (epoch milliseconds)"
+            )))
         }
     }
 }
@@ -264,7 +277,9 @@ impl<'de> Visitor<'de> for PhoneVisitor {
         if v.fract() == 0.0 && v.abs() < 1e15 {
             Ok((v as i64).to_string())
         } else {
-            Err(E::custom(format!("invalid value: {v} is not a phone number")))
+            Err(E::custom(format!(
+                "invalid value: {v} is not a phone number"
+            )))
         }
     }
 }
@@ -322,10 +337,18 @@ mod tests {
 
     #[test]
     fn accelerometer_accepts_old_timestamp_key_and_integer_axes() {
-        let l = decode(Source::Accelerometer, r#"{"user":"a@x","timeStamp":5,"x":1,"y":-0.5,"z":2.25}"#).unwrap();
+        let l = decode(
+            Source::Accelerometer,
+            r#"{"user":"a@x","timeStamp":5,"x":1,"y":-0.5,"z":2.25}"#,
+        )
+        .unwrap();
         assert_eq!(l.accelerometer.timestamp, vec![5]);
         assert_eq!(l.accelerometer.x, vec![Some(1.0)]);
-        let l = decode(Source::Accelerometer, r#"{"user":"a\u0040x","timestamp":5.0}"#).unwrap();
+        let l = decode(
+            Source::Accelerometer,
+            r#"{"user":"a\u0040x","timestamp":5.0}"#,
+        )
+        .unwrap();
         assert_eq!(l.emails.get(l.accelerometer.user[0]), "a@x");
         assert_eq!(l.accelerometer.z, vec![None]);
     }
@@ -333,17 +356,56 @@ mod tests {
     #[test]
     fn rejections_are_classified() {
         use Reason::*;
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"a","timestamp":1"#), MalformedJson);
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":1"#),
+            MalformedJson
+        );
         assert_eq!(reason(Source::Accelerometer, r#"[1,2]"#), NotAnObject);
-        assert_eq!(reason(Source::Accelerometer, r#"{"timestamp":1}"#), MissingRequired);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":null,"timestamp":1}"#), MissingRequired);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"a","timestamp":"1"}"#), WrongType);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"a","timestamp":1,"x":true}"#), WrongType);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"a","timestamp":1.5}"#), WrongType);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"a","timestamp":1,"timeStamp":2}"#), DuplicateKey);
-        assert_eq!(reason(Source::StepTrainer, r#"{"sensorReadingTime":99999999999999999999,"serialNumber":"s"}"#), WrongType);
-        assert_eq!(reason(Source::StepTrainer, r#"{"sensorReadingTime":1}"#), MissingRequired);
-        assert_eq!(reason(Source::Customer, r#"{"customerName":"x"}"#), MissingRequired);
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"timestamp":1}"#),
+            MissingRequired
+        );
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":null,"timestamp":1}"#),
+            MissingRequired
+        );
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":"1"}"#),
+            WrongType
+        );
+        assert_eq!(
+            reason(
+                Source::Accelerometer,
+                r#"{"user":"a","timestamp":1,"x":true}"#
+            ),
+            WrongType
+        );
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":1.5}"#),
+            WrongType
+        );
+        assert_eq!(
+            reason(
+                Source::Accelerometer,
+                r#"{"user":"a","timestamp":1,"timeStamp":2}"#
+            ),
+            DuplicateKey
+        );
+        assert_eq!(
+            reason(
+                Source::StepTrainer,
+                r#"{"sensorReadingTime":99999999999999999999,"serialNumber":"s"}"#
+            ),
+            WrongType
+        );
+        assert_eq!(
+            reason(Source::StepTrainer, r#"{"sensorReadingTime":1}"#),
+            MissingRequired
+        );
+        assert_eq!(
+            reason(Source::Customer, r#"{"customerName":"x"}"#),
+            MissingRequired
+        );
         let mut l = Landing::default();
         let e = decode_into(Source::Customer, b"{\"email\":\"\xff\"}", &mut l).unwrap_err();
         assert_eq!(e.reason, MalformedJson, "non-UTF-8 bytes");
@@ -352,9 +414,18 @@ mod tests {
 
     #[test]
     fn routing_by_keys() {
-        assert_eq!(source_by_keys(br#"{"sensorReadingTime":1,"serialNumber":"s"}"#).unwrap(), Some(Source::StepTrainer));
-        assert_eq!(source_by_keys(br#"{"user":"u","timeStamp":1}"#).unwrap(), Some(Source::Accelerometer));
-        assert_eq!(source_by_keys(br#"{"email":"e","customerName":"n"}"#).unwrap(), Some(Source::Customer));
+        assert_eq!(
+            source_by_keys(br#"{"sensorReadingTime":1,"serialNumber":"s"}"#).unwrap(),
+            Some(Source::StepTrainer)
+        );
+        assert_eq!(
+            source_by_keys(br#"{"user":"u","timeStamp":1}"#).unwrap(),
+            Some(Source::Accelerometer)
+        );
+        assert_eq!(
+            source_by_keys(br#"{"email":"e","customerName":"n"}"#).unwrap(),
+            Some(Source::Customer)
+        );
         assert_eq!(source_by_keys(br#"{"id":1}"#).unwrap(), None);
         assert!(source_by_keys(b"a,b,c").is_err());
     }

@@ -28,11 +28,26 @@ mod tests {
 
     #[test]
     fn file_name_then_nearest_folder() {
-        assert_eq!(by_path("landing/customer/customer-1691348231425.json"), Some(Source::Customer));
-        assert_eq!(by_path("x/Step-Trainer/part1.json"), Some(Source::StepTrainer));
-        assert_eq!(by_path("accelerometer/landing/a.json"), Some(Source::Accelerometer));
-        assert_eq!(by_path("customer/accelerometer-1.json"), Some(Source::Accelerometer));
-        assert_eq!(by_path("C:\\data\\customer\\x.json"), Some(Source::Customer));
+        assert_eq!(
+            by_path("landing/customer/customer-1691348231425.json"),
+            Some(Source::Customer)
+        );
+        assert_eq!(
+            by_path("x/Step-Trainer/part1.json"),
+            Some(Source::StepTrainer)
+        );
+        assert_eq!(
+            by_path("accelerometer/landing/a.json"),
+            Some(Source::Accelerometer)
+        );
+        assert_eq!(
+            by_path("customer/accelerometer-1.json"),
+            Some(Source::Accelerometer)
+        );
+        assert_eq!(
+            by_path("C:\\data\\customer\\x.json"),
+            Some(Source::Customer)
+        );
         assert_eq!(by_path("upload/data.json"), None);
     }
 }

@@ -21,7 +21,11 @@ pub enum Piece<'a> {
     /// One record's bytes (trimmed, without a trailing comma).
     Record { line: u64, bytes: &'a [u8] },
     /// A record over the size limit; `head` is its beginning.
-    TooLong { line: u64, bytes: u64, head: &'a [u8] },
+    TooLong {
+        line: u64,
+        bytes: u64,
+        head: &'a [u8],
+    },
     /// The file ended inside an array element or before the array's `]`.
     Truncated { line: u64, head: &'a [u8] },
 }
@@ -141,7 +145,10 @@ impl Splitter {
                 // loses nothing and is accepted.)
                 if self.array.in_element {
                     let line = self.array.element_line;
-                    out(Piece::Truncated { line, head: snippet(trim(&self.buf)) });
+                    out(Piece::Truncated {
+                        line,
+                        head: snippet(trim(&self.buf)),
+                    });
                 }
             }
             Framing::Unknown => {}
@@ -188,7 +195,11 @@ impl Splitter {
     fn emit_line(&mut self, out: &mut dyn FnMut(Piece<'_>)) {
         if self.overflow > 0 {
             let bytes = self.buf.len() as u64 + self.overflow;
-            out(Piece::TooLong { line: self.start_line, bytes, head: snippet(&self.buf) });
+            out(Piece::TooLong {
+                line: self.start_line,
+                bytes,
+                head: snippet(&self.buf),
+            });
         } else if !self.buf.is_empty() {
             emit_line_bytes(self.start_line, &self.buf, out);
         }
@@ -273,7 +284,11 @@ impl Splitter {
     fn flush_element(&mut self, line: u64, out: &mut dyn FnMut(Piece<'_>)) {
         if self.overflow > 0 {
             let bytes = self.buf.len() as u64 + self.overflow;
-            out(Piece::TooLong { line, bytes, head: snippet(&self.buf) });
+            out(Piece::TooLong {
+                line,
+                bytes,
+                head: snippet(&self.buf),
+            });
         } else {
             let rec = trim(&self.buf);
             if !rec.is_empty() {
@@ -295,7 +310,11 @@ fn emit_line_bytes(line: u64, bytes: &[u8], out: &mut dyn FnMut(Piece<'_>)) {
         return;
     }
     if rec.len() > MAX_RECORD_BYTES {
-        out(Piece::TooLong { line, bytes: rec.len() as u64, head: snippet(rec) });
+        out(Piece::TooLong {
+            line,
+            bytes: rec.len() as u64,
+            head: snippet(rec),
+        });
     } else {
         out(Piece::Record { line, bytes: rec });
     }
@@ -341,7 +360,9 @@ mod tests {
         let mut s = Splitter::new();
         let mut got = Vec::new();
         let mut out = |p: Piece<'_>| match p {
-            Piece::Record { line, bytes } => got.push((line, String::from_utf8_lossy(bytes).into_owned())),
+            Piece::Record { line, bytes } => {
+                got.push((line, String::from_utf8_lossy(bytes).into_owned()))
+            }
             Piece::TooLong { line, bytes, .. } => got.push((line, format!("!too_long {bytes}"))),
             Piece::Truncated { line, .. } => got.push((line, "!truncated".into())),
         };
@@ -355,7 +376,8 @@ mod tests {
     fn each_chunking(input: &[u8], expect: &[(u64, &str)]) {
         for chunk in [1, 2, 3, 4, 7, 64, input.len().max(3)] {
             let got = split(input, chunk);
-            let want: Vec<(u64, String)> = expect.iter().map(|(l, s)| (*l, s.to_string())).collect();
+            let want: Vec<(u64, String)> =
+                expect.iter().map(|(l, s)| (*l, s.to_string())).collect();
             assert_eq!(got, want, "chunk size {chunk}");
         }
     }
@@ -370,12 +392,18 @@ mod tests {
 
     #[test]
     fn older_export_style_trailing_commas() {
-        each_chunking(b"{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n", &[(1, "{\"a\":1}"), (2, "{\"a\":2}"), (3, "{\"a\":3}")]);
+        each_chunking(
+            b"{\"a\":1},\n{\"a\":2},\n{\"a\":3}\n",
+            &[(1, "{\"a\":1}"), (2, "{\"a\":2}"), (3, "{\"a\":3}")],
+        );
     }
 
     #[test]
     fn one_line_array_and_pretty_array() {
-        each_chunking(b"[{\"a\":1},{\"a\":\"]}\"}, {\"a\":3}]", &[(1, "{\"a\":1}"), (1, "{\"a\":\"]}\"}"), (1, "{\"a\":3}")]);
+        each_chunking(
+            b"[{\"a\":1},{\"a\":\"]}\"}, {\"a\":3}]",
+            &[(1, "{\"a\":1}"), (1, "{\"a\":\"]}\"}"), (1, "{\"a\":3}")],
+        );
         each_chunking(
             b"\n[\n  {\n    \"a\": 1\n  },\n  {\"a\": [2, {\"b\": 3}]}\n]\n",
             &[(3, "{\n    \"a\": 1\n  }"), (6, "{\"a\": [2, {\"b\": 3}]}")],
@@ -384,8 +412,14 @@ mod tests {
 
     #[test]
     fn array_scalars_and_truncation() {
-        each_chunking(b"[1, \"x\", {\"a\":1}", &[(1, "1"), (1, "\"x\""), (1, "{\"a\":1}")]);
-        each_chunking(b"[{\"a\":1}, {\"a\":", &[(1, "{\"a\":1}"), (1, "!truncated")]);
+        each_chunking(
+            b"[1, \"x\", {\"a\":1}",
+            &[(1, "1"), (1, "\"x\""), (1, "{\"a\":1}")],
+        );
+        each_chunking(
+            b"[{\"a\":1}, {\"a\":",
+            &[(1, "{\"a\":1}"), (1, "!truncated")],
+        );
     }
 
     #[test]

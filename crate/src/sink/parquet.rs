@@ -31,9 +31,14 @@ pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
 }
 
 /// Write `table` as one Snappy-compressed Parquet file.
-pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parquet::errors::ParquetError> {
+pub fn write<W: Write + Send>(
+    table: &TableView<'_>,
+    out: W,
+) -> Result<(), parquet::errors::ParquetError> {
     let schema = arrow_schema(table.columns());
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
     let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
     let n = table.rows.len();
     let mut start = 0;
@@ -51,7 +56,12 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
 }
 
 /// Rows `start..end` of `table` as an Arrow record batch.
-fn gather(table: &TableView<'_>, schema: &SchemaRef, start: usize, end: usize) -> Result<RecordBatch, parquet::errors::ParquetError> {
+fn gather(
+    table: &TableView<'_>,
+    schema: &SchemaRef,
+    start: usize,
+    end: usize,
+) -> Result<RecordBatch, parquet::errors::ParquetError> {
     let l = table.landing;
     let rows = end - start;
     let arrays: Vec<ArrayRef> = table

@@ -68,14 +68,36 @@ pub struct Flow {
 
 impl Flow {
     fn new(table: &'static str, from: &'static str, rows_in: usize) -> Flow {
-        Flow { table, from, rows_in: rows_in as u64, rules: Vec::new(), rows_out: 0 }
+        Flow {
+            table,
+            from,
+            rows_in: rows_in as u64,
+            rules: Vec::new(),
+            rows_out: 0,
+        }
     }
     fn removed(mut self, rule: &'static str, why: &'static str, n: usize) -> Flow {
-        self.rules.push(RuleEffect { rule, why, removed: n as u64, added: 0 });
+        self.rules.push(RuleEffect {
+            rule,
+            why,
+            removed: n as u64,
+            added: 0,
+        });
         self
     }
-    fn joined(mut self, rule: &'static str, why: &'static str, unmatched: usize, added: usize) -> Flow {
-        self.rules.push(RuleEffect { rule, why, removed: unmatched as u64, added: added as u64 });
+    fn joined(
+        mut self,
+        rule: &'static str,
+        why: &'static str,
+        unmatched: usize,
+        added: usize,
+    ) -> Flow {
+        self.rules.push(RuleEffect {
+            rule,
+            why,
+            removed: unmatched as u64,
+            added: added as u64,
+        });
         self
     }
     fn out(mut self, n: usize) -> Flow {

@@ -18,10 +18,18 @@ pub fn run(l: &Landing) -> Derived {
 
     // 1.
     let customer_trusted: Vec<u32> = (0..l.customers.len() as u32)
-        .filter(|&i| l.customers[i as usize].share_with_research_as_of_date.is_some())
+        .filter(|&i| {
+            l.customers[i as usize]
+                .share_with_research_as_of_date
+                .is_some()
+        })
         .collect();
     let customer_flow = Flow::new("customer_trusted", "customer_landing", l.customers.len())
-        .removed("no_research_consent", "shareWithResearchAsOfDate is null", l.customers.len() - customer_trusted.len())
+        .removed(
+            "no_research_consent",
+            "shareWithResearchAsOfDate is null",
+            l.customers.len() - customer_trusted.len(),
+        )
         .out(customer_trusted.len());
 
     // 2. Inner join: each reading once per trusted customer row with its email.
@@ -60,11 +68,27 @@ pub fn run(l: &Landing) -> Derived {
         .filter(|&i| has_reading[l.customers[i as usize].email as usize])
         .collect();
     let mut seen: FxHashSet<&Customer> = FxHashSet::default();
-    let customers_curated: Vec<u32> = with_reading.iter().copied().filter(|&i| seen.insert(&l.customers[i as usize])).collect();
-    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
-        .removed("no_accelerometer_reading", "email is not a user in accelerometer_trusted", customer_trusted.len() - with_reading.len())
-        .removed("duplicate_row", "DISTINCT: an identical customer row was already kept", with_reading.len() - customers_curated.len())
-        .out(customers_curated.len());
+    let customers_curated: Vec<u32> = with_reading
+        .iter()
+        .copied()
+        .filter(|&i| seen.insert(&l.customers[i as usize]))
+        .collect();
+    let curated_flow = Flow::new(
+        "customers_curated",
+        "customer_trusted",
+        customer_trusted.len(),
+    )
+    .removed(
+        "no_accelerometer_reading",
+        "email is not a user in accelerometer_trusted",
+        customer_trusted.len() - with_reading.len(),
+    )
+    .removed(
+        "duplicate_row",
+        "DISTINCT: an identical customer row was already kept",
+        with_reading.len() - customers_curated.len(),
+    )
+    .out(customers_curated.len());
 
     // 4. Semi-join on serial number.
     let mut curated_serial = vec![false; l.serials.len()];
@@ -74,14 +98,22 @@ pub fn run(l: &Landing) -> Derived {
         }
     }
     let s = &l.step_trainer;
-    let step_trainer_trusted: Vec<u32> =
-        (0..s.len() as u32).filter(|&i| curated_serial[s.serial_number[i as usize] as usize]).collect();
+    let step_trainer_trusted: Vec<u32> = (0..s.len() as u32)
+        .filter(|&i| curated_serial[s.serial_number[i as usize] as usize])
+        .collect();
     let step_flow = Flow::new("step_trainer_trusted", "step_trainer_landing", s.len())
-        .removed("serial_not_curated", "serialNumber is not the serial of a curated customer", s.len() - step_trainer_trusted.len())
+        .removed(
+            "serial_not_curated",
+            "serialNumber is not the serial of a curated customer",
+            s.len() - step_trainer_trusted.len(),
+        )
         .out(step_trainer_trusted.len());
 
     // 5. Every (step, accelerometer) pair at the same instant, whoever the user.
-    let mut by_time: Vec<(i64, u32)> = accelerometer_trusted.iter().map(|&i| (a.timestamp[i as usize], i)).collect();
+    let mut by_time: Vec<(i64, u32)> = accelerometer_trusted
+        .iter()
+        .map(|&i| (a.timestamp[i as usize], i))
+        .collect();
     by_time.sort_by_key(|&(t, _)| t); // stable: equal times keep accelerometer_trusted order
     let mut machine_learning_curated = Vec::new();
     let mut unmatched = 0usize;
@@ -122,7 +154,11 @@ mod tests {
     #[test]
     fn consent_is_any_row_with_a_research_date() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(5)), cust("a@x", "s1", Some(2), 1, None), cust("b@x", "s2", None, 1, None)],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(5)),
+                cust("a@x", "s1", Some(2), 1, None),
+                cust("b@x", "s2", None, 1, None),
+            ],
             &[],
             &[],
         );
@@ -133,13 +169,25 @@ mod tests {
     #[test]
     fn join_fans_out_per_matching_customer_row_and_ignores_consent_dates() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(500)), cust("a@x", "s1", Some(1), 1, Some(500)), cust("b@x", "s2", Some(1), 1, Some(1))],
-            &[acc("a@x", 10, 1.0), acc("b@x", 20, 2.0), acc("z@x", 30, 3.0), acc("b@x", 20, 2.0)],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(500)),
+                cust("a@x", "s1", Some(1), 1, Some(500)),
+                cust("b@x", "s2", Some(1), 1, Some(1)),
+            ],
+            &[
+                acc("a@x", 10, 1.0),
+                acc("b@x", 20, 2.0),
+                acc("z@x", 30, 3.0),
+                acc("b@x", 20, 2.0),
+            ],
             &[],
         );
         let d = run(&l);
         // a@x's reading (before its consent date: the rubric does not look) twice, b@x's duplicate kept.
-        assert_eq!(readings(&l, &d.accelerometer_trusted), [("a@x", 10), ("a@x", 10), ("b@x", 20), ("b@x", 20)]);
+        assert_eq!(
+            readings(&l, &d.accelerometer_trusted),
+            [("a@x", 10), ("a@x", 10), ("b@x", 20), ("b@x", 20)]
+        );
         // The two identical a@x rows become one.
         assert_eq!(emails(&l, &d.customers_curated), ["a@x", "b@x"]);
         assert_eq!(d.flows[1].rules[0].removed, 1);
@@ -151,15 +199,26 @@ mod tests {
     #[test]
     fn step_rows_follow_curated_serials_and_pair_with_any_reading_at_that_time() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(1)), cust("b@x", "s2", Some(1), 1, Some(1)), cust("c@x", "s3", Some(1), 1, None)],
-            &[acc("a@x", 10, 1.0), acc("b@x", 10, 2.0), acc("c@x", 10, 9.0)],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(1)),
+                cust("b@x", "s2", Some(1), 1, Some(1)),
+                cust("c@x", "s3", Some(1), 1, None),
+            ],
+            &[
+                acc("a@x", 10, 1.0),
+                acc("b@x", 10, 2.0),
+                acc("c@x", 10, 9.0),
+            ],
             &[step(10, "s1", 7), step(11, "s1", 8), step(10, "s3", 9)],
         );
         let d = run(&l);
         assert_eq!(d.step_trainer_trusted, [0, 1]);
         // Step at 10 pairs with a@x's and b@x's readings (not c@x's: c is not trusted); step at 11 with none.
         assert_eq!(d.machine_learning_curated, [(0, 0), (0, 1)]);
-        assert_eq!((d.flows[4].rules[0].removed, d.flows[4].rules[0].added), (1, 1));
+        assert_eq!(
+            (d.flows[4].rules[0].removed, d.flows[4].rules[0].added),
+            (1, 1)
+        );
         assert!(d.flows.iter().all(Flow::balances));
     }
 }

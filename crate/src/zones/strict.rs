@@ -29,7 +29,8 @@ impl ReadingIndex {
     fn build(l: &Landing) -> ReadingIndex {
         let a = &l.accelerometer;
         let n = a.len();
-        let mut head: FxHashMap<(u32, i64), u32> = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut head: FxHashMap<(u32, i64), u32> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
         let mut next = vec![NONE; n];
         let mut duplicate = vec![false; n];
         let same = |i: usize, j: usize| {
@@ -58,7 +59,11 @@ impl ReadingIndex {
                 }
             }
         }
-        ReadingIndex { head, next, duplicate }
+        ReadingIndex {
+            head,
+            next,
+            duplicate,
+        }
     }
 
     /// The distinct readings of `user` at `ts`.
@@ -111,8 +116,16 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     }
     facts.duplicate_emails = duplicate_emails(l);
     let customer_flow = Flow::new("customer_trusted", "customer_landing", l.customers.len())
-        .removed("superseded_duplicate", "an older row of an email that has a newer one", l.customers.len() - deduped.len())
-        .removed("no_research_consent", "latest row has no shareWithResearchAsOfDate", deduped.len() - customer_trusted.len())
+        .removed(
+            "superseded_duplicate",
+            "an older row of an email that has a newer one",
+            l.customers.len() - deduped.len(),
+        )
+        .removed(
+            "no_research_consent",
+            "latest row has no shareWithResearchAsOfDate",
+            deduped.len() - customer_trusted.len(),
+        )
         .out(customer_trusted.len());
 
     // 2–3. Accelerometer: exact duplicates once, trusted users, at or after consent.
@@ -143,10 +156,22 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     facts.accelerometer_unknown_user = unknown as u64;
     facts.accelerometer_before_consent = early as u64;
     let accel_flow = Flow::new("accelerometer_trusted", "accelerometer_landing", a.len())
-        .removed("exact_duplicate", "same user, timestamp, x, y and z as an earlier reading", dup)
+        .removed(
+            "exact_duplicate",
+            "same user, timestamp, x, y and z as an earlier reading",
+            dup,
+        )
         .removed("unknown_user", "no customer has this email", unknown)
-        .removed("no_research_consent", "the user's customer record has no research consent", no_consent)
-        .removed("before_consent", "timestamp earlier than the user's shareWithResearchAsOfDate", early)
+        .removed(
+            "no_research_consent",
+            "the user's customer record has no research consent",
+            no_consent,
+        )
+        .removed(
+            "before_consent",
+            "timestamp earlier than the user's shareWithResearchAsOfDate",
+            early,
+        )
         .out(accelerometer_trusted.len());
 
     // 4. Curated customers.
@@ -155,9 +180,17 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         .copied()
         .filter(|&i| has_trusted_reading[l.customers[i as usize].email as usize])
         .collect();
-    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
-        .removed("no_trusted_reading", "no accelerometer reading at or after consent", customer_trusted.len() - customers_curated.len())
-        .out(customers_curated.len());
+    let curated_flow = Flow::new(
+        "customers_curated",
+        "customer_trusted",
+        customer_trusted.len(),
+    )
+    .removed(
+        "no_trusted_reading",
+        "no accelerometer reading at or after consent",
+        customer_trusted.len() - customers_curated.len(),
+    )
+    .out(customers_curated.len());
 
     // 5. Device ownership: serial → de-duplicated customers holding it.
     let mut owners: Vec<Vec<u32>> = vec![Vec::new(); l.serials.len()];
@@ -180,7 +213,8 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
 
     // 6. Step trainer: exact duplicates once, owned, owner curated, at or after consent.
     let s = &l.step_trainer;
-    let mut seen: FxHashSet<(u32, i64, Option<i64>)> = FxHashSet::with_capacity_and_hasher(s.len(), Default::default());
+    let mut seen: FxHashSet<(u32, i64, Option<i64>)> =
+        FxHashSet::with_capacity_and_hasher(s.len(), Default::default());
     let (mut sdup, mut no_owner, mut ambiguous, mut not_curated, mut searly) = (0usize, 0, 0, 0, 0);
     let mut step_trainer_trusted = Vec::new();
     let mut step_owner = Vec::new();
@@ -223,11 +257,27 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     facts.step_trainer_ambiguous_owner = ambiguous as u64;
     facts.step_trainer_before_consent = searly as u64;
     let step_flow = Flow::new("step_trainer_trusted", "step_trainer_landing", s.len())
-        .removed("exact_duplicate", "same sensorReadingTime, serialNumber and distance as an earlier reading", sdup)
+        .removed(
+            "exact_duplicate",
+            "same sensorReadingTime, serialNumber and distance as an earlier reading",
+            sdup,
+        )
         .removed("no_owner", "no customer has this serial number", no_owner)
-        .removed("ambiguous_owner", "several customers share the serial and not exactly one has a reading at this time", ambiguous)
-        .removed("owner_not_curated", "the owner is not in customers_curated", not_curated)
-        .removed("before_consent", "sensorReadingTime earlier than the owner's shareWithResearchAsOfDate", searly)
+        .removed(
+            "ambiguous_owner",
+            "several customers share the serial and not exactly one has a reading at this time",
+            ambiguous,
+        )
+        .removed(
+            "owner_not_curated",
+            "the owner is not in customers_curated",
+            not_curated,
+        )
+        .removed(
+            "before_consent",
+            "sensorReadingTime earlier than the owner's shareWithResearchAsOfDate",
+            searly,
+        )
         .out(step_trainer_trusted.len());
 
     // 7. Machine-learning table: same owner, same instant. Every distinct reading of a curated
@@ -277,7 +327,10 @@ fn duplicate_emails(l: &Landing) -> Vec<(u32, u32, Vec<Option<i64>>)> {
             v.push(c.share_with_research_as_of_date);
         }
     }
-    let mut out: Vec<_> = consents.into_iter().map(|(e, v)| (e, rows[e as usize], v)).collect();
+    let mut out: Vec<_> = consents
+        .into_iter()
+        .map(|(e, v)| (e, rows[e as usize], v))
+        .collect();
     out.sort_unstable_by_key(|(e, _, _)| *e);
     out
 }
@@ -296,14 +349,17 @@ mod tests {
                 cust("b@x", "s2", Some(3), 10, None),
                 cust("b@x", "s2", Some(3), 11, Some(7)), // same update date, later registration wins
                 cust("c@x", "s3", None, 10, Some(1)),
-                cust("c@x", "s3", None, 10, Some(2)),    // full tie: the last read wins
+                cust("c@x", "s3", None, 10, Some(2)), // full tie: the last read wins
             ],
             &[],
             &[],
         );
         let (d, f) = run(&l);
         assert_eq!(emails(&l, &d.customer_trusted), ["b@x", "c@x"]);
-        assert_eq!(l.customers[d.customer_trusted[1] as usize].share_with_research_as_of_date, Some(2));
+        assert_eq!(
+            l.customers[d.customer_trusted[1] as usize].share_with_research_as_of_date,
+            Some(2)
+        );
         assert_eq!(d.flows[0].rules[0].removed, 3);
         assert_eq!(d.flows[0].rules[1].removed, 1);
         assert_eq!(f.duplicate_emails.len(), 3);
@@ -314,13 +370,30 @@ mod tests {
     #[test]
     fn readings_before_consent_duplicates_and_unknown_users_are_dropped() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(100)), cust("n@x", "s2", Some(1), 1, None)],
-            &[acc("a@x", 99, 1.0), acc("a@x", 100, 1.0), acc("a@x", 100, 1.0), acc("a@x", 101, -0.0), acc("a@x", 101, 0.0), acc("z@x", 200, 1.0), acc("n@x", 200, 1.0)],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(100)),
+                cust("n@x", "s2", Some(1), 1, None),
+            ],
+            &[
+                acc("a@x", 99, 1.0),
+                acc("a@x", 100, 1.0),
+                acc("a@x", 100, 1.0),
+                acc("a@x", 101, -0.0),
+                acc("a@x", 101, 0.0),
+                acc("z@x", 200, 1.0),
+                acc("n@x", 200, 1.0),
+            ],
             &[],
         );
         let (d, f) = run(&l);
-        assert_eq!(readings(&l, &d.accelerometer_trusted), [("a@x", 100), ("a@x", 101)]);
-        assert_eq!(f.accelerometer_exact_duplicates, 2, "an exact copy, and -0.0 equal to 0.0");
+        assert_eq!(
+            readings(&l, &d.accelerometer_trusted),
+            [("a@x", 100), ("a@x", 101)]
+        );
+        assert_eq!(
+            f.accelerometer_exact_duplicates, 2,
+            "an exact copy, and -0.0 equal to 0.0"
+        );
         assert_eq!(f.accelerometer_before_consent, 1);
         assert_eq!(f.accelerometer_unknown_user, 1);
         assert_eq!(emails(&l, &d.customers_curated), ["a@x"]);
@@ -330,7 +403,10 @@ mod tests {
     #[test]
     fn customers_without_trusted_readings_are_not_curated() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(100)), cust("b@x", "s2", Some(1), 1, Some(100))],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(100)),
+                cust("b@x", "s2", Some(1), 1, Some(100)),
+            ],
             &[acc("a@x", 150, 1.0), acc("b@x", 50, 1.0)],
             &[],
         );
@@ -347,7 +423,14 @@ mod tests {
                 cust("b@x", "shared", Some(1), 1, Some(0)),
                 cust("c@x", "solo", Some(1), 1, Some(0)),
             ],
-            &[acc("a@x", 10, 1.0), acc("b@x", 20, 2.0), acc("a@x", 30, 3.0), acc("b@x", 30, 4.0), acc("c@x", 10, 5.0), acc("c@x", 10, 6.0)],
+            &[
+                acc("a@x", 10, 1.0),
+                acc("b@x", 20, 2.0),
+                acc("a@x", 30, 3.0),
+                acc("b@x", 30, 4.0),
+                acc("c@x", 10, 5.0),
+                acc("c@x", 10, 6.0),
+            ],
             &[
                 step(10, "shared", 1), // only a@x read at 10 → a@x
                 step(20, "shared", 2), // only b@x → b@x
@@ -360,18 +443,35 @@ mod tests {
         );
         let (d, f) = run(&l);
         assert_eq!(f.shared_serials.len(), 1);
-        assert_eq!((f.step_trainer_ambiguous_owner, f.step_trainer_no_owner, f.step_trainer_exact_duplicates), (2, 1, 1));
+        assert_eq!(
+            (
+                f.step_trainer_ambiguous_owner,
+                f.step_trainer_no_owner,
+                f.step_trainer_exact_duplicates
+            ),
+            (2, 1, 1)
+        );
         let st: Vec<(i64, i64)> = d
             .step_trainer_trusted
             .iter()
-            .map(|&i| (l.step_trainer.sensor_reading_time[i as usize], l.step_trainer.distance_from_object[i as usize].unwrap()))
+            .map(|&i| {
+                (
+                    l.step_trainer.sensor_reading_time[i as usize],
+                    l.step_trainer.distance_from_object[i as usize].unwrap(),
+                )
+            })
             .collect();
         assert_eq!(st, [(10, 1), (20, 2), (10, 5)]);
         // Pairs: (step distance, partner x): a@x's reading at 10, b@x's at 20, c@x's two at 10.
         let ml: Vec<(i64, f64)> = d
             .machine_learning_curated
             .iter()
-            .map(|&(s, a)| (l.step_trainer.distance_from_object[s as usize].unwrap(), l.accelerometer.x[a as usize].unwrap()))
+            .map(|&(s, a)| {
+                (
+                    l.step_trainer.distance_from_object[s as usize].unwrap(),
+                    l.accelerometer.x[a as usize].unwrap(),
+                )
+            })
             .collect();
         assert_eq!(ml, [(1, 1.0), (2, 2.0), (5, 5.0), (5, 6.0)]);
         assert!(d.flows.iter().all(Flow::balances));
@@ -380,14 +480,25 @@ mod tests {
     #[test]
     fn step_readings_need_a_curated_owner_and_consent() {
         let l = landing(
-            &[cust("a@x", "s1", Some(1), 1, Some(100)), cust("b@x", "s2", Some(1), 1, None)],
+            &[
+                cust("a@x", "s1", Some(1), 1, Some(100)),
+                cust("b@x", "s2", Some(1), 1, None),
+            ],
             &[acc("a@x", 100, 1.0), acc("b@x", 100, 1.0)],
             &[step(99, "s1", 1), step(100, "s1", 2), step(100, "s2", 3)],
         );
         let (d, f) = run(&l);
         assert_eq!(d.step_trainer_trusted, [1]);
         assert_eq!(f.step_trainer_before_consent, 1);
-        assert_eq!(d.flows[3].rules.iter().find(|r| r.rule == "owner_not_curated").unwrap().removed, 1);
+        assert_eq!(
+            d.flows[3]
+                .rules
+                .iter()
+                .find(|r| r.rule == "owner_not_curated")
+                .unwrap()
+                .removed,
+            1
+        );
         assert_eq!(d.machine_learning_curated, [(1, 0)]);
     }
 }

@@ -5,7 +5,13 @@ use crate::ingest::Ingest;
 use crate::model::{Landing, Source};
 
 /// A customer line: email, serial, lastUpdateDate, registrationDate, shareWithResearchAsOfDate.
-pub fn cust(email: &str, serial: &str, last_update: Option<i64>, registration: i64, consent: Option<i64>) -> String {
+pub fn cust(
+    email: &str,
+    serial: &str,
+    last_update: Option<i64>,
+    registration: i64,
+    consent: Option<i64>,
+) -> String {
     let opt = |v: Option<i64>| v.map_or("null".to_string(), |v| v.to_string());
     format!(
         r#"{{"customerName":"N {email}","email":"{email}","phone":"555","birthDay":"1990-01-01","serialNumber":"{serial}","registrationDate":{registration},"lastUpdateDate":{},"shareWithResearchAsOfDate":{},"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}}"#,
@@ -21,24 +27,38 @@ pub fn acc(user: &str, ts: i64, x: f64) -> String {
 
 /// A step-trainer line.
 pub fn step(t: i64, serial: &str, distance: i64) -> String {
-    format!(r#"{{"sensorReadingTime":{t},"serialNumber":"{serial}","distanceFromObject":{distance}}}"#)
+    format!(
+        r#"{{"sensorReadingTime":{t},"serialNumber":"{serial}","distanceFromObject":{distance}}}"#
+    )
 }
 
 /// Ingest the three sources; panics if any test record is quarantined.
 pub fn landing(customers: &[String], accelerometer: &[String], step_trainer: &[String]) -> Landing {
     let mut ing = Ingest::new();
-    for (src, lines) in [(Source::Customer, customers), (Source::Accelerometer, accelerometer), (Source::StepTrainer, step_trainer)] {
+    for (src, lines) in [
+        (Source::Customer, customers),
+        (Source::Accelerometer, accelerometer),
+        (Source::StepTrainer, step_trainer),
+    ] {
         ing.add_file("test.json", Some(src), lines.join("\n").as_bytes());
-        assert_eq!(ing.report.sources[src.name()].quarantined_total, 0, "test input must decode");
+        assert_eq!(
+            ing.report.sources[src.name()].quarantined_total,
+            0,
+            "test input must decode"
+        );
     }
     ing.landing
 }
 
 pub fn emails<'a>(l: &'a Landing, rows: &[u32]) -> Vec<&'a str> {
-    rows.iter().map(|&i| l.emails.get(l.customers[i as usize].email)).collect()
+    rows.iter()
+        .map(|&i| l.emails.get(l.customers[i as usize].email))
+        .collect()
 }
 
 pub fn readings<'a>(l: &'a Landing, rows: &[u32]) -> Vec<(&'a str, i64)> {
     let a = &l.accelerometer;
-    rows.iter().map(|&i| (l.emails.get(a.user[i as usize]), a.timestamp[i as usize])).collect()
+    rows.iter()
+        .map(|&i| (l.emails.get(a.user[i as usize]), a.timestamp[i as usize]))
+        .collect()
 }

@@ -1,0 +1,155 @@
+//! The JavaScript API (wasm-bindgen): a thin, typed layer over [`crate::Lake`]. Structured
+//! results cross as JSON strings (parsed by the caller), bytes as `Uint8Array`, and every error
+//! becomes a JS `Error` carrying the same message the CLI prints.
+
+use wasm_bindgen::prelude::*;
+
+use crate::ddl::DdlOptions;
+use crate::lake;
+use crate::{Mode, Output, RunOptions, Source};
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn parse_source(source: Option<String>) -> Result<Option<Source>, JsError> {
+    match source.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => Source::parse(s).map(Some).ok_or_else(|| {
+            js_err(format!(
+                "unknown source '{s}' (expected customer, accelerometer or step_trainer)"
+            ))
+        }),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("reports serialize")
+}
+
+/// A landing → trusted → curated run in the browser.
+#[wasm_bindgen]
+pub struct Lake {
+    inner: lake::Lake,
+}
+
+impl Default for Lake {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Lake {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Lake {
+        Lake {
+            inner: lake::Lake::new(),
+        }
+    }
+
+    /// Read a whole file. `source` forces the source; otherwise the name, then the keys decide.
+    /// Returns the file's report as JSON (`{name, source, routed_by, records, kept, quarantined, error}`).
+    #[wasm_bindgen(js_name = addFile)]
+    pub fn add_file(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        #[wasm_bindgen(
+            unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined"
+        )]
+        source: Option<String>,
+    ) -> Result<String, JsError> {
+        let source = parse_source(source)?;
+        Ok(to_json(self.inner.add_file(name, source, bytes)))
+    }
+
+    /// Start a file that will arrive in chunks through [`Lake::feed`].
+    #[wasm_bindgen(js_name = openFile)]
+    pub fn open_file(
+        &mut self,
+        name: &str,
+        #[wasm_bindgen(
+            unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined"
+        )]
+        source: Option<String>,
+    ) -> Result<(), JsError> {
+        let source = parse_source(source)?;
+        self.inner.open_file(name, source);
+        Ok(())
+    }
+
+    /// The next chunk of the open file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.inner.feed(chunk);
+    }
+
+    /// Finish the open file; returns its report as JSON.
+    #[wasm_bindgen(js_name = closeFile)]
+    pub fn close_file(&mut self) -> Result<String, JsError> {
+        self.inner
+            .close_file()
+            .map(to_json)
+            .ok_or_else(|| js_err("no file is open"))
+    }
+
+    /// Apply the zone rules. Returns `summary.json` as a string.
+    pub fn run(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "\"strict\" | \"rubric\"")] mode: &str,
+        location: Option<String>,
+        database: Option<String>,
+    ) -> Result<String, JsError> {
+        let mode = Mode::parse(mode)
+            .ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
+        let mut ddl = DdlOptions::default();
+        if let Some(l) = location.filter(|l| !l.is_empty()) {
+            ddl.location = l;
+        }
+        if let Some(d) = database.filter(|d| !d.is_empty()) {
+            ddl.database = d;
+        }
+        self.inner.run(RunOptions { mode, ddl });
+        self.summary()
+    }
+
+    /// `summary.json` of the last run.
+    pub fn summary(&self) -> Result<String, JsError> {
+        self.inner.summary().map(|s| to_json(&s)).map_err(js_err)
+    }
+
+    /// The data-quality report of the last run, as JSON.
+    pub fn quality(&self) -> Result<String, JsError> {
+        self.inner.quality().map(|q| to_json(&q)).map_err(js_err)
+    }
+
+    /// Every output path (Hive layout), e.g. `trusted/customer_trusted/part-00000.parquet`.
+    #[wasm_bindgen(js_name = outputPaths)]
+    pub fn output_paths() -> Vec<String> {
+        Output::all().into_iter().map(Output::path).collect()
+    }
+
+    /// The MIME type of an output path.
+    #[wasm_bindgen(js_name = contentType)]
+    pub fn content_type(path: &str) -> Result<String, JsError> {
+        Output::parse(path)
+            .map(|o| o.content_type().to_owned())
+            .ok_or_else(|| js_err(lake::Error::UnknownOutput(path.into())))
+    }
+
+    /// One output's bytes.
+    pub fn output(&self, path: &str) -> Result<Vec<u8>, JsError> {
+        self.inner.output(path).map_err(js_err)
+    }
+
+    /// Rows `offset..offset+limit` of a table as a JSON array of objects.
+    pub fn rows(&self, table: &str, offset: usize, limit: usize) -> Result<String, JsError> {
+        self.inner.rows_json(table, offset, limit).map_err(js_err)
+    }
+
+    /// Bytes of wasm linear memory in use (it only grows).
+    #[wasm_bindgen(js_name = memoryBytes)]
+    pub fn memory_bytes() -> f64 {
+        (core::arch::wasm32::memory_size(0) * 65536) as f64
+    }
+}

@@ -1,0 +1,43 @@
+//! Browser half (wasm-bindgen-test in headless Chromium): the full pipeline over the fixtures,
+//! inside the browser, gives byte-identical outputs to native (the shared golden file), and the
+//! JS-facing API reports errors as JS `Error`s with the CLI's messages.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn pipeline_in_browser_matches_native_golden() {
+    assert_eq!(common::golden_of_run(64 * 1024), common::GOLDEN);
+}
+
+#[wasm_bindgen_test]
+fn js_api_runs_and_reports_errors() {
+    use stedi_lake::wasm::Lake;
+    let mut lake = Lake::new();
+    for (name, bytes) in common::FIXTURES {
+        let report: serde_json::Value =
+            serde_json::from_str(&lake.add_file(name, bytes, None).unwrap()).unwrap();
+        assert!(report["kept"].as_u64().unwrap() > 0, "{report}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&lake.run("strict", None, None).unwrap()).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(common::GOLDEN).unwrap();
+    assert_eq!(
+        summary["tables"]["machine_learning_curated"]["rows"],
+        golden["strict"]["rows"]["machine_learning_curated"]
+    );
+    let parquet = lake
+        .output("curated/machine_learning_curated/part-00000.parquet")
+        .unwrap();
+    assert_eq!(&parquet[..4], b"PAR1");
+    let rows: serde_json::Value =
+        serde_json::from_str(&lake.rows("customer_trusted", 0, 3).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert!(lake.run("fast", None, None).is_err());
+    assert!(lake.output("nope.parquet").is_err());
+    assert!(Lake::memory_bytes() > 0.0);
+}
