@@ -101,20 +101,11 @@ mod tests {
         assert!(c.contains("`shareWithResearchAsOfDate` bigint"));
         let m = create_table(TableId::MachineLearningCurated, Mode::Strict, &o);
         assert!(
-            m.contains("STORED AS PARQUET")
-                && m.contains("LOCATION 's3://b/p/curated/machine_learning_curated/'"),
+            m.contains("STORED AS PARQUET") && m.contains("LOCATION 's3://b/p/curated/machine_learning_curated/'"),
             "{m}"
         );
         assert!(!m.contains("`user`"), "strict ML table has no email");
-        assert!(
-            create_table(TableId::MachineLearningCurated, Mode::Rubric, &o)
-                .contains("`user` string")
-        );
-        assert_eq!(
-            all(Mode::Strict, &o)
-                .matches("CREATE EXTERNAL TABLE")
-                .count(),
-            8
-        );
+        assert!(create_table(TableId::MachineLearningCurated, Mode::Rubric, &o).contains("`user` string"));
+        assert_eq!(all(Mode::Strict, &o).matches("CREATE EXTERNAL TABLE").count(), 8);
     }
 }

@@ -119,10 +119,7 @@ impl LandingFile {
 }
 
 /// Write the landing files through `create(relative_path)`, e.g. `customer/customer-1.json`.
-pub fn generate(
-    opts: &GenOptions,
-    create: &mut dyn FnMut(&str) -> io::Result<Box<dyn Write>>,
-) -> io::Result<GenStats> {
+pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Box<dyn Write>>) -> io::Result<GenStats> {
     let mut rng = fastrand::Rng::with_seed(opts.seed);
     let mut stats = GenStats::default();
     let n = (opts.target_bytes / BYTES_PER_CUSTOMER).max(12);
@@ -171,9 +168,7 @@ pub fn generate(
         old_style: false,
         crlf: false,
     };
-    stats
-        .files
-        .push(format!("customer/customer-{}.json", opts.seed));
+    stats.files.push(format!("customer/customer-{}.json", opts.seed));
     let mut deferred = Vec::new(); // later versions of some customers, written at the end
     for c in custs.iter().filter(|c| c.exported) {
         let last_update = c.registration + rng.i64(0..1_000_000);
@@ -244,11 +239,7 @@ pub fn generate(
             let t = start + j * 997;
             let (x, y, z) = (axis(&mut rng), axis(&mut rng), axis(&mut rng));
             line.clear();
-            let key = if accel[af].old_style {
-                "timeStamp"
-            } else {
-                "timestamp"
-            };
+            let key = if accel[af].old_style { "timeStamp" } else { "timestamp" };
             use std::fmt::Write as _;
             let _ = write!(
                 line,
@@ -312,12 +303,7 @@ pub fn generate(
     Ok(stats)
 }
 
-fn customer_line(
-    rng: &mut fastrand::Rng,
-    c: &Cust,
-    consent: Option<i64>,
-    last_update: i64,
-) -> String {
+fn customer_line(rng: &mut fastrand::Rng, c: &Cust, consent: Option<i64>, last_update: i64) -> String {
     let name = c.email.split('@').next().unwrap_or("").replace('.', " ");
     let name = name.trim_end_matches(|ch: char| ch.is_ascii_digit());
     let old = rng.u8(0..100) < 10; // an older export: explicit nulls, float epochs, numeric phone
@@ -363,14 +349,7 @@ fn uuid(rng: &mut fastrand::Rng) -> String {
             .map(|_| char::from_digit(rng.u32(0..16), 16).unwrap())
             .collect::<String>()
     };
-    format!(
-        "{}-{}-{}-{}-{}",
-        h(rng, 8),
-        h(rng, 4),
-        h(rng, 4),
-        h(rng, 4),
-        h(rng, 12)
-    )
+    format!("{}-{}-{}-{}-{}", h(rng, 8), h(rng, 4), h(rng, 4), h(rng, 4), h(rng, 12))
 }
 
 #[cfg(test)]
@@ -424,10 +403,7 @@ mod tests {
         assert_ne!(a, c);
         let total: u64 = a.iter().map(|(_, b)| b.len() as u64).sum();
         assert_eq!(total, s1.bytes);
-        assert!(
-            total > 100_000 && total < 400_000,
-            "size near the target: {total}"
-        );
+        assert!(total > 100_000 && total < 400_000, "size near the target: {total}");
     }
 
     #[test]
@@ -437,20 +413,12 @@ mod tests {
         for (p, b) in &files {
             ing.add_file(p, None, b);
         }
-        let q: u64 = ing
-            .report
-            .sources
-            .values()
-            .map(|c| c.quarantined_total)
-            .sum();
+        let q: u64 = ing.report.sources.values().map(|c| c.quarantined_total).sum();
         assert_eq!(q, stats.malformed_lines);
         let read: u64 = ing.report.sources.values().map(|c| c.records_read).sum();
         assert_eq!(
             read,
-            stats.customer_lines
-                + stats.accelerometer_lines
-                + stats.step_trainer_lines
-                + stats.malformed_lines
+            stats.customer_lines + stats.accelerometer_lines + stats.step_trainer_lines + stats.malformed_lines
         );
     }
 }

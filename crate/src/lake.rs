@@ -75,12 +75,7 @@ impl Output {
         v.extend(TableId::ALL.map(Output::Parquet));
         v.extend(TableId::ALL.map(Output::Ndjson));
         v.extend(TableId::ALL.map(Output::Ddl));
-        v.extend([
-            Output::DdlAll,
-            Output::Summary,
-            Output::Quality,
-            Output::Quarantine,
-        ]);
+        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine]);
         v
     }
 
@@ -196,12 +191,7 @@ impl Lake {
 
     pub fn table(&self, id: TableId) -> Result<TableView<'_>, Error> {
         let r = self.done()?;
-        Ok(TableView::new(
-            id,
-            r.options.mode,
-            &self.ingest.landing,
-            &r.derived,
-        ))
+        Ok(TableView::new(id, r.options.mode, &self.ingest.landing, &r.derived))
     }
 
     pub fn summary(&self) -> Result<Summary<'_>, Error> {
@@ -220,14 +210,12 @@ impl Lake {
         }
         let rep = &self.ingest.report;
         let sources_balance = rep.sources.values().chain([&rep.unrouted]).all(|c| {
-            c.records_read == c.kept + c.quarantined_total
-                && c.quarantined_total == c.quarantined.values().sum::<u64>()
+            c.records_read == c.kept + c.quarantined_total && c.quarantined_total == c.quarantined.values().sum::<u64>()
         });
         let landing_matches = Source::ALL
             .iter()
             .all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
-        let accounted =
-            sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
+        let accounted = sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
         Ok(Summary {
             mode: r.options.mode,
             tables,
@@ -241,11 +229,7 @@ impl Lake {
 
     pub fn quality(&self) -> Result<QualityReport, Error> {
         let r = self.done()?;
-        Ok(quality::report(
-            &self.ingest.landing,
-            &self.ingest.report,
-            &r.facts,
-        ))
+        Ok(quality::report(&self.ingest.landing, &self.ingest.report, &r.facts))
     }
 
     /// Write one output to `out`.
@@ -309,6 +293,5 @@ impl Lake {
 
 fn write_json<T: Serialize, W: Write>(v: &T, mut out: W) -> Result<(), Error> {
     serde_json::to_writer_pretty(&mut out, v).map_err(|e| Error::Write(e.to_string()))?;
-    out.write_all(b"\n")
-        .map_err(|e| Error::Write(e.to_string()))
+    out.write_all(b"\n").map_err(|e| Error::Write(e.to_string()))
 }

@@ -37,16 +37,29 @@ impl Source {
 pub struct Interner {
     ids: FxHashMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
+    /// The id returned last: landing readings come grouped by user/device, so most lookups
+    /// are the same string again and skip hashing.
+    last: Option<u32>,
 }
 
 impl Interner {
+    #[inline]
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
+        if let Some(last) = self.last {
+            if *self.strings[last as usize] == *s {
+                return last;
+            }
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = match self.ids.get(s) {
+            Some(&id) => id,
+            None => {
+                let id = self.strings.len() as u32;
+                self.strings.push(s.into());
+                self.ids.insert(s.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 

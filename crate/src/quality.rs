@@ -95,12 +95,7 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
     if ingest.unrouted.records_read > 0 {
         by_source.insert("unrouted", ingest.unrouted.quarantined.clone());
     }
-    let total = ingest
-        .sources
-        .values()
-        .map(|c| c.quarantined_total)
-        .sum::<u64>()
-        + ingest.unrouted.quarantined_total;
+    let total = ingest.sources.values().map(|c| c.quarantined_total).sum::<u64>() + ingest.unrouted.quarantined_total;
     let rejected_files = ingest
         .files
         .iter()
@@ -150,16 +145,8 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
         },
         duplicate_emails: DuplicateEmails {
             emails: facts.duplicate_emails.len(),
-            rows: facts
-                .duplicate_emails
-                .iter()
-                .map(|(_, r, _)| *r as u64)
-                .sum(),
-            with_conflicting_consent: facts
-                .duplicate_emails
-                .iter()
-                .filter(|(_, _, v)| conflicting(v))
-                .count(),
+            rows: facts.duplicate_emails.iter().map(|(_, r, _)| *r as u64).sum(),
+            with_conflicting_consent: facts.duplicate_emails.iter().filter(|(_, _, v)| conflicting(v)).count(),
             list: dup_list,
         },
         exact_duplicates: PerReadingSource {

@@ -56,9 +56,7 @@ impl Field {
             Email => Value::Str(l.emails.get(l.customers[r].email)),
             Phone => Value::opt_str(l.customers[r].phone.as_deref()),
             BirthDay => Value::opt_str(l.customers[r].birth_day.as_deref()),
-            CustomerSerial => {
-                Value::opt_str(l.customers[r].serial_number.map(|s| l.serials.get(s)))
-            }
+            CustomerSerial => Value::opt_str(l.customers[r].serial_number.map(|s| l.serials.get(s))),
             RegistrationDate => Value::opt_i64(l.customers[r].registration_date),
             LastUpdateDate => Value::opt_i64(l.customers[r].last_update_date),
             ShareWithResearch => Value::opt_i64(l.customers[r].share_with_research_as_of_date),
@@ -91,12 +89,7 @@ pub const CUSTOMER_COLUMNS: &[Column] = &[
     col("phone", ColType::Str, true, Field::Phone),
     col("birthDay", ColType::Str, true, Field::BirthDay),
     col("serialNumber", ColType::Str, true, Field::CustomerSerial),
-    col(
-        "registrationDate",
-        ColType::I64,
-        true,
-        Field::RegistrationDate,
-    ),
+    col("registrationDate", ColType::I64, true, Field::RegistrationDate),
     col("lastUpdateDate", ColType::I64, true, Field::LastUpdateDate),
     col(
         "shareWithResearchAsOfDate",
@@ -104,18 +97,8 @@ pub const CUSTOMER_COLUMNS: &[Column] = &[
         true,
         Field::ShareWithResearch,
     ),
-    col(
-        "shareWithPublicAsOfDate",
-        ColType::I64,
-        true,
-        Field::ShareWithPublic,
-    ),
-    col(
-        "shareWithFriendsAsOfDate",
-        ColType::I64,
-        true,
-        Field::ShareWithFriends,
-    ),
+    col("shareWithPublicAsOfDate", ColType::I64, true, Field::ShareWithPublic),
+    col("shareWithFriendsAsOfDate", ColType::I64, true, Field::ShareWithFriends),
 ];
 
 pub const ACCELEROMETER_COLUMNS: &[Column] = &[
@@ -127,24 +110,14 @@ pub const ACCELEROMETER_COLUMNS: &[Column] = &[
 ];
 
 pub const STEP_TRAINER_COLUMNS: &[Column] = &[
-    col(
-        "sensorReadingTime",
-        ColType::I64,
-        false,
-        Field::SensorReadingTime,
-    ),
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
     col("serialNumber", ColType::Str, false, Field::StepSerial),
     col("distanceFromObject", ColType::I64, true, Field::Distance),
 ];
 
 /// Rubric's machine-learning table (with the user's email).
 pub const ML_RUBRIC_COLUMNS: &[Column] = &[
-    col(
-        "sensorReadingTime",
-        ColType::I64,
-        false,
-        Field::SensorReadingTime,
-    ),
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
     col("serialNumber", ColType::Str, false, Field::StepSerial),
     col("distanceFromObject", ColType::I64, true, Field::Distance),
     col("user", ColType::Str, false, Field::User),
@@ -156,12 +129,7 @@ pub const ML_RUBRIC_COLUMNS: &[Column] = &[
 
 /// Strict's machine-learning table: no email or other personal data.
 pub const ML_STRICT_COLUMNS: &[Column] = &[
-    col(
-        "sensorReadingTime",
-        ColType::I64,
-        false,
-        Field::SensorReadingTime,
-    ),
+    col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
     col("serialNumber", ColType::Str, false, Field::StepSerial),
     col("distanceFromObject", ColType::I64, true, Field::Distance),
     col("timestamp", ColType::I64, false, Field::Timestamp),
@@ -222,21 +190,15 @@ impl TableId {
 
     pub fn zone(self) -> &'static str {
         match self {
-            TableId::CustomerLanding
-            | TableId::AccelerometerLanding
-            | TableId::StepTrainerLanding => "landing",
-            TableId::CustomerTrusted
-            | TableId::AccelerometerTrusted
-            | TableId::StepTrainerTrusted => "trusted",
+            TableId::CustomerLanding | TableId::AccelerometerLanding | TableId::StepTrainerLanding => "landing",
+            TableId::CustomerTrusted | TableId::AccelerometerTrusted | TableId::StepTrainerTrusted => "trusted",
             TableId::CustomersCurated | TableId::MachineLearningCurated => "curated",
         }
     }
 
     pub fn kind(self) -> Kind {
         match self {
-            TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => {
-                Kind::Customer
-            }
+            TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => Kind::Customer,
             TableId::AccelerometerLanding | TableId::AccelerometerTrusted => Kind::Accelerometer,
             TableId::StepTrainerLanding | TableId::StepTrainerTrusted => Kind::StepTrainer,
             TableId::MachineLearningCurated => Kind::MachineLearning,
@@ -290,12 +252,7 @@ pub struct TableView<'a> {
 }
 
 impl<'a> TableView<'a> {
-    pub fn new(
-        id: TableId,
-        mode: Mode,
-        landing: &'a Landing,
-        derived: &'a Derived,
-    ) -> TableView<'a> {
+    pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {
         let rows = match id {
             TableId::CustomerLanding => Rows::All(landing.customers.len()),
             TableId::AccelerometerLanding => Rows::All(landing.accelerometer.len()),

@@ -55,9 +55,7 @@ impl Lake {
         &mut self,
         name: &str,
         bytes: &[u8],
-        #[wasm_bindgen(
-            unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined"
-        )]
+        #[wasm_bindgen(unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined")]
         source: Option<String>,
     ) -> Result<String, JsError> {
         let source = parse_source(source)?;
@@ -69,9 +67,7 @@ impl Lake {
     pub fn open_file(
         &mut self,
         name: &str,
-        #[wasm_bindgen(
-            unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined"
-        )]
+        #[wasm_bindgen(unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined")]
         source: Option<String>,
     ) -> Result<(), JsError> {
         let source = parse_source(source)?;
@@ -100,8 +96,8 @@ impl Lake {
         location: Option<String>,
         database: Option<String>,
     ) -> Result<String, JsError> {
-        let mode = Mode::parse(mode)
-            .ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
+        let mode =
+            Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
         let mut ddl = DdlOptions::default();
         if let Some(l) = location.filter(|l| !l.is_empty()) {
             ddl.location = l;

@@ -10,10 +10,7 @@ mod common;
 fn fixtures_run_matches_golden_file_for_any_chunk_size() {
     let whole = common::golden_of_run(usize::MAX);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/expected/golden.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/expected/golden.json");
         std::fs::write(path, &whole).unwrap();
         eprintln!("wrote {path}; run the test again to check it");
         return;

@@ -19,12 +19,10 @@ fn js_api_runs_and_reports_errors() {
     use stedi_lake::wasm::Lake;
     let mut lake = Lake::new();
     for (name, bytes) in common::FIXTURES {
-        let report: serde_json::Value =
-            serde_json::from_str(&lake.add_file(name, bytes, None).unwrap()).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&lake.add_file(name, bytes, None).unwrap()).unwrap();
         assert!(report["kept"].as_u64().unwrap() > 0, "{report}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&lake.run("strict", None, None).unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&lake.run("strict", None, None).unwrap()).unwrap();
     let golden: serde_json::Value = serde_json::from_str(common::GOLDEN).unwrap();
     assert_eq!(
         summary["tables"]["machine_learning_curated"]["rows"],
@@ -34,8 +32,7 @@ fn js_api_runs_and_reports_errors() {
         .output("curated/machine_learning_curated/part-00000.parquet")
         .unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
-    let rows: serde_json::Value =
-        serde_json::from_str(&lake.rows("customer_trusted", 0, 3).unwrap()).unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&lake.rows("customer_trusted", 0, 3).unwrap()).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 3);
     assert!(lake.run("fast", None, None).is_err());
     assert!(lake.output("nope.parquet").is_err());

@@ -77,6 +77,8 @@ pub struct IngestReport {
 /// The file currently being read.
 struct OpenFile {
     report: FileReport,
+    /// The routed source (mirrors `report.source`).
+    source: Option<Source>,
     splitter: Splitter,
     /// Records waiting for the file's source to be known.
     pending: Vec<(u64, Vec<u8>)>,
@@ -125,6 +127,7 @@ impl Ingest {
                 quarantined: 0,
                 error: None,
             },
+            source,
             splitter: Splitter::new(),
             pending: Vec::new(),
         });
@@ -162,15 +165,13 @@ impl Ingest {
                 self.quarantine(&mut file.report, None, line, &bytes, rej);
             }
         }
-        let source = file.report.source.and_then(Source::parse);
-        let counts = match source {
-            Some(s) => self
-                .report
-                .sources
-                .get_mut(s.name())
-                .expect("all sources present"),
+        let counts = match file.source {
+            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
             None => &mut self.report.unrouted,
         };
+        // Kept records are counted per file while reading and added here (quarantined ones as they come).
+        counts.records_read += file.report.kept;
+        counts.kept += file.report.kept;
         counts.files += 1;
         counts.bytes += file.report.bytes;
         self.report.files.push(file.report);
@@ -198,8 +199,7 @@ impl Ingest {
                         split::MAX_RECORD_BYTES
                     ),
                 };
-                let source = file.report.source.and_then(Source::parse);
-                self.quarantine(&mut file.report, source, line, head, rej);
+                self.quarantine(&mut file.report, file.source, line, head, rej);
                 return;
             }
             Piece::Truncated { line, head } => {
@@ -207,17 +207,17 @@ impl Ingest {
                     reason: Reason::Truncated,
                     detail: "file ends inside this record".into(),
                 };
-                let source = file.report.source.and_then(Source::parse);
-                self.quarantine(&mut file.report, source, line, head, rej);
+                self.quarantine(&mut file.report, file.source, line, head, rej);
                 return;
             }
         };
-        match file.report.source.and_then(Source::parse) {
+        match file.source {
             Some(source) => self.decode(file, source, line, bytes),
             None => {
                 // Still routing: the first record with telling keys decides the whole file.
                 match record::source_by_keys(bytes) {
                     Ok(Some(source)) => {
+                        file.source = Some(source);
                         file.report.source = Some(source.name());
                         file.report.routed_by = "keys";
                         for (l, b) in std::mem::take(&mut file.pending) {
@@ -245,34 +245,16 @@ impl Ingest {
             Ok(()) => {
                 file.report.records += 1;
                 file.report.kept += 1;
-                let c = self
-                    .report
-                    .sources
-                    .get_mut(source.name())
-                    .expect("all sources present");
-                c.records_read += 1;
-                c.kept += 1;
             }
             Err(rej) => self.quarantine(&mut file.report, Some(source), line, bytes, rej),
         }
     }
 
-    fn quarantine(
-        &mut self,
-        file: &mut FileReport,
-        source: Option<Source>,
-        line: u64,
-        raw: &[u8],
-        rej: Rejection,
-    ) {
+    fn quarantine(&mut self, file: &mut FileReport, source: Option<Source>, line: u64, raw: &[u8], rej: Rejection) {
         file.records += 1;
         file.quarantined += 1;
         let counts = match source {
-            Some(s) => self
-                .report
-                .sources
-                .get_mut(s.name())
-                .expect("all sources present"),
+            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
             None => &mut self.report.unrouted,
         };
         counts.records_read += 1;
@@ -333,10 +315,7 @@ mod tests {
             (r.source, r.routed_by, r.kept, r.quarantined),
             (Some("step_trainer"), "keys", 1, 1)
         );
-        assert_eq!(
-            ing.report.sources["step_trainer"].quarantined["malformed_json"],
-            1
-        );
+        assert_eq!(ing.report.sources["step_trainer"].quarantined["malformed_json"], 1);
     }
 
     #[test]
@@ -345,10 +324,7 @@ mod tests {
         let r = ing.add_file("notes.csv", None, b"a,b,c\n1,2,3\n").clone();
         assert_eq!(r.source, None);
         assert!(
-            r.error
-                .as_deref()
-                .unwrap()
-                .starts_with("not STEDI landing data"),
+            r.error.as_deref().unwrap().starts_with("not STEDI landing data"),
             "{r:?}"
         );
         assert_eq!(ing.report.unrouted.records_read, 2);
@@ -357,7 +333,8 @@ mod tests {
 
     #[test]
     fn chunk_boundaries_do_not_change_the_result() {
-        let data = b"{\"email\":\"a@x\",\"customerName\":\"A\"}\r\n{\"email\":\"b@x\",\"customerName\":\"B\"},\n{\"email\":";
+        let data =
+            b"{\"email\":\"a@x\",\"customerName\":\"A\"}\r\n{\"email\":\"b@x\",\"customerName\":\"B\"},\n{\"email\":";
         let whole = {
             let mut ing = Ingest::new();
             ing.add_file("customer/c.json", None, data);

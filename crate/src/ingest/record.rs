@@ -165,8 +165,7 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             landing.customers.push(customer);
         }
         Source::Accelerometer => {
-            let a: AccelerometerIn =
-                serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
+            let a: AccelerometerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
             let t = &mut landing.accelerometer;
             t.user.push(landing.emails.intern(&a.user));
             t.timestamp.push(a.timestamp);
@@ -178,8 +177,7 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             let s: StepTrainerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
             let t = &mut landing.step_trainer;
             t.sensor_reading_time.push(s.sensor_reading_time);
-            t.serial_number
-                .push(landing.serials.intern(&s.serial_number));
+            t.serial_number.push(landing.serials.intern(&s.serial_number));
             t.distance_from_object.push(s.distance_from_object);
         }
     }
@@ -206,9 +204,7 @@ pub fn source_by_keys(bytes: &[u8]) -> Result<Option<Source>, Rejection> {
         Some(Source::StepTrainer)
     } else if has("user") && (has("timestamp") || has("timeStamp")) {
         Some(Source::Accelerometer)
-    } else if has("email")
-        && (has("customerName") || has("shareWithResearchAsOfDate") || has("serialNumber"))
-    {
+    } else if has("email") && (has("customerName") || has("shareWithResearchAsOfDate") || has("serialNumber")) {
         Some(Source::Customer)
     } else {
         None
@@ -239,11 +235,8 @@ impl<'de> Visitor<'de> for EpochVisitor {
         Ok(v)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v).map_err(|_| {
-            E::custom(format!(
-                "invalid value: integer {v} is out of range for a 64-bit epoch"
-            ))
-        })
+        i64::try_from(v)
+            .map_err(|_| E::custom(format!("invalid value: integer {v} is out of range for a 64-bit epoch")))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
         // 2^63 is exactly representable; anything at or above it does not fit.
@@ -277,9 +270,7 @@ impl<'de> Visitor<'de> for PhoneVisitor {
         if v.fract() == 0.0 && v.abs() < 1e15 {
             Ok((v as i64).to_string())
         } else {
-            Err(E::custom(format!(
-                "invalid value: {v} is not a phone number"
-            )))
+            Err(E::custom(format!("invalid value: {v} is not a phone number")))
         }
     }
 }
@@ -344,11 +335,7 @@ mod tests {
         .unwrap();
         assert_eq!(l.accelerometer.timestamp, vec![5]);
         assert_eq!(l.accelerometer.x, vec![Some(1.0)]);
-        let l = decode(
-            Source::Accelerometer,
-            r#"{"user":"a\u0040x","timestamp":5.0}"#,
-        )
-        .unwrap();
+        let l = decode(Source::Accelerometer, r#"{"user":"a\u0040x","timestamp":5.0}"#).unwrap();
         assert_eq!(l.emails.get(l.accelerometer.user[0]), "a@x");
         assert_eq!(l.accelerometer.z, vec![None]);
     }
@@ -361,10 +348,7 @@ mod tests {
             MalformedJson
         );
         assert_eq!(reason(Source::Accelerometer, r#"[1,2]"#), NotAnObject);
-        assert_eq!(
-            reason(Source::Accelerometer, r#"{"timestamp":1}"#),
-            MissingRequired
-        );
+        assert_eq!(reason(Source::Accelerometer, r#"{"timestamp":1}"#), MissingRequired);
         assert_eq!(
             reason(Source::Accelerometer, r#"{"user":null,"timestamp":1}"#),
             MissingRequired
@@ -374,10 +358,7 @@ mod tests {
             WrongType
         );
         assert_eq!(
-            reason(
-                Source::Accelerometer,
-                r#"{"user":"a","timestamp":1,"x":true}"#
-            ),
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":1,"x":true}"#),
             WrongType
         );
         assert_eq!(
@@ -385,10 +366,7 @@ mod tests {
             WrongType
         );
         assert_eq!(
-            reason(
-                Source::Accelerometer,
-                r#"{"user":"a","timestamp":1,"timeStamp":2}"#
-            ),
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":1,"timeStamp":2}"#),
             DuplicateKey
         );
         assert_eq!(
@@ -402,10 +380,7 @@ mod tests {
             reason(Source::StepTrainer, r#"{"sensorReadingTime":1}"#),
             MissingRequired
         );
-        assert_eq!(
-            reason(Source::Customer, r#"{"customerName":"x"}"#),
-            MissingRequired
-        );
+        assert_eq!(reason(Source::Customer, r#"{"customerName":"x"}"#), MissingRequired);
         let mut l = Landing::default();
         let e = decode_into(Source::Customer, b"{\"email\":\"\xff\"}", &mut l).unwrap_err();
         assert_eq!(e.reason, MalformedJson, "non-UTF-8 bytes");

@@ -32,22 +32,10 @@ mod tests {
             by_path("landing/customer/customer-1691348231425.json"),
             Some(Source::Customer)
         );
-        assert_eq!(
-            by_path("x/Step-Trainer/part1.json"),
-            Some(Source::StepTrainer)
-        );
-        assert_eq!(
-            by_path("accelerometer/landing/a.json"),
-            Some(Source::Accelerometer)
-        );
-        assert_eq!(
-            by_path("customer/accelerometer-1.json"),
-            Some(Source::Accelerometer)
-        );
-        assert_eq!(
-            by_path("C:\\data\\customer\\x.json"),
-            Some(Source::Customer)
-        );
+        assert_eq!(by_path("x/Step-Trainer/part1.json"), Some(Source::StepTrainer));
+        assert_eq!(by_path("accelerometer/landing/a.json"), Some(Source::Accelerometer));
+        assert_eq!(by_path("customer/accelerometer-1.json"), Some(Source::Accelerometer));
+        assert_eq!(by_path("C:\\data\\customer\\x.json"), Some(Source::Customer));
         assert_eq!(by_path("upload/data.json"), None);
     }
 }

@@ -21,11 +21,7 @@ pub enum Piece<'a> {
     /// One record's bytes (trimmed, without a trailing comma).
     Record { line: u64, bytes: &'a [u8] },
     /// A record over the size limit; `head` is its beginning.
-    TooLong {
-        line: u64,
-        bytes: u64,
-        head: &'a [u8],
-    },
+    TooLong { line: u64, bytes: u64, head: &'a [u8] },
     /// The file ended inside an array element or before the array's `]`.
     Truncated { line: u64, head: &'a [u8] },
 }
@@ -173,7 +169,7 @@ impl Splitter {
 
     fn feed_lines(&mut self, chunk: &[u8], out: &mut dyn FnMut(Piece<'_>)) {
         let mut rest = chunk;
-        while let Some(nl) = memchr(b'\n', rest) {
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
             let (line_bytes, after) = (&rest[..nl], &rest[nl + 1..]);
             if self.buf.is_empty() && self.overflow == 0 {
                 // Fast path: the whole line is inside this chunk.
@@ -342,12 +338,8 @@ fn trim(mut b: &[u8]) -> &[u8] {
     b
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
-}
-
 fn count_newlines(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 #[cfg(test)]
@@ -360,9 +352,7 @@ mod tests {
         let mut s = Splitter::new();
         let mut got = Vec::new();
         let mut out = |p: Piece<'_>| match p {
-            Piece::Record { line, bytes } => {
-                got.push((line, String::from_utf8_lossy(bytes).into_owned()))
-            }
+            Piece::Record { line, bytes } => got.push((line, String::from_utf8_lossy(bytes).into_owned())),
             Piece::TooLong { line, bytes, .. } => got.push((line, format!("!too_long {bytes}"))),
             Piece::Truncated { line, .. } => got.push((line, "!truncated".into())),
         };
@@ -376,8 +366,7 @@ mod tests {
     fn each_chunking(input: &[u8], expect: &[(u64, &str)]) {
         for chunk in [1, 2, 3, 4, 7, 64, input.len().max(3)] {
             let got = split(input, chunk);
-            let want: Vec<(u64, String)> =
-                expect.iter().map(|(l, s)| (*l, s.to_string())).collect();
+            let want: Vec<(u64, String)> = expect.iter().map(|(l, s)| (*l, s.to_string())).collect();
             assert_eq!(got, want, "chunk size {chunk}");
         }
     }
@@ -412,14 +401,8 @@ mod tests {
 
     #[test]
     fn array_scalars_and_truncation() {
-        each_chunking(
-            b"[1, \"x\", {\"a\":1}",
-            &[(1, "1"), (1, "\"x\""), (1, "{\"a\":1}")],
-        );
-        each_chunking(
-            b"[{\"a\":1}, {\"a\":",
-            &[(1, "{\"a\":1}"), (1, "!truncated")],
-        );
+        each_chunking(b"[1, \"x\", {\"a\":1}", &[(1, "1"), (1, "\"x\""), (1, "{\"a\":1}")]);
+        each_chunking(b"[{\"a\":1}, {\"a\":", &[(1, "{\"a\":1}"), (1, "!truncated")]);
     }
 
     #[test]

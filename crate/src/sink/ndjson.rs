@@ -29,13 +29,9 @@ pub fn write<W: Write>(table: &TableView<'_>, mut out: W) -> io::Result<()> {
             buf.extend_from_slice(key);
             match c.field.get(table.landing, r, ra) {
                 Value::Null => buf.extend_from_slice(b"null"),
-                Value::Str(s) => {
-                    serde_json::to_writer(&mut buf, s).expect("writing to a Vec cannot fail")
-                }
+                Value::Str(s) => serde_json::to_writer(&mut buf, s).expect("writing to a Vec cannot fail"),
                 Value::I64(v) => buf.extend_from_slice(ints.format(v).as_bytes()),
-                Value::F64(v) if v.is_finite() => {
-                    buf.extend_from_slice(floats.format_finite(v).as_bytes())
-                }
+                Value::F64(v) if v.is_finite() => buf.extend_from_slice(floats.format_finite(v).as_bytes()),
                 Value::F64(_) => buf.extend_from_slice(b"null"),
             }
         }

@@ -10,6 +10,7 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
 use crate::tables::{ColType, Column, TableView, Value};
@@ -31,14 +32,15 @@ pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
 }
 
 /// Write `table` as one Snappy-compressed Parquet file.
-pub fn write<W: Write + Send>(
-    table: &TableView<'_>,
-    out: W,
-) -> Result<(), parquet::errors::ParquetError> {
+pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parquet::errors::ParquetError> {
     let schema = arrow_schema(table.columns());
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
+    // Dictionary encoding pays off for the repetitive strings (emails, serials, names); for
+    // timestamps and readings it is tried and abandoned, which only costs time.
+    let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for c in table.columns().iter().filter(|c| c.ty != ColType::Str) {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
+    }
+    let props = props.build();
     let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
     let n = table.rows.len();
     let mut start = 0;

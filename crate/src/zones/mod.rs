@@ -85,13 +85,7 @@ impl Flow {
         });
         self
     }
-    fn joined(
-        mut self,
-        rule: &'static str,
-        why: &'static str,
-        unmatched: usize,
-        added: usize,
-    ) -> Flow {
+    fn joined(mut self, rule: &'static str, why: &'static str, unmatched: usize, added: usize) -> Flow {
         self.rules.push(RuleEffect {
             rule,
             why,

@@ -18,11 +18,7 @@ pub fn run(l: &Landing) -> Derived {
 
     // 1.
     let customer_trusted: Vec<u32> = (0..l.customers.len() as u32)
-        .filter(|&i| {
-            l.customers[i as usize]
-                .share_with_research_as_of_date
-                .is_some()
-        })
+        .filter(|&i| l.customers[i as usize].share_with_research_as_of_date.is_some())
         .collect();
     let customer_flow = Flow::new("customer_trusted", "customer_landing", l.customers.len())
         .removed(
@@ -73,22 +69,18 @@ pub fn run(l: &Landing) -> Derived {
         .copied()
         .filter(|&i| seen.insert(&l.customers[i as usize]))
         .collect();
-    let curated_flow = Flow::new(
-        "customers_curated",
-        "customer_trusted",
-        customer_trusted.len(),
-    )
-    .removed(
-        "no_accelerometer_reading",
-        "email is not a user in accelerometer_trusted",
-        customer_trusted.len() - with_reading.len(),
-    )
-    .removed(
-        "duplicate_row",
-        "DISTINCT: an identical customer row was already kept",
-        with_reading.len() - customers_curated.len(),
-    )
-    .out(customers_curated.len());
+    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
+        .removed(
+            "no_accelerometer_reading",
+            "email is not a user in accelerometer_trusted",
+            customer_trusted.len() - with_reading.len(),
+        )
+        .removed(
+            "duplicate_row",
+            "DISTINCT: an identical customer row was already kept",
+            with_reading.len() - customers_curated.len(),
+        )
+        .out(customers_curated.len());
 
     // 4. Semi-join on serial number.
     let mut curated_serial = vec![false; l.serials.len()];
@@ -204,21 +196,14 @@ mod tests {
                 cust("b@x", "s2", Some(1), 1, Some(1)),
                 cust("c@x", "s3", Some(1), 1, None),
             ],
-            &[
-                acc("a@x", 10, 1.0),
-                acc("b@x", 10, 2.0),
-                acc("c@x", 10, 9.0),
-            ],
+            &[acc("a@x", 10, 1.0), acc("b@x", 10, 2.0), acc("c@x", 10, 9.0)],
             &[step(10, "s1", 7), step(11, "s1", 8), step(10, "s3", 9)],
         );
         let d = run(&l);
         assert_eq!(d.step_trainer_trusted, [0, 1]);
         // Step at 10 pairs with a@x's and b@x's readings (not c@x's: c is not trusted); step at 11 with none.
         assert_eq!(d.machine_learning_curated, [(0, 0), (0, 1)]);
-        assert_eq!(
-            (d.flows[4].rules[0].removed, d.flows[4].rules[0].added),
-            (1, 1)
-        );
+        assert_eq!((d.flows[4].rules[0].removed, d.flows[4].rules[0].added), (1, 1));
         assert!(d.flows.iter().all(Flow::balances));
     }
 }

@@ -29,8 +29,7 @@ impl ReadingIndex {
     fn build(l: &Landing) -> ReadingIndex {
         let a = &l.accelerometer;
         let n = a.len();
-        let mut head: FxHashMap<(u32, i64), u32> =
-            FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut head: FxHashMap<(u32, i64), u32> = FxHashMap::with_capacity_and_hasher(n, Default::default());
         let mut next = vec![NONE; n];
         let mut duplicate = vec![false; n];
         let same = |i: usize, j: usize| {
@@ -59,11 +58,7 @@ impl ReadingIndex {
                 }
             }
         }
-        ReadingIndex {
-            head,
-            next,
-            duplicate,
-        }
+        ReadingIndex { head, next, duplicate }
     }
 
     /// The distinct readings of `user` at `ts`.
@@ -180,17 +175,13 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         .copied()
         .filter(|&i| has_trusted_reading[l.customers[i as usize].email as usize])
         .collect();
-    let curated_flow = Flow::new(
-        "customers_curated",
-        "customer_trusted",
-        customer_trusted.len(),
-    )
-    .removed(
-        "no_trusted_reading",
-        "no accelerometer reading at or after consent",
-        customer_trusted.len() - customers_curated.len(),
-    )
-    .out(customers_curated.len());
+    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
+        .removed(
+            "no_trusted_reading",
+            "no accelerometer reading at or after consent",
+            customer_trusted.len() - customers_curated.len(),
+        )
+        .out(customers_curated.len());
 
     // 5. Device ownership: serial → de-duplicated customers holding it.
     let mut owners: Vec<Vec<u32>> = vec![Vec::new(); l.serials.len()];
@@ -213,8 +204,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
 
     // 6. Step trainer: exact duplicates once, owned, owner curated, at or after consent.
     let s = &l.step_trainer;
-    let mut seen: FxHashSet<(u32, i64, Option<i64>)> =
-        FxHashSet::with_capacity_and_hasher(s.len(), Default::default());
+    let mut seen: FxHashSet<(u32, i64, Option<i64>)> = FxHashSet::with_capacity_and_hasher(s.len(), Default::default());
     let (mut sdup, mut no_owner, mut ambiguous, mut not_curated, mut searly) = (0usize, 0, 0, 0, 0);
     let mut step_trainer_trusted = Vec::new();
     let mut step_owner = Vec::new();
@@ -327,10 +317,7 @@ fn duplicate_emails(l: &Landing) -> Vec<(u32, u32, Vec<Option<i64>>)> {
             v.push(c.share_with_research_as_of_date);
         }
     }
-    let mut out: Vec<_> = consents
-        .into_iter()
-        .map(|(e, v)| (e, rows[e as usize], v))
-        .collect();
+    let mut out: Vec<_> = consents.into_iter().map(|(e, v)| (e, rows[e as usize], v)).collect();
     out.sort_unstable_by_key(|(e, _, _)| *e);
     out
 }
@@ -386,10 +373,7 @@ mod tests {
             &[],
         );
         let (d, f) = run(&l);
-        assert_eq!(
-            readings(&l, &d.accelerometer_trusted),
-            [("a@x", 100), ("a@x", 101)]
-        );
+        assert_eq!(readings(&l, &d.accelerometer_trusted), [("a@x", 100), ("a@x", 101)]);
         assert_eq!(
             f.accelerometer_exact_duplicates, 2,
             "an exact copy, and -0.0 equal to 0.0"

@@ -5,13 +5,7 @@ use crate::ingest::Ingest;
 use crate::model::{Landing, Source};
 
 /// A customer line: email, serial, lastUpdateDate, registrationDate, shareWithResearchAsOfDate.
-pub fn cust(
-    email: &str,
-    serial: &str,
-    last_update: Option<i64>,
-    registration: i64,
-    consent: Option<i64>,
-) -> String {
+pub fn cust(email: &str, serial: &str, last_update: Option<i64>, registration: i64, consent: Option<i64>) -> String {
     let opt = |v: Option<i64>| v.map_or("null".to_string(), |v| v.to_string());
     format!(
         r#"{{"customerName":"N {email}","email":"{email}","phone":"555","birthDay":"1990-01-01","serialNumber":"{serial}","registrationDate":{registration},"lastUpdateDate":{},"shareWithResearchAsOfDate":{},"shareWithPublicAsOfDate":null,"shareWithFriendsAsOfDate":null}}"#,
@@ -27,9 +21,7 @@ pub fn acc(user: &str, ts: i64, x: f64) -> String {
 
 /// A step-trainer line.
 pub fn step(t: i64, serial: &str, distance: i64) -> String {
-    format!(
-        r#"{{"sensorReadingTime":{t},"serialNumber":"{serial}","distanceFromObject":{distance}}}"#
-    )
+    format!(r#"{{"sensorReadingTime":{t},"serialNumber":"{serial}","distanceFromObject":{distance}}}"#)
 }
 
 /// Ingest the three sources; panics if any test record is quarantined.

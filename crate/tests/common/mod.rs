@@ -55,15 +55,9 @@ pub fn golden_of_run(chunk: usize) -> String {
             .collect();
         let mut digests = serde_json::Map::new();
         for o in Output::all() {
-            if matches!(
-                o,
-                Output::Parquet(_) | Output::Ndjson(_) | Output::Quarantine
-            ) {
+            if matches!(o, Output::Parquet(_) | Output::Ndjson(_) | Output::Quarantine) {
                 let bytes = lake.output(&o.path()).unwrap();
-                let hex: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
                 digests.insert(o.path(), hex.into());
             }
         }
