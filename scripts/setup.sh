@@ -30,7 +30,7 @@ command -v wasm-pack >/dev/null || cargo install wasm-pack
 log "python test dependencies (duckdb, pyarrow, moto)"
 python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 
-log "node test dependencies (playwright-core, driving Debian's chromium)"
-(cd tests && npm ci --no-audit --no-fund --silent)
+log "node packages (page libraries uPlot + fflate; playwright-core driving Debian's chromium)"
+npm ci --no-audit --no-fund --silent
 
 log "done"

@@ -143,6 +143,25 @@ impl Lake {
         self.inner.rows_json(table, offset, limit).map_err(js_err)
     }
 
+    /// Where a file would be routed before reading it all: `{"source": "customer" | … | null, "by": "path" | "keys" | "none"}`
+    /// from its name and first bytes (the same rule ingest applies).
+    pub fn sniff(name: &str, head: &[u8]) -> String {
+        let (source, by) = crate::ingest::sniff(name, head);
+        serde_json::json!({ "source": source.map(Source::name), "by": by }).to_string()
+    }
+
+    /// Emails of `customers_curated` as a JSON array.
+    #[wasm_bindgen(js_name = curatedEmails)]
+    pub fn curated_emails(&self) -> Result<String, JsError> {
+        self.inner.curated_emails().map(|v| to_json(&v)).map_err(js_err)
+    }
+
+    /// One customer's trusted readings as JSON: `{email, accelerometer: [[t,x,y,z]…], step_trainer: [[t,d]…]}`.
+    #[wasm_bindgen(js_name = customerSeries)]
+    pub fn customer_series(&self, email: &str) -> Result<String, JsError> {
+        self.inner.customer_series(email).map(|v| to_json(&v)).map_err(js_err)
+    }
+
     /// Bytes of wasm linear memory in use (it only grows).
     #[wasm_bindgen(js_name = memoryBytes)]
     pub fn memory_bytes() -> f64 {

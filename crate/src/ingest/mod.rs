@@ -74,6 +74,22 @@ pub struct IngestReport {
     pub quarantine_not_listed: u64,
 }
 
+/// Where a file would be routed, judged from its name and its first bytes (for listing files
+/// before a run). Returns the source and how it was decided (`path`, `keys` or `none`).
+pub fn sniff(name: &str, head: &[u8]) -> (Option<Source>, &'static str) {
+    if let Some(s) = route::by_path(name) {
+        return (Some(s), "path");
+    }
+    let mut found = None;
+    let mut splitter = Splitter::new();
+    splitter.feed(head, &mut |piece| {
+        if let (None, Piece::Record { bytes, .. }) = (found, piece) {
+            found = record::source_by_keys(bytes).ok().flatten();
+        }
+    });
+    (found, if found.is_some() { "keys" } else { "none" })
+}
+
 /// The file currently being read.
 struct OpenFile {
     report: FileReport,
@@ -329,6 +345,16 @@ mod tests {
         );
         assert_eq!(ing.report.unrouted.records_read, 2);
         assert_eq!(ing.report.unrouted.quarantined["unrouted"], 2);
+    }
+
+    #[test]
+    fn sniff_routes_like_ingest() {
+        assert_eq!(sniff("x/step_trainer/a.json", b""), (Some(Source::StepTrainer), "path"));
+        assert_eq!(
+            sniff("a.json", b"\xEF\xBB\xBF{\"user\":\"u\",\"timestamp\":1}\n{\"us"),
+            (Some(Source::Accelerometer), "keys")
+        );
+        assert_eq!(sniff("a.csv", b"a,b\n1,2\n"), (None, "none"));
     }
 
     #[test]

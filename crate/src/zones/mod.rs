@@ -119,6 +119,8 @@ pub struct Derived {
     pub step_trainer_trusted: Vec<u32>,
     /// (step_trainer row, accelerometer row) pairs.
     pub machine_learning_curated: Vec<(u32, u32)>,
+    /// Strict only: the owner (email id) of each `step_trainer_trusted` row; empty in rubric mode.
+    pub step_owner: Vec<u32>,
     /// Per table, what each rule did.
     pub flows: Vec<Flow>,
 }

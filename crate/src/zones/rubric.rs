@@ -134,6 +134,7 @@ pub fn run(l: &Landing) -> Derived {
         customers_curated,
         step_trainer_trusted,
         machine_learning_curated,
+        step_owner: Vec::new(),
         flows: vec![customer_flow, accel_flow, curated_flow, step_flow, ml_flow],
     }
 }

@@ -299,6 +299,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         customers_curated,
         step_trainer_trusted,
         machine_learning_curated,
+        step_owner,
         flows: vec![customer_flow, accel_flow, curated_flow, step_flow, ml_flow],
     };
     (derived, facts)

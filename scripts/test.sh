@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test, from a clean clone: set-up, native unit + golden tests, the release CLI and wasm,
+# wasm-bindgen tests in headless Chromium, the Python cross-checks (DuckDB, pyarrow) and the page's
+# end-to-end tests (Playwright + Chromium). Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n=== %s\n' "$*"; }
+
+step "set-up"
+bash scripts/setup.sh
+
+step "native unit tests and the golden (native == wasm) file"
+cargo test
+
+step "release CLI"
+cargo build --release
+
+step "wasm package and page assets"
+bash scripts/build-web.sh
+
+step "wasm tests in headless Chromium (wasm-bindgen-test)"
+log=$(mktemp)
+CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --release crate 2>&1 | tee "$log"
+# The browser tests must really have run (a missing run_in_browser runs nothing and still says ok).
+passed=$(grep -A20 'Running tests/web.rs' "$log" | grep -oE 'test result: ok\. [0-9]+ passed' | grep -oE '[0-9]+' | head -1 || true)
+if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then echo "wasm browser tests did not run"; exit 1; fi
+echo "wasm browser tests: $passed passed"
+
+step "Python cross-checks (DuckDB runs docs/sql, pyarrow reads the Parquet)"
+python3 -m pytest -q tests
+
+step "page end-to-end (Playwright + Chromium)"
+node --test --test-concurrency=1 tests/

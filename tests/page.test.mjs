@@ -1,0 +1,268 @@
+// End-to-end tests of the page (web/) in Debian's Chromium, driven by playwright-core, against the
+// page served on 127.0.0.1. Counts are checked against the native CLI's summary.json for the same
+// input; downloads are checked with an independent reader (pyarrow).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../scripts/serve.mjs';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const CLI = join(ROOT, 'target', 'release', 'stedi-lake');
+const FIXTURES = join(ROOT, 'fixtures', 'landing');
+const REAL = resolve(ROOT, '..', 'shared', 'stedi', 'landing');
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+const TABLES = ['customer_landing', 'accelerometer_landing', 'step_trainer_landing', 'customer_trusted',
+  'accelerometer_trusted', 'step_trainer_trusted', 'customers_curated', 'machine_learning_curated'];
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+let server;
+let browser;
+let base;
+const tmp = mkdtempSync(join(tmpdir(), 'stedi-page-'));
+
+/** Run the native CLI and return [summary, outDir]. */
+function cli(landing, mode) {
+  const out = join(tmp, `cli-${mode}-${Math.random().toString(36).slice(2)}`);
+  execFileSync(CLI, ['run', landing, '--out', out, '--mode', mode, '--formats', 'parquet'], { stdio: 'pipe' });
+  return [JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), out];
+}
+const expectedCounts = (summary) => Object.fromEntries(TABLES.map((t) => [t, summary.tables[t].rows]));
+
+async function openPage(viewport = { width: 1366, height: 900 }) {
+  const context = await browser.newContext({ acceptDownloads: true, viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.goto(base);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  return page;
+}
+
+async function runMode(page, mode) {
+  await page.check(`input[name="mode"][value="${mode}"]`);
+  await page.evaluate(() => { document.body.dataset.state = 'running'; });
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+}
+
+async function pageCounts(page) {
+  const out = {};
+  for (const t of TABLES) out[t] = Number(await page.textContent(`[data-testid="count-${t}"]`));
+  return out;
+}
+
+/** Simulated drag-and-drop of a whole directory: the page's real drop handler receives a
+ *  DataTransfer whose item is a directory entry (webkitGetAsEntry), as Chromium gives for a folder. */
+async function dropFixturesFolder(page) {
+  await page.evaluate(async () => {
+    const paths = await (await fetch('sample-files.json')).json(); // landing/<source>/<file>
+    const tree = {};
+    for (const p of paths) {
+      const blob = await (await fetch(`../fixtures/${p}`)).blob();
+      const [, source, name] = p.split('/');
+      (tree[source] ??= []).push({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File([blob], name)) });
+    }
+    const dir = (name, children) => ({
+      isFile: false, isDirectory: true, name,
+      createReader() { let given = false; return { readEntries(ok) { ok(given ? [] : ((given = true), children)); } }; },
+    });
+    const root = dir('landing', Object.entries(tree).map(([s, files]) => dir(s, files)));
+    const ev = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(ev, 'dataTransfer', { value: { items: [{ webkitGetAsEntry: () => root }], files: [] } });
+    document.body.dispatchEvent(ev);
+  });
+}
+
+async function waitForFiles(page, n) {
+  await page.waitForFunction((k) => document.querySelectorAll('.zone li').length === k && !document.querySelector('#run').disabled, n);
+}
+
+/** Independent check of a Parquet file: rows and a column sum, by pyarrow. */
+function parquetStats(path, column) {
+  const py = 'import sys,pyarrow.parquet as pq,pyarrow.compute as pc; t=pq.read_table(sys.argv[1]); print(t.num_rows, pc.sum(t[sys.argv[2]]).as_py())';
+  const [rows, sum] = execFileSync('python3', ['-c', py, path, column], { encoding: 'utf8' }).trim().split(' ');
+  return { rows: Number(rows), sum: Number(sum) };
+}
+
+before(async () => {
+  assert.ok(existsSync(CLI), `${CLI} missing: build it with cargo build --release`);
+  assert.ok(existsSync(join(ROOT, 'pkg', 'stedi_lake_bg.wasm')), 'pkg/ missing: run scripts/build-web.sh');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer(0);
+  base = `http://127.0.0.1:${server.address().port}/web/`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('getting data in and running', () => {
+  test('dropped fixtures folder: both modes match the native CLI', async () => {
+    const page = await openPage();
+    await dropFixturesFolder(page);
+    await waitForFiles(page, 5);
+    for (const source of ['customer', 'accelerometer', 'step_trainer']) {
+      assert.ok(await page.locator(`.zone[data-source="${source}"] li`).count() > 0, `${source} has files`);
+    }
+    for (const mode of ['strict', 'rubric']) {
+      await runMode(page, mode);
+      assert.deepEqual(await pageCounts(page), expectedCounts(cli(FIXTURES, mode)[0]), mode);
+    }
+    // Record counts appear on the landing files after a run.
+    assert.match(await page.textContent('.zone[data-source="customer"] li'), /records/);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-fixtures.png'), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test('folder picker with the fixtures folder', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', FIXTURES);
+    await waitForFiles(page, 5);
+    await runMode(page, 'strict');
+    assert.deepEqual(await pageCounts(page), expectedCounts(cli(FIXTURES, 'strict')[0]));
+    await page.context().close();
+  });
+
+  test('the real STEDI landing data, both modes', { skip: !existsSync(REAL) && `${REAL} not present` }, async () => {
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', REAL);
+    await waitForFiles(page, 13);
+    for (const mode of ['strict', 'rubric']) {
+      await runMode(page, mode);
+      assert.deepEqual(await pageCounts(page), expectedCounts(cli(REAL, mode)[0]), mode);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'page-real.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  test('sample data button loads the fixtures', async () => {
+    const page = await openPage();
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'strict');
+    assert.deepEqual(await pageCounts(page), expectedCounts(cli(FIXTURES, 'strict')[0]));
+    await page.context().close();
+  });
+});
+
+describe('getting results out', () => {
+  test('a table as Parquet and everything as a zip, checked by pyarrow', async () => {
+    const page = await openPage();
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'strict');
+    const [summary, out] = cli(FIXTURES, 'strict');
+    const want = parquetStats(join(out, 'curated/machine_learning_curated/part-00000.parquet'), 'distanceFromObject');
+    assert.equal(want.rows, summary.tables.machine_learning_curated.rows);
+
+    const card = page.locator('[data-table="machine_learning_curated"]');
+    const [dl] = await Promise.all([page.waitForEvent('download'), card.locator('[data-download="machine_learning_curated.parquet"]').click()]);
+    const file = join(tmp, 'ml.parquet');
+    await dl.saveAs(file);
+    assert.deepEqual(parquetStats(file, 'distanceFromObject'), want);
+
+    const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+    const zip = join(tmp, 'all.zip');
+    await zdl.saveAs(zip);
+    const py = `import sys,zipfile,io,json,pyarrow.parquet as pq,pyarrow.compute as pc
+z=zipfile.ZipFile(sys.argv[1]); names=set(z.namelist())
+t=pq.read_table(io.BytesIO(z.read('curated/machine_learning_curated/part-00000.parquet')))
+s=json.loads(z.read('summary.json'))
+print(json.dumps({'rows': t.num_rows, 'sum': pc.sum(t['distanceFromObject']).as_py(), 'summary_rows': s['tables']['machine_learning_curated']['rows'],
+ 'has': sorted(n for n in names if n.endswith('.parquet') or n.startswith('ddl/') or n in ('summary.json','data_quality.json'))}))`;
+    const z = JSON.parse(execFileSync('python3', ['-c', py, zip], { encoding: 'utf8' }));
+    assert.equal(z.rows, want.rows);
+    assert.equal(z.sum, want.sum);
+    assert.equal(z.summary_rows, want.rows);
+    assert.ok(z.has.includes('data_quality.json') && z.has.includes('ddl/all_tables.sql'));
+    assert.equal(z.has.filter((n) => n.endsWith('.parquet')).length, 8);
+    await page.context().close();
+  });
+});
+
+describe('running stays responsive, cancel stops', () => {
+  const big = join(tmp, 'gen30m');
+  before(() => { execFileSync(CLI, ['generate', '--seed', '5', '--size', '30M', '--out', big], { stdio: 'pipe' }); });
+
+  test('the main thread keeps ticking during a run', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', big);
+    await waitForFiles(page, 5);
+    await page.evaluate(() => {
+      window.gaps = [];
+      let last = performance.now();
+      window.ticker = setInterval(() => { const now = performance.now(); window.gaps.push(now - last); last = now; }, 10);
+    });
+    await runMode(page, 'strict');
+    const { ticks, maxGap } = await page.evaluate(() => { clearInterval(window.ticker); return { ticks: window.gaps.length, maxGap: Math.max(...window.gaps) }; });
+    assert.ok(ticks > 20, `timer ticked ${ticks} times`);
+    assert.ok(maxGap < 250, `longest main-thread pause ${maxGap.toFixed(0)} ms`);
+    assert.deepEqual(await pageCounts(page), expectedCounts(cli(big, 'strict')[0]));
+    await page.context().close();
+  });
+
+  test('Cancel stops a run and the page stays usable', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', big);
+    await waitForFiles(page, 5);
+    await page.click('#run');
+    await page.waitForFunction(() => Number(document.querySelector('#p-read').value) > 0);
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.body.dataset.state === 'cancelled');
+    assert.match(await page.textContent('#status'), /Cancelled/);
+    assert.equal(await page.isHidden('#results'), true);
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'cancelled', 'no late result after cancel');
+    await runMode(page, 'strict');
+    assert.deepEqual(await pageCounts(page), expectedCounts(cli(big, 'strict')[0]));
+    await page.context().close();
+  });
+});
+
+describe('bad input gets the promised messages', () => {
+  test('a non-JSON file is listed as not STEDI data; a malformed line is quarantined with file and line', async () => {
+    const dir = join(tmp, 'bad');
+    mkdirSync(join(dir, 'customer'), { recursive: true });
+    writeFileSync(join(dir, 'notes.csv'), 'a,b,c\n1,2,3\n');
+    writeFileSync(join(dir, 'customer', 'bad.json'),
+      '{"customerName":"A","email":"a@x.com","serialNumber":"s1","shareWithResearchAsOfDate":1}\nthis is not json\n');
+    const page = await openPage();
+    await page.setInputFiles('#pick-files', [join(dir, 'notes.csv')]);
+    await page.waitForSelector('#unrecognised:not([hidden]) li');
+    assert.match(await page.textContent('#unrecognised'), /Not STEDI landing data/);
+    await page.setInputFiles('#pick-folder', dir);
+    await page.waitForFunction(() => document.querySelectorAll('.zone li').length === 1);
+    await runMode(page, 'strict');
+    const q = await page.textContent('[data-quarantine="malformed_json"]');
+    assert.match(q, /customer\/bad\.json:2 — malformed json/);
+    assert.equal(await page.textContent('[data-testid="count-customer_landing"]'), '1');
+    await page.context().close();
+  });
+});
+
+describe('how it looks', () => {
+  test('screenshots at laptop and narrow widths', async () => {
+    for (const [name, viewport] of [['laptop', { width: 1366, height: 900 }], ['narrow', { width: 420, height: 900 }]]) {
+      const page = await openPage(viewport);
+      await page.click('#sample');
+      await waitForFiles(page, 5);
+      await runMode(page, 'strict');
+      await page.click('[data-table="customer_trusted"] > summary');
+      await page.waitForSelector('[data-table="customer_trusted"] table.preview');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${name}: page scrolls sideways by ${overflow}px`);
+      await page.screenshot({ path: join(ARTIFACTS, `page-${name}.png`), fullPage: true });
+      await page.context().close();
+    }
+  });
+});
