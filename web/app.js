@@ -197,6 +197,7 @@ async function run() {
     });
     result = await currentRun;
     result.mode = mode;
+    window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes }; // for scripts and the benchmark
     const secs = (performance.now() - t0) / 1000;
     renderFiles();
     renderResults();
