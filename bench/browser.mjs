@@ -3,12 +3,12 @@
 //   node bench/browser.mjs <landing-dir> [runs=3]
 import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM_ARGS } from '../tests/page.test.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tests/chromium.mjs';
 
 const [dir, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 3);
 const server = await startServer(0);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'] });
 const results = [];
 try {
   for (let i = 0; i < runs; i++) {

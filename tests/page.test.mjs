@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const CLI = join(ROOT, 'target', 'release', 'stedi-lake');
@@ -18,8 +19,6 @@ const REAL = resolve(ROOT, '..', 'shared', 'stedi', 'landing');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TABLES = ['customer_landing', 'accelerometer_landing', 'step_trainer_landing', 'customer_trusted',
   'accelerometer_trusted', 'step_trainer_trusted', 'customers_curated', 'machine_learning_curated'];
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 let server;
 let browser;
@@ -97,7 +96,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer(0);
   base = `http://127.0.0.1:${server.address().port}/web/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 after(async () => {

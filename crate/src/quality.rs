@@ -22,6 +22,20 @@ pub struct QualityReport {
     pub readings_without_owner: WithoutOwner,
     /// Accelerometer readings whose user has no customer record.
     pub accelerometer_unknown_user: u64,
+    /// Epoch values that look like seconds, not milliseconds (between 10^9 and 10^10: years
+    /// 2001–2286 in seconds, January 1970 in milliseconds). Kept as given, flagged here.
+    pub epochs_in_seconds: EpochsInSeconds,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EpochsInSeconds {
+    pub customer: u64,
+    pub accelerometer: u64,
+    pub step_trainer: u64,
+}
+
+fn looks_like_seconds(t: i64) -> bool {
+    (1_000_000_000..10_000_000_000).contains(&t)
 }
 
 #[derive(Debug, Serialize)]
@@ -162,5 +176,34 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
             ambiguous_owner: facts.step_trainer_ambiguous_owner,
         },
         accelerometer_unknown_user: facts.accelerometer_unknown_user,
+        epochs_in_seconds: EpochsInSeconds {
+            customer: landing
+                .customers
+                .iter()
+                .flat_map(|c| {
+                    [
+                        c.registration_date,
+                        c.last_update_date,
+                        c.share_with_research_as_of_date,
+                        c.share_with_public_as_of_date,
+                        c.share_with_friends_as_of_date,
+                    ]
+                })
+                .flatten()
+                .filter(|&t| looks_like_seconds(t))
+                .count() as u64,
+            accelerometer: landing
+                .accelerometer
+                .timestamp
+                .iter()
+                .filter(|&&t| looks_like_seconds(t))
+                .count() as u64,
+            step_trainer: landing
+                .step_trainer
+                .sensor_reading_time
+                .iter()
+                .filter(|&&t| looks_like_seconds(t))
+                .count() as u64,
+        },
     }
 }

@@ -98,6 +98,21 @@ struct OpenFile {
     splitter: Splitter,
     /// Records waiting for the file's source to be known.
     pending: Vec<(u64, Vec<u8>)>,
+    /// The file was rejected whole (binary); further chunks are skipped.
+    rejected: bool,
+}
+
+/// What kind of binary data a file starts with, if it is not text.
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip-compressed data")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive")
+    } else if head[..head.len().min(4096)].contains(&0) {
+        Some("binary data (NUL bytes)")
+    } else {
+        None
+    }
 }
 
 /// Accumulates landing files into [`Landing`] tables.
@@ -146,6 +161,7 @@ impl Ingest {
             source,
             splitter: Splitter::new(),
             pending: Vec::new(),
+            rejected: false,
         });
     }
 
@@ -154,7 +170,26 @@ impl Ingest {
         let Some(mut file) = self.open.take() else {
             return;
         };
+        let first = file.report.bytes == 0;
         file.report.bytes += chunk.len() as u64;
+        if first {
+            if let Some(kind) = binary_kind(chunk) {
+                // Not text: nothing in it can be read as records. Rejected whole, counted once.
+                file.report.error = Some(format!(
+                    "{kind}: not NDJSON text; decompress or export it as JSON first"
+                ));
+                let rej = Rejection {
+                    reason: Reason::Binary,
+                    detail: format!("{kind} file rejected whole"),
+                };
+                self.quarantine(&mut file.report, file.source, 1, chunk, rej);
+                file.rejected = true;
+            }
+        }
+        if file.rejected {
+            self.open = Some(file);
+            return;
+        }
         let mut splitter = std::mem::take(&mut file.splitter);
         splitter.feed(chunk, &mut |piece| self.take_piece(&mut file, piece));
         file.splitter = splitter;
@@ -165,8 +200,10 @@ impl Ingest {
     pub fn close(&mut self) -> Option<&FileReport> {
         let mut file = self.open.take()?;
         let mut splitter = std::mem::take(&mut file.splitter);
-        splitter.finish(&mut |piece| self.take_piece(&mut file, piece));
-        if file.report.source.is_none() {
+        if !file.rejected {
+            splitter.finish(&mut |piece| self.take_piece(&mut file, piece));
+        }
+        if file.report.source.is_none() && !file.rejected {
             // No record told us the source: the whole file is unrouted.
             file.report.error = Some(if file.report.records == 0 && file.pending.is_empty() {
                 "empty file: no records".to_owned()

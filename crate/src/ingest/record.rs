@@ -31,6 +31,8 @@ pub enum Reason {
     TooLong,
     /// The file ended inside the record.
     Truncated,
+    /// The file is binary (gzip, zip, NUL bytes): rejected whole, counted as one record.
+    Binary,
     /// The file could not be routed to a source (no folder name, unknown keys).
     Unrouted,
 }
@@ -45,6 +47,7 @@ impl Reason {
             Reason::DuplicateKey => "duplicate_key",
             Reason::TooLong => "too_long",
             Reason::Truncated => "truncated",
+            Reason::Binary => "binary",
             Reason::Unrouted => "unrouted",
         }
     }
