@@ -27,6 +27,13 @@ fi
 log "wasm-pack"
 command -v wasm-pack >/dev/null || cargo install wasm-pack
 
+log "cargo-fuzz (the fuzz smoke; uses the nightly toolchain rustup already has)"
+if rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal; then
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+else
+  echo "no nightly toolchain here: the fuzz smoke will say it is skipped"
+fi
+
 log "python test dependencies (duckdb, pyarrow, moto)"
 python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 

@@ -265,3 +265,85 @@ describe('how it looks', () => {
     }
   });
 });
+
+describe('the page cannot be turned against its user', () => {
+  test('strict CSP: no inline script, no eval, no violations during a run', async () => {
+    const res = await fetch(base);
+    const csp = res.headers.get('content-security-policy');
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'/);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'no inline <script>');
+    assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline event handlers');
+    const page = await openPage();
+    await page.evaluate(() => { window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`)); });
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'strict');
+    await page.click('[data-table="customer_trusted"] > summary');
+    await page.waitForSelector('[data-table="customer_trusted"] table.preview');
+    assert.deepEqual(await page.evaluate(() => window.violations), []);
+    await page.context().close();
+  });
+
+  test('HTML in the data stays text: an <img onerror> customer name does not run', async () => {
+    const dir = join(ROOT, 'fixtures', 'adversarial', 'cases', 'html_in_strings');
+    const want = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'adversarial', 'cases.json'), 'utf8')).find((c) => c.name === 'html_in_strings').dq.customer_name;
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', dir);
+    await waitForFiles(page, 2);
+    await runMode(page, 'strict');
+    await page.click('[data-table="customer_landing"] > summary');
+    const cell = page.locator('[data-table="customer_landing"] table.preview tbody td').first();
+    assert.equal(await cell.textContent(), want);
+    assert.equal(await page.locator('#tables img, #tables script, #quality img').count(), 0);
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+    await page.context().close();
+  });
+
+  test('a full run contacts only the page\'s own origin', async () => {
+    const page = await openPage();
+    const urls = [];
+    page.on('request', (r) => urls.push(r.url()));
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'rubric');
+    await page.click('[data-table="machine_learning_curated"] > summary');
+    await page.waitForSelector('[data-table="machine_learning_curated"] table.preview');
+    const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+    await zdl.path();
+    const origin = new URL(base).origin;
+    const foreign = urls.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    assert.ok(urls.length > 5, `${urls.length} requests seen`);
+    assert.deepEqual(foreign, []);
+    await page.context().close();
+  });
+});
+
+describe('running out of memory', () => {
+  test('a wasm out-of-memory is reported plainly and the page stays usable', async () => {
+    const big = join(tmp, 'gen20m-oom');
+    execFileSync(CLI, ['generate', '--seed', '9', '--size', '20M', '--out', big], { stdio: 'pipe' });
+    // Cap wasm memory at 10 MiB (V8 flag) so a 20 MB landing set cannot fit (the sample data does).
+    const small = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--js-flags=--wasm-max-mem-pages=160'] });
+    try {
+      const page = await (await small.newContext()).newPage();
+      await page.goto(base);
+      await page.waitForFunction(() => document.body.dataset.state === 'idle');
+      await page.setInputFiles('#pick-folder', big);
+      await waitForFiles(page, 5);
+      await page.click('#run');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+      assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+      assert.match(await page.textContent('#error'), /ran out of memory/);
+      for (let n = await page.locator('.zone li button').count(); n > 0; n--) await page.locator('.zone li button').first().click();
+      await page.click('#sample');
+      await waitForFiles(page, 5);
+      await runMode(page, 'strict');
+      assert.deepEqual(await pageCounts(page), expectedCounts(cli(FIXTURES, 'strict')[0]));
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -44,11 +44,15 @@ async function run({ id, mode, location, files }) {
   const total = files.reduce((n, f) => n + f.file.size, 0);
   let done = 0;
   const t0 = performance.now();
+  const read = (file, off) => (off < file.size ? file.slice(off, off + CHUNK).arrayBuffer() : null);
   for (const { name, file, source } of files) {
     lake.openFile(name, source ?? undefined);
     // Blob.slice + arrayBuffer: a bounded window of the file at a time, never the whole file.
-    for (let off = 0; off < file.size; off += CHUNK) {
-      const chunk = new Uint8Array(await file.slice(off, off + CHUNK).arrayBuffer());
+    // The next window is read while the engine parses this one (two chunks in memory at most).
+    let next = read(file, 0);
+    for (let off = 0; next; off += CHUNK) {
+      const chunk = new Uint8Array(await next);
+      next = read(file, off + CHUNK);
       lake.feed(chunk);
       done += chunk.length;
       const secs = (performance.now() - t0) / 1000;

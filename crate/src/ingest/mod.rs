@@ -98,18 +98,24 @@ struct OpenFile {
     splitter: Splitter,
     /// Records waiting for the file's source to be known.
     pending: Vec<(u64, Vec<u8>)>,
+    /// The file's first bytes, held until [`MAGIC_BYTES`] have arrived.
+    head: Vec<u8>,
+    /// The head has been checked (and passed to the splitter unless rejected).
+    sniffed: bool,
     /// The file was rejected whole (binary); further chunks are skipped.
     rejected: bool,
 }
 
-/// What kind of binary data a file starts with, if it is not text.
+/// Bytes needed to recognise a compressed file.
+const MAGIC_BYTES: usize = 4;
+
+/// What kind of compressed data a file starts with, if any. (Other binary bytes need no special
+/// case: they fail JSON decoding record by record.)
 fn binary_kind(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(&[0x1f, 0x8b]) {
         Some("gzip-compressed data")
     } else if head.starts_with(b"PK\x03\x04") {
         Some("a zip archive")
-    } else if head[..head.len().min(4096)].contains(&0) {
-        Some("binary data (NUL bytes)")
     } else {
         None
     }
@@ -161,6 +167,8 @@ impl Ingest {
             source,
             splitter: Splitter::new(),
             pending: Vec::new(),
+            head: Vec::new(),
+            sniffed: false,
             rejected: false,
         });
     }
@@ -170,35 +178,50 @@ impl Ingest {
         let Some(mut file) = self.open.take() else {
             return;
         };
-        let first = file.report.bytes == 0;
         file.report.bytes += chunk.len() as u64;
-        if first {
-            if let Some(kind) = binary_kind(chunk) {
-                // Not text: nothing in it can be read as records. Rejected whole, counted once.
-                file.report.error = Some(format!(
-                    "{kind}: not NDJSON text; decompress or export it as JSON first"
-                ));
-                let rej = Rejection {
-                    reason: Reason::Binary,
-                    detail: format!("{kind} file rejected whole"),
-                };
-                self.quarantine(&mut file.report, file.source, 1, chunk, rej);
-                file.rejected = true;
+        if !file.sniffed {
+            // Hold the first bytes until the file's kind can be told, whatever the chunking.
+            file.head.extend_from_slice(chunk);
+            if file.head.len() >= MAGIC_BYTES {
+                self.start_body(&mut file);
             }
+        } else if !file.rejected {
+            self.split(&mut file, chunk);
         }
-        if file.rejected {
-            self.open = Some(file);
-            return;
-        }
-        let mut splitter = std::mem::take(&mut file.splitter);
-        splitter.feed(chunk, &mut |piece| self.take_piece(&mut file, piece));
-        file.splitter = splitter;
         self.open = Some(file);
+    }
+
+    /// Decide from the file's first bytes whether it is text; reject it whole if not.
+    fn start_body(&mut self, file: &mut OpenFile) {
+        file.sniffed = true;
+        let head = std::mem::take(&mut file.head);
+        if let Some(kind) = binary_kind(&head) {
+            file.report.error = Some(format!(
+                "{kind}: not NDJSON text; decompress or export it as JSON first"
+            ));
+            let rej = Rejection {
+                reason: Reason::Binary,
+                detail: format!("{kind} file rejected whole"),
+            };
+            self.quarantine(&mut file.report, file.source, 1, &head, rej);
+            file.rejected = true;
+        } else {
+            self.split(file, &head);
+        }
+    }
+
+    fn split(&mut self, file: &mut OpenFile, bytes: &[u8]) {
+        let mut splitter = std::mem::take(&mut file.splitter);
+        splitter.feed(bytes, &mut |piece| self.take_piece(file, piece));
+        file.splitter = splitter;
     }
 
     /// Finish the open file and return its report.
     pub fn close(&mut self) -> Option<&FileReport> {
         let mut file = self.open.take()?;
+        if !file.sniffed {
+            self.start_body(&mut file);
+        }
         let mut splitter = std::mem::take(&mut file.splitter);
         if !file.rejected {
             splitter.finish(&mut |piece| self.take_piece(&mut file, piece));
@@ -382,6 +405,26 @@ mod tests {
         );
         assert_eq!(ing.report.unrouted.records_read, 2);
         assert_eq!(ing.report.unrouted.quarantined["unrouted"], 2);
+    }
+
+    #[test]
+    fn compressed_files_are_rejected_whole_whatever_the_chunking() {
+        let gz = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, b'\n', 0x00, b'\n', 0xff];
+        for size in 1..=gz.len() {
+            let mut ing = Ingest::new();
+            ing.open("accelerometer/a.json.gz", None);
+            for c in gz.chunks(size) {
+                ing.feed(c);
+            }
+            let r = ing.close().unwrap().clone();
+            assert_eq!((r.records, r.quarantined), (1, 1), "chunk size {size}");
+            assert!(r.error.unwrap().starts_with("gzip-compressed data"));
+            assert_eq!(ing.report.sources["accelerometer"].quarantined["binary"], 1);
+        }
+        // Three bytes that are not a magic number still decode as text.
+        let mut ing = Ingest::new();
+        ing.add_file("accelerometer/a.json", None, b"{}\n");
+        assert_eq!(ing.report.sources["accelerometer"].quarantined["missing_required"], 1);
     }
 
     #[test]

@@ -18,18 +18,86 @@ use super::{Derived, Facts, Flow, NONE};
 use crate::model::{float_key, Customer, Landing};
 
 /// Index of the landing accelerometer rows by (user, timestamp), exact duplicates left out:
-/// `head` gives the first row with a key, `next` chains the other (distinct) rows with that key.
+/// `heads` gives the first row with a key, `next` chains the other (distinct) rows with that key.
 struct ReadingIndex {
-    head: FxHashMap<(u32, i64), u32>,
+    heads: Heads,
     next: Vec<u32>,
     duplicate: Vec<bool>,
+}
+
+/// The (user, timestamp) → first row map. When the ids and the time span allow (22 + 42 bits:
+/// 4 M users, 139 years of milliseconds) the key is packed into one `u64`: a smaller table and
+/// a cheaper hash, which matters because these probes miss the cache. Otherwise the plain pair.
+enum Heads {
+    Packed { min_ts: i64, map: FxHashMap<u64, u32> },
+    Wide(FxHashMap<(u32, i64), u32>),
+}
+
+const USER_BITS: u32 = 22;
+const TIME_BITS: u32 = 64 - USER_BITS;
+
+impl Heads {
+    fn new(l: &Landing) -> Heads {
+        let ts = &l.accelerometer.timestamp;
+        let n = ts.len();
+        let (min, max) = ts
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        let fits = l.emails.len() < (1 << USER_BITS) && (n == 0 || (max as i128 - min as i128) < (1i128 << TIME_BITS));
+        if fits {
+            Heads::Packed {
+                min_ts: if n == 0 { 0 } else { min },
+                map: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            }
+        } else {
+            Heads::Wide(FxHashMap::with_capacity_and_hasher(n, Default::default()))
+        }
+    }
+
+    /// The packed key, or `None` when `ts` is outside the indexed span (then nothing has it).
+    #[inline]
+    fn pack(min_ts: i64, user: u32, ts: i64) -> Option<u64> {
+        let off = (ts as i128) - (min_ts as i128);
+        (0..(1i128 << TIME_BITS))
+            .contains(&off)
+            .then(|| ((user as u64) << TIME_BITS) | off as u64)
+    }
+
+    /// Insert `row` as the head for its key, or return the existing head.
+    #[inline]
+    fn head_or_insert(&mut self, user: u32, ts: i64, row: u32) -> Option<u32> {
+        use std::collections::hash_map::Entry;
+        let entry = match self {
+            Heads::Packed { min_ts, map } => {
+                let key = Self::pack(*min_ts, user, ts).expect("every landing timestamp is in the span");
+                match map.entry(key) {
+                    Entry::Occupied(o) => return Some(*o.get()),
+                    Entry::Vacant(v) => v.insert(row),
+                }
+            }
+            Heads::Wide(map) => match map.entry((user, ts)) {
+                Entry::Occupied(o) => return Some(*o.get()),
+                Entry::Vacant(v) => v.insert(row),
+            },
+        };
+        let _ = entry;
+        None
+    }
+
+    #[inline]
+    fn get(&self, user: u32, ts: i64) -> Option<u32> {
+        match self {
+            Heads::Packed { min_ts, map } => Self::pack(*min_ts, user, ts).and_then(|k| map.get(&k).copied()),
+            Heads::Wide(map) => map.get(&(user, ts)).copied(),
+        }
+    }
 }
 
 impl ReadingIndex {
     fn build(l: &Landing) -> ReadingIndex {
         let a = &l.accelerometer;
         let n = a.len();
-        let mut head: FxHashMap<(u32, i64), u32> = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut heads = Heads::new(l);
         let mut next = vec![NONE; n];
         let mut duplicate = vec![false; n];
         let same = |i: usize, j: usize| {
@@ -38,32 +106,28 @@ impl ReadingIndex {
                 && float_key(a.z[i]) == float_key(a.z[j])
         };
         for i in 0..n {
-            match head.entry((a.user[i], a.timestamp[i])) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(i as u32);
+            let Some(mut j) = heads.head_or_insert(a.user[i], a.timestamp[i], i as u32) else {
+                continue;
+            };
+            loop {
+                let jj = j as usize;
+                if same(i, jj) {
+                    duplicate[i] = true;
+                    break;
                 }
-                std::collections::hash_map::Entry::Occupied(o) => {
-                    let mut j = *o.get() as usize;
-                    loop {
-                        if same(i, j) {
-                            duplicate[i] = true;
-                            break;
-                        }
-                        if next[j] == NONE {
-                            next[j] = i as u32;
-                            break;
-                        }
-                        j = next[j] as usize;
-                    }
+                if next[jj] == NONE {
+                    next[jj] = i as u32;
+                    break;
                 }
+                j = next[jj];
             }
         }
-        ReadingIndex { head, next, duplicate }
+        ReadingIndex { heads, next, duplicate }
     }
 
     /// The distinct readings of `user` at `ts`.
     fn rows(&self, user: u32, ts: i64) -> impl Iterator<Item = u32> + '_ {
-        let mut cur = self.head.get(&(user, ts)).copied().unwrap_or(NONE);
+        let mut cur = self.heads.get(user, ts).unwrap_or(NONE);
         std::iter::from_fn(move || {
             (cur != NONE).then(|| {
                 let r = cur;
@@ -74,7 +138,7 @@ impl ReadingIndex {
     }
 
     fn has(&self, user: u32, ts: i64) -> bool {
-        self.head.contains_key(&(user, ts))
+        self.heads.get(user, ts).is_some()
     }
 }
 
@@ -460,6 +524,31 @@ mod tests {
             .collect();
         assert_eq!(ml, [(1, 1.0), (2, 2.0), (5, 5.0), (5, 6.0)]);
         assert!(d.flows.iter().all(Flow::balances));
+    }
+
+    #[test]
+    fn reading_index_works_with_packed_and_wide_keys() {
+        // Timestamps 2^50 apart cannot be packed: the wide map must give the same answers.
+        let far = 1i64 << 50;
+        for (t1, t2) in [(100, 200), (-far, far)] {
+            let l = landing(
+                &[cust("a@x", "s1", Some(1), 1, Some(i64::MIN + 1))],
+                &[
+                    acc("a@x", t1, 1.0),
+                    acc("a@x", t2, 2.0),
+                    acc("a@x", t2, 2.0),
+                    acc("a@x", t2, 3.0),
+                ],
+                &[step(t2, "s1", 7), step(t1 - 1, "s1", 8)],
+            );
+            let idx = ReadingIndex::build(&l);
+            assert_eq!(matches!(idx.heads, Heads::Packed { .. }), t1 == 100);
+            assert_eq!(idx.duplicate, [false, false, true, false]);
+            assert_eq!(idx.rows(0, t2).collect::<Vec<_>>(), [1, 3]);
+            assert!(idx.has(0, t1) && !idx.has(0, t1 - 1) && !idx.has(1, t1) && !idx.has(0, i64::MAX));
+            let (d, _) = run(&l);
+            assert_eq!(d.machine_learning_curated, [(0, 1), (0, 3)]);
+        }
     }
 
     #[test]

@@ -1,0 +1,28 @@
+//! Fuzz the whole pipeline: the input is cut into three landing files (customer, accelerometer,
+//! step_trainer) at two positions taken from its first bytes, run in both modes, and every output
+//! is produced. Must never panic, and the record accounting must balance.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use stedi_lake::{Lake, Mode, Output, RunOptions};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 2 {
+        return;
+    }
+    let rest = &data[2..];
+    let a = (data[0] as usize * rest.len()) / 256;
+    let b = a + ((data[1] as usize * (rest.len() - a)) / 256);
+    let files = [("customer/c.json", &rest[..a]), ("accelerometer/a.json", &rest[a..b]), ("step_trainer/s.json", &rest[b..])];
+    for mode in [Mode::Strict, Mode::Rubric] {
+        let mut lake = Lake::new();
+        for (name, bytes) in files {
+            lake.add_file(name, None, bytes);
+        }
+        lake.run(RunOptions { mode, ..Default::default() });
+        assert!(lake.summary().unwrap().accounted, "accounting must balance");
+        for o in Output::all() {
+            lake.output(&o.path()).unwrap();
+        }
+    }
+});
