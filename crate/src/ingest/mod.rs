@@ -203,7 +203,14 @@ impl Ingest {
                 reason: Reason::Binary,
                 detail: format!("{kind} file rejected whole"),
             };
-            self.quarantine(&mut file.report, file.source, 1, &head, rej);
+            // Only the magic bytes as the raw text: the head's length depends on the chunking.
+            self.quarantine(
+                &mut file.report,
+                file.source,
+                1,
+                &head[..head.len().min(MAGIC_BYTES)],
+                rej,
+            );
             file.rejected = true;
         } else {
             self.split(file, &head);
@@ -418,6 +425,10 @@ mod tests {
             }
             let r = ing.close().unwrap().clone();
             assert_eq!((r.records, r.quarantined), (1, 1), "chunk size {size}");
+            assert_eq!(
+                ing.report.quarantine[0].raw, "\u{1f}\u{fffd}\u{8}\0",
+                "the magic bytes, lossily decoded"
+            );
             assert!(r.error.unwrap().starts_with("gzip-compressed data"));
             assert_eq!(ing.report.sources["accelerometer"].quarantined["binary"], 1);
         }
