@@ -3,6 +3,6 @@
 # Open the printed URL and press "Load sample data".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --page
 bash scripts/build-web.sh
 exec node scripts/serve.mjs --port "${PORT:-8080}"

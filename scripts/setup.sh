@@ -5,13 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== setup: %s\n' "$*"; }
+# --page: only what building and serving the page needs (used by scripts/serve.sh).
+PAGE_ONLY=0
+[ "${1:-}" = "--page" ] && PAGE_ONLY=1
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log "rust wasm32 target"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 log "Debian packages (chromium, chromium-driver)"
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if [ "$PAGE_ONLY" = 1 ]; then
+  echo "skipped (--page)"
+elif ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver >/dev/null
@@ -28,14 +33,16 @@ log "wasm-pack"
 command -v wasm-pack >/dev/null || cargo install wasm-pack
 
 log "cargo-fuzz (the fuzz smoke; uses the nightly toolchain rustup already has)"
-if rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal; then
+if [ "$PAGE_ONLY" = 1 ]; then
+  echo "skipped (--page)"
+elif rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal; then
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 else
   echo "no nightly toolchain here: the fuzz smoke will say it is skipped"
 fi
 
-log "python test dependencies (duckdb, pyarrow, moto)"
-python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+log "python test dependencies (duckdb, pyarrow, pytest)"
+[ "$PAGE_ONLY" = 1 ] && echo "skipped (--page)" || python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 
 log "node packages (page libraries uPlot + fflate; playwright-core driving Debian's chromium)"
 npm ci --no-audit --no-fund --silent
