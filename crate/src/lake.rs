@@ -144,6 +144,16 @@ impl Lake {
         }
     }
 
+    /// A lake over what an [`Ingest`] has read (e.g. several ingests appended together).
+    pub fn from_ingest(ingest: Ingest) -> Lake {
+        Lake { ingest, result: None }
+    }
+
+    /// Give back the ingest (and drop any results).
+    pub fn into_ingest(self) -> Ingest {
+        self.ingest
+    }
+
     pub fn open_file(&mut self, name: &str, source: Option<Source>) {
         self.result = None;
         self.ingest.open(name, source);

@@ -67,6 +67,11 @@ impl Interner {
         &self.strings[id as usize]
     }
 
+    /// The strings in id order.
+    pub fn strings(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|s| &**s)
+    }
+
     pub fn lookup(&self, s: &str) -> Option<u32> {
         self.ids.get(s).copied()
     }
@@ -153,6 +158,31 @@ impl Landing {
             Source::Accelerometer => self.accelerometer.len(),
             Source::StepTrainer => self.step_trainer.len(),
         }
+    }
+}
+
+impl Landing {
+    /// Append rows decoded elsewhere (another worker or thread) after this landing's rows, as if
+    /// they had been read next: the other side's email and serial ids are re-mapped into ours.
+    pub fn append(&mut self, other: &Landing) {
+        let emails: Vec<u32> = other.emails.strings().map(|e| self.emails.intern(e)).collect();
+        let serials: Vec<u32> = other.serials.strings().map(|s| self.serials.intern(s)).collect();
+        self.customers.extend(other.customers.iter().map(|c| Customer {
+            email: emails[c.email as usize],
+            serial_number: c.serial_number.map(|s| serials[s as usize]),
+            ..c.clone()
+        }));
+        let (a, b) = (&mut self.accelerometer, &other.accelerometer);
+        a.user.extend(b.user.iter().map(|&u| emails[u as usize]));
+        a.timestamp.extend_from_slice(&b.timestamp);
+        a.x.extend_from_slice(&b.x);
+        a.y.extend_from_slice(&b.y);
+        a.z.extend_from_slice(&b.z);
+        let (s, t) = (&mut self.step_trainer, &other.step_trainer);
+        s.sensor_reading_time.extend_from_slice(&t.sensor_reading_time);
+        s.serial_number
+            .extend(t.serial_number.iter().map(|&i| serials[i as usize]));
+        s.distance_from_object.extend_from_slice(&t.distance_from_object);
     }
 }
 

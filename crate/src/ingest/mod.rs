@@ -122,11 +122,16 @@ fn binary_kind(head: &[u8]) -> Option<&'static str> {
 }
 
 /// Accumulates landing files into [`Landing`] tables.
-#[derive(Default)]
 pub struct Ingest {
     pub landing: Landing,
     pub report: IngestReport,
     open: Option<OpenFile>,
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        Ingest::new()
+    }
 }
 
 impl Ingest {
@@ -259,6 +264,39 @@ impl Ingest {
         counts.bytes += file.report.bytes;
         self.report.files.push(file.report);
         self.report.files.last()
+    }
+
+    /// Append everything another `Ingest` read (e.g. in another worker), as if its files had been
+    /// read after ours: rows (ids re-mapped), counts, file reports and quarantine.
+    pub fn append(&mut self, other: &Ingest) {
+        self.close();
+        self.landing.append(&other.landing);
+        let (mine, theirs) = (&mut self.report, &other.report);
+        for (name, c) in mine
+            .sources
+            .iter_mut()
+            .map(|(n, c)| (*n, c))
+            .chain([("", &mut mine.unrouted)])
+        {
+            let o = if name.is_empty() {
+                &theirs.unrouted
+            } else {
+                &theirs.sources[name]
+            };
+            c.files += o.files;
+            c.bytes += o.bytes;
+            c.records_read += o.records_read;
+            c.kept += o.kept;
+            c.quarantined_total += o.quarantined_total;
+            for (reason, n) in &o.quarantined {
+                *c.quarantined.entry(reason).or_default() += n;
+            }
+        }
+        mine.files.extend(theirs.files.iter().cloned());
+        let room = QUARANTINE_SAMPLE_LIMIT.saturating_sub(mine.quarantine.len());
+        mine.quarantine.extend(theirs.quarantine.iter().take(room).cloned());
+        mine.quarantine_not_listed +=
+            theirs.quarantine_not_listed + theirs.quarantine.len().saturating_sub(room) as u64;
     }
 
     /// Convenience: read a whole file held in memory.
