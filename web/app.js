@@ -182,7 +182,7 @@ async function run() {
   $('#results').hidden = true;
   $('#run').disabled = true;
   $('#cancel').disabled = false;
-  for (const p of ['read', 'join', 'write']) setPhase(p, 0, 1, '');
+  for (const p of ['read', 'parse', 'join', 'write']) setPhase(p, 0, 1, '');
   setStatus(`Running ${mode}…`);
   const byName = new Map(list.map((f) => [f.name, f]));
   const t0 = performance.now();
@@ -191,7 +191,8 @@ async function run() {
       if (ev.type === 'file') {
         const f = byName.get(ev.report.name);
         if (f) f.report = ev.report;
-      } else if (ev.phase === 'read') setPhase('read', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)} · ${ev.mbps.toFixed(0)} MB/s`);
+      } else if (ev.phase === 'read') setPhase('read', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
+      else if (ev.phase === 'parse') setPhase('parse', ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);
       else if (ev.phase === 'join') setPhase('join', ev.done, ev.total, ev.done ? 'done' : 'applying the rules…');
       else if (ev.phase === 'write') setPhase('write', ev.done, ev.total, `${ev.done} of ${ev.total} tables`);
     });
@@ -223,7 +224,7 @@ function cancel() {
   pending.clear();
   restartWorker();
   running = false;
-  for (const p of ['read', 'join', 'write']) setPhase(p, 0, 1, '');
+  for (const p of ['read', 'parse', 'join', 'write']) setPhase(p, 0, 1, '');
   $('#cancel').disabled = true;
   renderFiles();
   setStatus('Cancelled: the run was stopped and nothing from it was kept. Your files are still listed.');

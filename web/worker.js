@@ -42,7 +42,9 @@ async function run({ id, mode, location, files }) {
   lake = new Lake();
   parquetCache = new Map();
   const total = files.reduce((n, f) => n + f.file.size, 0);
-  let done = 0;
+  let done = 0; // bytes parsed
+  let readBytes = 0; // bytes read from the files (one window ahead of parsing)
+  let parseMs = 0; // time spent in the engine's decoder
   const t0 = performance.now();
   const read = (file, off) => (off < file.size ? file.slice(off, off + CHUNK).arrayBuffer() : null);
   for (const { name, file, source } of files) {
@@ -53,14 +55,17 @@ async function run({ id, mode, location, files }) {
     for (let off = 0; next; off += CHUNK) {
       const chunk = new Uint8Array(await next);
       next = read(file, off + CHUNK);
+      readBytes += chunk.length;
+      post({ type: 'progress', id, phase: 'read', done: readBytes, total });
+      const tp = performance.now();
       lake.feed(chunk);
+      parseMs += performance.now() - tp;
       done += chunk.length;
-      const secs = (performance.now() - t0) / 1000;
-      post({ type: 'progress', id, phase: 'read', done, total, mbps: done / 1e6 / Math.max(secs, 1e-3) });
+      post({ type: 'progress', id, phase: 'parse', done, total, mbps: done / 1e3 / Math.max(parseMs, 1e-3) });
     }
     post({ type: 'file', id, report: JSON.parse(lake.closeFile()) });
   }
-  if (total === 0) post({ type: 'progress', id, phase: 'read', done: 0, total: 0, mbps: 0 });
+  if (total === 0) for (const phase of ['read', 'parse']) post({ type: 'progress', id, phase, done: 0, total: 0, mbps: 0 });
   const tRead = performance.now();
   post({ type: 'progress', id, phase: 'join', done: 0, total: 1 });
   const summary = JSON.parse(lake.run(mode, location || undefined, undefined));
