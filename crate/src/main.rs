@@ -267,7 +267,7 @@ mod cli {
             summary.sources.values().map(|c| c.quarantined_total).sum::<u64>() + summary.unrouted.quarantined_total;
         println!(
             "\nmode {}: {} landing records, {} quarantined; {}; outputs in {}",
-            opts_mode_name(&lake),
+            summary.mode.name(),
             summary.sources.values().map(|c| c.records_read).sum::<u64>() + summary.unrouted.records_read,
             quarantined,
             if summary.accounted {
@@ -317,10 +317,6 @@ mod cli {
             .unwrap_or(path)
             .to_string_lossy()
             .into_owned()
-    }
-
-    fn opts_mode_name(lake: &Lake) -> &'static str {
-        lake.result().map(|r| r.options.mode.name()).unwrap_or("?")
     }
 
     fn peak_rss_kb() -> Option<u64> {

@@ -67,21 +67,22 @@ impl Heads {
     #[inline]
     fn head_or_insert(&mut self, user: u32, ts: i64, row: u32) -> Option<u32> {
         use std::collections::hash_map::Entry;
-        let entry = match self {
-            Heads::Packed { min_ts, map } => {
-                let key = Self::pack(*min_ts, user, ts).expect("every landing timestamp is in the span");
-                match map.entry(key) {
-                    Entry::Occupied(o) => return Some(*o.get()),
-                    Entry::Vacant(v) => v.insert(row),
+        fn put<K>(entry: Entry<'_, K, u32>, row: u32) -> Option<u32> {
+            match entry {
+                Entry::Occupied(o) => Some(*o.get()),
+                Entry::Vacant(v) => {
+                    v.insert(row);
+                    None
                 }
             }
-            Heads::Wide(map) => match map.entry((user, ts)) {
-                Entry::Occupied(o) => return Some(*o.get()),
-                Entry::Vacant(v) => v.insert(row),
-            },
-        };
-        let _ = entry;
-        None
+        }
+        match self {
+            Heads::Packed { min_ts, map } => {
+                let key = Self::pack(*min_ts, user, ts).expect("every landing timestamp is in the span");
+                put(map.entry(key), row)
+            }
+            Heads::Wide(map) => put(map.entry((user, ts)), row),
+        }
     }
 
     #[inline]
