@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::ddl::{self, DdlOptions};
 use crate::ingest::{FileReport, Ingest, IngestReport, SourceCounts};
-use crate::model::{Landing, Source};
+use crate::model::Source;
 use crate::quality::{self, QualityReport};
 use crate::sink;
 use crate::tables::{TableId, TableView};
@@ -149,11 +149,6 @@ impl Lake {
         Lake { ingest, result: None }
     }
 
-    /// Give back the ingest (and drop any results).
-    pub fn into_ingest(self) -> Ingest {
-        self.ingest
-    }
-
     pub fn open_file(&mut self, name: &str, source: Option<Source>) {
         self.result = None;
         self.ingest.open(name, source);
@@ -172,16 +167,8 @@ impl Lake {
         self.ingest.add_file(name, source, bytes)
     }
 
-    pub fn landing(&self) -> &Landing {
-        &self.ingest.landing
-    }
-
     pub fn ingest_report(&self) -> &IngestReport {
         &self.ingest.report
-    }
-
-    pub fn result(&self) -> Option<&RunResult> {
-        self.result.as_ref()
     }
 
     /// Apply the zone rules to everything ingested so far.
