@@ -6,17 +6,24 @@
 //! → `zones` (strict or rubric rules → derived tables as row indices)
 //! → `tables` (names, zones, columns) → `sink` (Parquet / NDJSON), `ddl`, `quality`
 //! → `lake` (the facade: files in, outputs out by path). `generate` makes test data.
+//! S3: `manifest` (the presigned transfer plan, shared by CLI and page); native-only `presign`
+//! and `aws_env` build it with credentials.
 
 pub mod ddl;
 pub mod generate;
 pub mod ingest;
 pub mod lake;
+pub mod manifest;
 pub mod model;
 pub mod quality;
 pub mod sink;
 pub mod tables;
 pub mod zones;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod aws_env;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod presign;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

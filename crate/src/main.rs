@@ -20,6 +20,7 @@ mod cli {
     use clap::{Parser, Subcommand, ValueEnum};
     use stedi_lake::ddl::DdlOptions;
     use stedi_lake::generate::{generate, GenOptions};
+    use stedi_lake::presign::{presign, PresignOptions};
     use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
 
     /// Exit codes (also in the README).
@@ -80,6 +81,42 @@ mod cli {
             #[arg(long)]
             timings: bool,
         },
+        /// Write a transfer manifest for s3://bucket/prefix: presigned GETs for every object below a
+        /// landing/ folder, presigned PUTs (and multipart uploads for tables) for every output.
+        /// Credentials, region and endpoint are read as the AWS CLI reads them.
+        Presign {
+            /// s3://bucket/prefix (landing objects below <prefix>/…/landing/…; outputs in the Hive layout under it).
+            location: String,
+            /// Write the manifest here instead of stdout.
+            #[arg(long)]
+            out: Option<PathBuf>,
+            /// Seconds the URLs stay valid (at most 604800, 7 days).
+            #[arg(long, default_value_t = 3600)]
+            expires: u64,
+            #[arg(long)]
+            region: Option<String>,
+            /// S3-compatible endpoint, e.g. http://127.0.0.1:9000.
+            #[arg(long)]
+            endpoint: Option<String>,
+            /// Address the bucket in the path (http://host/bucket/key), as S3-compatible servers need.
+            #[arg(long)]
+            path_style: bool,
+            /// Profile in ~/.aws/credentials or ~/.aws/config (beats the environment's keys).
+            #[arg(long)]
+            profile: Option<String>,
+            /// Multipart part size, e.g. 8M (at least 5 MiB).
+            #[arg(long, default_value = "8Mi")]
+            part_size: String,
+            /// Largest table output the multipart uploads must hold (default: twice the landing bytes).
+            #[arg(long)]
+            max_output_size: Option<String>,
+            /// Table formats to upload (derived tables; DDL and reports always).
+            #[arg(long, value_enum, value_delimiter = ',', default_value = "parquet")]
+            formats: Vec<Format>,
+            /// Sign as of this RFC 3339 instant instead of now (reproducible URLs for tests).
+            #[arg(long, hide = true)]
+            signing_time: Option<String>,
+        },
         /// Write deterministic STEDI-shaped landing data (customer/, accelerometer/, step_trainer/).
         Generate {
             #[arg(long)]
@@ -125,6 +162,36 @@ mod cli {
                     }
                 })
             }
+            Command::Presign {
+                location,
+                out,
+                expires,
+                region,
+                endpoint,
+                path_style,
+                profile,
+                part_size,
+                max_output_size,
+                formats,
+                signing_time,
+            } => (|| {
+                let opts = PresignOptions {
+                    location,
+                    region,
+                    endpoint,
+                    path_style,
+                    profile,
+                    expires: std::time::Duration::from_secs(expires),
+                    part_size: parse_size(&part_size)?,
+                    max_output_size: max_output_size.as_deref().map(parse_size).transpose()?,
+                    ndjson: formats.contains(&Format::Ndjson),
+                    signing_time: signing_time
+                        .map(|t| t.parse().map_err(|e| format!("--signing-time {t:?}: {e}")))
+                        .transpose()?,
+                };
+                presign_cmd(&opts, out.as_deref())
+            })()
+            .map(|_| ExitCode::SUCCESS),
             Command::Generate { out, seed, size } => gen(&out, seed, &size).map(|_| ExitCode::SUCCESS),
         };
         result.unwrap_or_else(|e| {
@@ -329,17 +396,46 @@ mod cli {
             .ok()
     }
 
+    /// `500K`, `20M`, `1G` (powers of 1000) or `8Mi`, `1Gi` (powers of 1024).
     fn parse_size(s: &str) -> Result<u64, String> {
         let s = s.trim();
-        let (num, mult) = match s.chars().last() {
-            Some('K' | 'k') => (&s[..s.len() - 1], 1_000),
-            Some('M' | 'm') => (&s[..s.len() - 1], 1_000_000),
-            Some('G' | 'g') => (&s[..s.len() - 1], 1_000_000_000),
-            _ => (s, 1),
+        let (num, mult): (&str, u64) = if let Some(n) = s.strip_suffix("Ki") {
+            (n, 1 << 10)
+        } else if let Some(n) = s.strip_suffix("Mi") {
+            (n, 1 << 20)
+        } else if let Some(n) = s.strip_suffix("Gi") {
+            (n, 1 << 30)
+        } else {
+            match s.chars().last() {
+                Some('K' | 'k') => (&s[..s.len() - 1], 1_000),
+                Some('M' | 'm') => (&s[..s.len() - 1], 1_000_000),
+                Some('G' | 'g') => (&s[..s.len() - 1], 1_000_000_000),
+                _ => (s, 1),
+            }
         };
         num.parse::<f64>()
             .map(|n| (n * mult as f64) as u64)
-            .map_err(|_| format!("--size '{s}': expected a number with an optional K, M or G"))
+            .map_err(|_| format!("size '{s}': expected a number with an optional K, M, G, Ki, Mi or Gi"))
+    }
+
+    fn presign_cmd(opts: &PresignOptions, out: Option<&Path>) -> Result<(), String> {
+        let m = presign(opts)?;
+        let text = serde_json::to_string_pretty(&m).map_err(|e| e.to_string())? + "\n";
+        match out {
+            Some(p) => fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?,
+            None => std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?,
+        }
+        let multipart = m.outputs.iter().filter(|o| o.multipart.is_some()).count();
+        eprintln!(
+            "stedi-lake: {} landing object(s), {} skipped, {} output(s) ({multipart} with a multipart upload); URLs expire {}",
+            m.landing.len(),
+            m.skipped.len(),
+            m.outputs.len(),
+            m.expires
+        );
+        Ok(())
     }
 
     fn gen(out: &Path, seed: u64, size: &str) -> Result<(), String> {

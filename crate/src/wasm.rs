@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::ddl::DdlOptions;
 use crate::lake;
+use crate::manifest;
 use crate::{Mode, Output, RunOptions, Source};
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
@@ -166,5 +167,30 @@ impl Lake {
     #[wasm_bindgen(js_name = memoryBytes)]
     pub fn memory_bytes() -> f64 {
         (core::arch::wasm32::memory_size(0) * 65536) as f64
+    }
+
+    /// Parse and check an S3 transfer manifest (`docs/manifest.md`); returns it as JSON.
+    /// Errors name the field, never a URL.
+    #[wasm_bindgen(js_name = parseManifest)]
+    pub fn parse_manifest(text: &str) -> Result<String, JsError> {
+        manifest::Manifest::parse(text).map(|m| to_json(&m)).map_err(js_err)
+    }
+
+    /// How an output of `size` bytes travels to its manifest target (JSON of one `outputs` entry):
+    /// 0 = one PUT, n > 1 = that many multipart parts. Throws when neither can carry it.
+    #[wasm_bindgen(js_name = uploadPlan)]
+    pub fn upload_plan(target: &str, size: f64) -> Result<u32, JsError> {
+        let t: manifest::OutputTarget = serde_json::from_str(target).map_err(js_err)?;
+        match t.plan(size as u64).map_err(js_err)? {
+            manifest::Plan::Single => Ok(0),
+            manifest::Plan::Multipart { parts } => Ok(parts as u32),
+        }
+    }
+
+    /// Every http(s) URL in `text` cut to scheme, host and path: the one redaction rule for
+    /// anything the page shows or logs.
+    #[wasm_bindgen(js_name = redactText)]
+    pub fn redact_text(text: &str) -> String {
+        manifest::redact_in_text(text)
     }
 }

@@ -1,0 +1,314 @@
+//! The S3 transfer manifest (format `stedi-lake-manifest`, version 1): which landing objects to
+//! read through presigned GET URLs and where each output goes through presigned PUT or multipart
+//! URLs. `stedi-lake presign` writes it (native, with credentials); the page reads it through
+//! [`Manifest::parse`] (in wasm), so the format and its checks are defined once, here.
+//! Documented in `docs/manifest.md`.
+//!
+//! Messages never contain a URL: a presigned URL is a bearer credential.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lake::Output;
+use crate::model::Source;
+
+pub const FORMAT: &str = "stedi-lake-manifest";
+pub const VERSION: u32 = 1;
+/// S3's smallest part (all parts but the last) and its largest part count.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+pub const MAX_PARTS: usize = 10_000;
+/// The largest object a single PUT may carry.
+pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    /// `s3://bucket/prefix`: the DDL's LOCATION prefix (no credentials in it).
+    pub location: String,
+    pub region: String,
+    /// RFC 3339 UTC: when the URLs were signed and when they stop working.
+    pub created: String,
+    pub expires: String,
+    pub landing: Vec<LandingObject>,
+    /// Keys under the prefix that are not landing data, with why (so nothing is silently ignored).
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    pub outputs: Vec<OutputTarget>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LandingObject {
+    pub key: String,
+    /// `customer`, `accelerometer`, `step_trainer`, or null to route by the records' keys.
+    pub source: Option<String>,
+    pub size: u64,
+    /// Presigned GET.
+    pub get: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Skipped {
+    pub key: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputTarget {
+    /// The engine's output path (`trusted/customer_trusted/part-00000.parquet`, `summary.json`, …).
+    pub path: String,
+    pub key: String,
+    /// The Content-Type the PUT URL (and the multipart upload) was signed for; send exactly this.
+    pub content_type: String,
+    /// Presigned single PUT.
+    pub put: String,
+    /// An upload already created by `presign`, for outputs larger than one part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<Multipart>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Multipart {
+    pub upload_id: String,
+    /// Every part but the last is exactly this long.
+    pub part_size: u64,
+    /// Presigned UploadPart URLs for part numbers 1, 2, …
+    pub parts: Vec<String>,
+    /// Presigned CompleteMultipartUpload (POST) and AbortMultipartUpload (DELETE).
+    pub complete: String,
+    pub abort: String,
+}
+
+/// How an output of `size` bytes should travel, by the rule the page and the docs share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// One PUT; abort the prepared multipart upload if there is one.
+    Single,
+    /// This many parts of the multipart upload.
+    Multipart { parts: usize },
+}
+
+impl OutputTarget {
+    pub fn plan(&self, size: u64) -> Result<Plan, String> {
+        if let Some(m) = &self.multipart {
+            let parts = size.div_ceil(m.part_size).max(1) as usize;
+            if parts > 1 && parts <= m.parts.len() {
+                return Ok(Plan::Multipart { parts });
+            }
+        }
+        if size > MAX_SINGLE_PUT {
+            return Err(format!(
+                "{} is {size} bytes: more than one PUT carries and more parts than the manifest has; \
+                 presign again with a larger --part-size or --max-output-size",
+                self.path
+            ));
+        }
+        Ok(Plan::Single)
+    }
+}
+
+impl Manifest {
+    /// Parse and check a manifest. Errors name the field, never a URL.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| {
+            // serde_json's messages quote at most a field name or a type, never string values.
+            format!("not a stedi-lake manifest: {e}")
+        })?;
+        m.check()?;
+        Ok(m)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!(
+                "not a stedi-lake manifest: format is {:?}, expected {FORMAT:?}",
+                self.format
+            ));
+        }
+        if self.version != VERSION {
+            return Err(format!(
+                "manifest version {} is not supported (this build reads version {VERSION})",
+                self.version
+            ));
+        }
+        if !self.location.starts_with("s3://") {
+            return Err("manifest location must be an s3:// prefix".into());
+        }
+        for (i, o) in self.landing.iter().enumerate() {
+            check_url(&o.get, &format!("landing[{i}] ({}) get", o.key))?;
+            if let Some(s) = &o.source {
+                Source::parse(s).ok_or_else(|| format!("landing[{i}] ({}): unknown source {s:?}", o.key))?;
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, o) in self.outputs.iter().enumerate() {
+            let what = format!("outputs[{i}] ({})", o.path);
+            let out = Output::parse(&o.path).ok_or_else(|| format!("{what}: not an output this engine writes"))?;
+            if !seen.insert(&o.path) {
+                return Err(format!("{what}: listed twice"));
+            }
+            if o.content_type != out.content_type() {
+                return Err(format!("{what}: content_type must be {}", out.content_type()));
+            }
+            check_url(&o.put, &format!("{what} put"))?;
+            if let Some(m) = &o.multipart {
+                if m.part_size < MIN_PART_SIZE {
+                    return Err(format!(
+                        "{what}: part_size {} is below S3's minimum of 5 MiB",
+                        m.part_size
+                    ));
+                }
+                if m.parts.is_empty() || m.parts.len() > MAX_PARTS {
+                    return Err(format!("{what}: multipart needs 1 to {MAX_PARTS} part URLs"));
+                }
+                for (n, p) in m.parts.iter().enumerate() {
+                    check_url(p, &format!("{what} part {}", n + 1))?;
+                }
+                check_url(&m.complete, &format!("{what} complete"))?;
+                check_url(&m.abort, &format!("{what} abort"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_url(url: &str, what: &str) -> Result<(), String> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(format!("{what}: not an http(s) URL"))
+    }
+}
+
+/// Strip a presigned URL down to what can be shown or logged: scheme, host and path.
+/// The one redaction rule; the page has the same rule in `web/redact.js` (tested against this).
+pub fn redact_url(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    if end < url.len() {
+        format!("{}?[signature removed]", &url[..end])
+    } else {
+        url.to_string()
+    }
+}
+
+/// [`redact_url`] applied to every http(s) URL inside a message (a library error, say).
+pub fn redact_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')'))
+            .unwrap_or(tail.len());
+        out.push_str(&redact_url(&tail[..end]));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(multipart: Option<Multipart>) -> OutputTarget {
+        OutputTarget {
+            path: "trusted/customer_trusted/part-00000.parquet".into(),
+            key: "p/trusted/customer_trusted/part-00000.parquet".into(),
+            content_type: "application/vnd.apache.parquet".into(),
+            put: "http://h/b/k?X-Amz-Signature=abc".into(),
+            multipart,
+        }
+    }
+
+    fn manifest() -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            version: 1,
+            location: "s3://b/p".into(),
+            region: "us-east-1".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            expires: "2026-01-01T01:00:00Z".into(),
+            landing: vec![LandingObject {
+                key: "p/landing/customer/c.json".into(),
+                source: Some("customer".into()),
+                size: 10,
+                get: "https://b.s3.amazonaws.com/p/landing/customer/c.json?X-Amz-Signature=secret".into(),
+            }],
+            skipped: vec![],
+            outputs: vec![target(None)],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_checks() {
+        let m = manifest();
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+
+        let mut bad = manifest();
+        bad.version = 2;
+        assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
+            .unwrap_err()
+            .contains("version 2"));
+        let mut bad = manifest();
+        bad.outputs[0].content_type = "text/plain".into();
+        assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
+            .unwrap_err()
+            .contains("content_type"));
+        let mut bad = manifest();
+        bad.outputs[0].path = "../etc/passwd".into();
+        assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
+            .unwrap_err()
+            .contains("not an output"));
+        let mut bad = manifest();
+        bad.landing[0].get = "javascript:alert(1)?X-Amz-Signature=secret".into();
+        let err = Manifest::parse(&serde_json::to_string(&bad).unwrap()).unwrap_err();
+        assert!(err.contains("not an http(s) URL") && !err.contains("secret"), "{err}");
+        assert!(Manifest::parse("{\"format\": 1}")
+            .unwrap_err()
+            .starts_with("not a stedi-lake manifest"));
+    }
+
+    #[test]
+    fn plan_picks_multipart_only_when_it_has_enough_parts() {
+        let mp = |parts: usize| Multipart {
+            upload_id: "u".into(),
+            part_size: MIN_PART_SIZE,
+            parts: vec!["http://h/p".into(); parts],
+            complete: "http://h/c".into(),
+            abort: "http://h/a".into(),
+        };
+        assert_eq!(target(None).plan(10 * MIN_PART_SIZE), Ok(Plan::Single));
+        assert_eq!(target(Some(mp(3))).plan(0), Ok(Plan::Single));
+        assert_eq!(target(Some(mp(3))).plan(MIN_PART_SIZE), Ok(Plan::Single));
+        assert_eq!(
+            target(Some(mp(3))).plan(MIN_PART_SIZE + 1),
+            Ok(Plan::Multipart { parts: 2 })
+        );
+        assert_eq!(
+            target(Some(mp(3))).plan(3 * MIN_PART_SIZE),
+            Ok(Plan::Multipart { parts: 3 })
+        );
+        assert_eq!(target(Some(mp(3))).plan(3 * MIN_PART_SIZE + 1), Ok(Plan::Single));
+        assert!(target(Some(mp(3))).plan(MAX_SINGLE_PUT + 1).is_err());
+    }
+
+    #[test]
+    fn redaction_keeps_host_and_path_only() {
+        assert_eq!(
+            redact_url("https://b.s3.amazonaws.com/p/k.json?X-Amz-Credential=AKIA&X-Amz-Signature=f00"),
+            "https://b.s3.amazonaws.com/p/k.json?[signature removed]"
+        );
+        assert_eq!(redact_url("http://h/k"), "http://h/k");
+        assert_eq!(
+            redact_in_text("GET \"http://h:1/b/k?X-Amz-Signature=f00\": refused; see https://x/y?a=1"),
+            "GET \"http://h:1/b/k?[signature removed]\": refused; see https://x/y?[signature removed]"
+        );
+    }
+}
