@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, from a clean clone: set-up, native unit + golden tests, the release CLI and wasm,
 # wasm-bindgen tests in headless Chromium, the Python cross-checks (DuckDB, pyarrow) and the page's
-# end-to-end tests (Playwright + Chromium). Stops at the first failure.
+# end-to-end tests (Playwright + Chromium), S3 ones against a moto server started here.
+# Stops at the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -31,8 +32,26 @@ echo "wasm browser tests: $passed passed"
 step "fuzz smoke (cargo-fuzz, bounded: 20 s per target)"
 bash scripts/fuzz.sh 20
 
-step "Python cross-checks (DuckDB runs docs/sql, pyarrow reads the Parquet)"
+step "S3-protocol test server (moto, 127.0.0.1; bucket CORS rules enforced)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MOTO_DISABLE_GLOBAL_CORS=true python3 -m moto.server -H 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/stedi-moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null || true' EXIT
+export STEDI_S3_ENDPOINT="http://127.0.0.1:$port"
+python3 - <<'PY' || { echo "moto did not start"; cat "${TMPDIR:-/tmp}/stedi-moto.log"; exit 1; }
+import os, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(os.environ["STEDI_S3_ENDPOINT"] + "/moto-api/"); break
+    except Exception:
+        time.sleep(0.2)
+else:
+    raise SystemExit(1)
+PY
+echo "moto at $STEDI_S3_ENDPOINT"
+
+step "Python cross-checks (DuckDB runs docs/sql, pyarrow reads the Parquet, presign vs boto3)"
 python3 -m pytest -q tests
 
-step "page end-to-end (Playwright + Chromium)"
+step "page end-to-end (Playwright + Chromium; S3 through the moto server)"
 node --test --test-concurrency=1 tests/

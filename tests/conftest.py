@@ -50,3 +50,30 @@ def cli_outputs(tmp_path_factory):
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server: the one scripts/test.sh started ($STEDI_S3_ENDPOINT), or one started here."""
+    if os.environ.get("STEDI_S3_ENDPOINT"):
+        yield os.environ["STEDI_S3_ENDPOINT"]
+        return
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            env={**os.environ, "MOTO_DISABLE_GLOBAL_CORS": "true"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/")
+            break
+        except Exception:
+            time.sleep(0.1)
+    yield endpoint
+    proc.kill()

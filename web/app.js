@@ -24,6 +24,7 @@ function h(tag, attrs = {}, ...children) {
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c : String(c));
   return e;
 }
+const sizeOf = (f) => (f.file ? f.file.size : f.size);
 const fmt = (n) => Number(n).toLocaleString('en-US');
 const mb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(b / 1e3))} KB`);
 
@@ -75,7 +76,7 @@ let fileSeq = 0;
 async function addFiles(list) {
   const added = [];
   for (const { name, file } of list) {
-    if ([...files.values()].some((f) => f.name === name && f.file.size === file.size)) continue; // same file twice
+    if ([...files.values()].some((f) => f.name === name && sizeOf(f) === file.size)) continue; // same file twice
     const key = `f${fileSeq++}`;
     const entry = { key, name, file, source: null, by: 'pending', report: null };
     files.set(key, entry);
@@ -100,22 +101,27 @@ function renderFiles() {
       h('option', { value: '' }, 'move to…'), SOURCES.map((s) => h('option', { value: s, selected: s === f.source }, s)));
     const remove = h('button', { class: 'small', title: `remove ${f.name}`, 'aria-label': `remove ${f.name}`, onclick: () => { files.delete(f.key); filesChanged(); } }, '✕');
     const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
-    const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, mb(f.file.size) + records), move, remove);
+    const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
     if (f.source) document.querySelector(`.zone[data-source="${f.source}"] .files`).append(li);
     else {
-      const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? 'Not STEDI landing data: neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer. Move it to a source if it is one, or remove it.';
+      const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null) ?? 'Not STEDI landing data: neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer. Move it to a source if it is one, or remove it.';
       li.append(h('div', { class: 'reason' }, why));
       unrec.append(li);
     }
   }
   $('#unrecognised').hidden = !unrec.children.length;
-  $('#run').disabled = running || ![...files.values()].some((f) => f.source);
+  $('#run').disabled = running || !runnable().length;
+}
+
+/** Files a run reads: routed local files, and every S3 object (unrouted ones are routed by keys). */
+function runnable() {
+  return [...files.values()].filter((f) => f.source || f.remote !== undefined);
 }
 
 /** After the file list changed (not after a run): say what is ready. */
 function filesChanged() {
   renderFiles();
-  const routed = [...files.values()].filter((f) => f.source).length;
+  const routed = runnable().length;
   if (!running) setStatus(files.size ? `${files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.');
 }
 
@@ -175,19 +181,21 @@ function setPhase(name, value, max, text) {
 
 async function run() {
   const mode = document.querySelector('input[name="mode"]:checked').value;
-  const list = [...files.values()].filter((f) => f.source);
+  const list = runnable();
   running = true;
   result = null;
   showError('');
   $('#results').hidden = true;
   $('#run').disabled = true;
   $('#cancel').disabled = false;
-  for (const p of ['read', 'parse', 'join', 'write']) setPhase(p, 0, 1, '');
+  for (const p of ['read', 'parse', 'join', 'write', 'upload']) setPhase(p, 0, 1, '');
+  $('#upload-report').hidden = true;
   setStatus(`Running ${mode}…`);
   const byName = new Map(list.map((f) => [f.name, f]));
   const t0 = performance.now();
   try {
-    currentRun = ask('run', { mode, files: list.map(({ name, file, source }) => ({ name, file, source })) }, (ev) => {
+    const location = s3Info?.location;
+    currentRun = ask('run', { mode, location, files: list.map(({ name, file, source, remote }) => ({ name, file, source, remote })) }, (ev) => {
       if (ev.type === 'file') {
         const f = byName.get(ev.report.name);
         if (f) f.report = ev.report;
@@ -199,6 +207,7 @@ async function run() {
     result = await currentRun;
     result.mode = mode;
     window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes }; // for scripts and the benchmark
+    $('#upload').hidden = !s3Info;
     const secs = (performance.now() - t0) / 1000;
     renderFiles();
     renderResults();
@@ -358,6 +367,80 @@ async function drawChart(email) {
   }, [times.map((t) => t / 1000), x, y, z, d], el);
 }
 
+// ---------------------------------------------------------------- S3 (presigned manifest)
+
+let s3Info = null; // the worker's redacted view of the manifest: keys, sizes, expiry; no URLs
+
+/** Load a manifest (text or URL) into the worker and list its landing objects in the zones. */
+async function loadManifest(payload) {
+  setStatus('Reading the manifest…');
+  const { info } = await ask('manifest', payload);
+  $('#manifest-text').value = ''; // the pasted links are in the worker now; keep none in the page
+  s3Info = info;
+  for (const [k, f] of files) if (f.remote !== undefined) files.delete(k);
+  for (const o of info.landing) {
+    files.set(`s3-${o.index}`, { key: `s3-${o.index}`, name: o.key, size: o.size, remote: o.index, source: o.source, by: 'manifest', report: null });
+  }
+  const multipart = info.outputs.filter((o) => o.parts).length;
+  const bytes = info.landing.reduce((n, o) => n + o.size, 0);
+  const box = $('#manifest-info');
+  box.hidden = false;
+  box.replaceChildren(
+    h('div', {}, h('b', {}, info.location), ` · ${info.region} · ${fmt(info.landing.length)} landing object(s), ${mb(bytes)} · ${info.outputs.length} outputs to upload (${multipart} prepared for multipart)`),
+    h('div', { class: 'muted', 'data-testid': 'manifest-expiry' }, `Links signed ${info.created}, valid until ${info.expires}.`),
+    info.skipped.length ? h('details', {}, h('summary', {}, `${info.skipped.length} key(s) under the prefix are not landing data`),
+      h('ul', {}, info.skipped.map((k) => h('li', {}, `${k.key} — ${k.reason}`)))) : null,
+  );
+  $('#s3').open = true;
+  $('#phase-upload').hidden = false;
+  $('#upload').hidden = !result;
+  document.body.dataset.manifest = 'loaded';
+  filesChanged();
+}
+
+async function upload() {
+  if (!s3Info || !result) return;
+  if (s3Info.expiresMs && Date.now() > s3Info.expiresMs) {
+    showError(`The manifest's links expired at ${s3Info.expires}: run \`stedi-lake presign\` again and load the new manifest. Your results are still here to download.`);
+  }
+  $('#upload').disabled = true;
+  document.body.dataset.upload = 'running';
+  setStatus(`Uploading to ${s3Info.location}…`);
+  try {
+    const { report, location } = await ask('upload', {}, (ev) => {
+      if (ev.phase === 'upload') setPhase('upload', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
+    });
+    renderUploadReport(report, location);
+    const failed = report.filter((r) => r.status !== 'uploaded');
+    window.stediLastRun = { ...window.stediLastRun, upload: report };
+    if (failed.length) {
+      showError(`${failed.length} of ${report.length} object(s) did not upload — nothing is lost: every result is still here to download. First problem: ${failed[0].error}`);
+      setStatus(`Uploaded ${report.length - failed.length} of ${report.length} objects to ${location}.`);
+    } else {
+      showError('');
+      setStatus(`Uploaded all ${report.length} objects to ${location}.`);
+    }
+    document.body.dataset.upload = failed.length === report.length ? 'failed' : failed.length ? 'partial' : 'done';
+  } catch (err) {
+    showError(`${err.message} — your results are still here to download.`);
+    document.body.dataset.upload = 'failed';
+  } finally {
+    $('#upload').disabled = false;
+  }
+}
+
+function renderUploadReport(report, location) {
+  const box = $('#upload-report');
+  box.hidden = false;
+  box.replaceChildren(h('h3', {}, `Upload report — ${location}`), h('table', { class: 'preview' },
+    h('thead', {}, h('tr', {}, ['object', 'size', 'how', 'ETag', 'result'].map((c) => h('th', {}, c)))),
+    h('tbody', {}, report.map((r) => h('tr', { 'data-upload': r.path, 'data-status': r.status },
+      h('td', {}, r.key), h('td', {}, fmt(r.size)), h('td', {}, r.method ?? '—'), h('td', {}, r.etag ?? '—'),
+      h('td', { class: r.status === 'uploaded' ? '' : 'bad' }, r.status === 'uploaded'
+        ? `uploaded${r.retries ? ` after ${r.retries} retr${r.retries === 1 ? 'y' : 'ies'}` : ''}${r.note ? ` (${r.note})` : ''}`
+        : `NOT uploaded: ${r.error}`))))));
+}
+
 // ---------------------------------------------------------------- wiring
 
 async function guarded(fn) {
@@ -380,6 +463,19 @@ function init() {
     setStatus(`Zip ready: ${mb(blob.size)}.`);
   }));
   $('#customer').addEventListener('change', (e) => guarded(() => drawChart(e.target.value)));
+  $('#manifest-load').addEventListener('click', () => guarded(() => loadManifest({ text: $('#manifest-text').value })));
+  $('#pick-manifest').addEventListener('change', (e) => guarded(async () => {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (file) await loadManifest({ text: await file.text() });
+  }));
+  $('#upload').addEventListener('click', () => guarded(upload));
+  // ?manifest=<url>: read once, then drop it from the address bar and history (it may be signed).
+  const manifestUrl = new URLSearchParams(location.search).get('manifest');
+  if (manifestUrl) {
+    history.replaceState(null, '', location.pathname);
+    guarded(() => loadManifest({ url: manifestUrl }));
+  }
   document.body.dataset.state = 'idle';
   filesChanged();
 }

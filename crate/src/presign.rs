@@ -275,12 +275,22 @@ fn list(agent: &ureq::Agent, signer: &Signer, loc: &S3Location) -> Result<Vec<(S
         )?;
         let page = ListObjectsV2::parse_response(&body)
             .map_err(|e| format!("listing {}: unreadable ListObjectsV2 response: {e}", loc.uri()))?;
-        out.extend(page.contents.into_iter().map(|c| (c.key, c.size)));
+        for c in page.contents {
+            out.push((decode_listed_key(&c.key)?, c.size));
+        }
         match page.next_continuation_token {
             Some(t) if !t.is_empty() => token = Some(t),
             _ => return Ok(out),
         }
     }
+}
+
+/// Keys come form-URL-encoded (`encoding-type=url`: `+` is a space), as boto3 decodes them.
+fn decode_listed_key(key: &str) -> Result<String, String> {
+    percent_encoding::percent_decode_str(&key.replace('+', " "))
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| format!("listed key {key:?} is not UTF-8 once decoded"))
 }
 
 fn create_multipart(agent: &ureq::Agent, signer: &Signer, key: &str, content_type: &str) -> Result<String, String> {
@@ -404,6 +414,16 @@ mod tests {
             .any(|p| p.starts_with("landing/") || p.starts_with("ndjson/")));
         assert_eq!(paths.len(), 5 + 8 + 1 + 3);
         assert_eq!(uploaded_outputs(true).len(), 5 + 5 + 8 + 1 + 3);
+    }
+
+    #[test]
+    fn listed_keys_are_decoded_like_boto3() {
+        assert_eq!(
+            decode_listed_key("a/export%20%281%29%20%C3%A9%2Bx.json").unwrap(),
+            "a/export (1) é+x.json"
+        );
+        assert_eq!(decode_listed_key("a/b+c.json").unwrap(), "a/b c.json");
+        assert!(decode_listed_key("a/%FF.json").is_err());
     }
 
     #[test]
