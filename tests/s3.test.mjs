@@ -233,7 +233,11 @@ describe('S3 through presigned URLs', () => {
     await s3tool(['setup', moto.endpoint, BUCKET, prefix, landing, new URL(base).origin]);
     const manifest = await presign(prefix, ['--formats', 'parquet,ndjson', '--part-size', '5Mi']);
     const page = await openPage();
-    await loadManifestText(page, manifest.text);
+    // This time the manifest comes from the file picker.
+    await page.click('#s3 > summary');
+    await page.setInputFiles('#pick-manifest', manifest.path);
+    await page.waitForFunction(() => document.body.dataset.manifest === 'loaded' || !document.querySelector('#error').hidden);
+    assert.equal(await page.evaluate(() => document.body.dataset.manifest), 'loaded', await page.textContent('#error'));
     assert.equal(await run(page), 'done', await page.textContent('#error'));
     proxy.faults = [
       { method: 'PUT', match: /machine_learning_curated\/part-00000\.json\?.*partNumber=2/, times: 99, status: 500 },
