@@ -105,6 +105,31 @@ after(async () => {
 });
 
 describe('getting data in and running', () => {
+  test('several decode workers (?decoders=3) write byte-identical outputs to the CLI', async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${base}?decoders=3`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'strict');
+    assert.equal(await page.evaluate(() => window.stediLastRun.timings.decoders), 3);
+    const [, out] = cli(FIXTURES, 'strict');
+    execFileSync(CLI, ['run', FIXTURES, '--out', out, '--mode', 'strict'], { stdio: 'pipe' }); // + NDJSON
+    const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+    const zip = join(tmp, 'parallel.zip');
+    await zdl.saveAs(zip);
+    // Tables and DDL byte for byte (the reports name the files by path, which differs).
+    const py = `import sys, zipfile, pathlib, json
+z = zipfile.ZipFile(sys.argv[1]); out = pathlib.Path(sys.argv[2])
+names = [n for n in z.namelist() if n.endswith(('.parquet', '.sql')) or n.startswith('ndjson/')]
+print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (out / n).read_bytes()]}))`;
+    const r = JSON.parse(execFileSync('python3', ['-c', py, zip, out], { encoding: 'utf8' }));
+    assert.equal(r.n, 8 + 8 + 9);
+    assert.deepEqual(r.differ, []);
+    await context.close();
+  });
+
   test('dropped fixtures folder: both modes match the native CLI', async () => {
     const page = await openPage();
     await dropFixturesFolder(page);

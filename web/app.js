@@ -194,8 +194,10 @@ async function run() {
   const byName = new Map(list.map((f) => [f.name, f]));
   const t0 = performance.now();
   try {
-    const location = s3Info?.location;
-    currentRun = ask('run', { mode, location, files: list.map(({ name, file, source, remote }) => ({ name, file, source, remote })) }, (ev) => {
+    const s3Location = s3Info?.location;
+    // ?decoders=N sets how many workers decode (tests and benchmarks); by default the worker decides.
+    const decoders = Number(new URLSearchParams(location.search).get('decoders')) || undefined;
+    currentRun = ask('run', { mode, location: s3Location, decoders, files: list.map(({ name, file, source, remote }) => ({ name, file, source, remote })) }, (ev) => {
       if (ev.type === 'file') {
         const f = byName.get(ev.report.name);
         if (f) f.report = ev.report;
@@ -473,7 +475,9 @@ function init() {
   // ?manifest=<url>: read once, then drop it from the address bar and history (it may be signed).
   const manifestUrl = new URLSearchParams(location.search).get('manifest');
   if (manifestUrl) {
-    history.replaceState(null, '', location.pathname);
+    const clean = new URL(location.href);
+    clean.searchParams.delete('manifest');
+    history.replaceState(null, '', clean.pathname + clean.search);
     guarded(() => loadManifest({ url: manifestUrl }));
   }
   document.body.dataset.state = 'idle';

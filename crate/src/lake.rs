@@ -167,6 +167,20 @@ impl Lake {
         self.ingest.add_file(name, source, bytes)
     }
 
+    /// Everything read so far as bytes, for another lake's [`Lake::append_exported`] (a decode
+    /// worker's share of the files). Closes the open file.
+    pub fn export_ingest(&mut self) -> Vec<u8> {
+        self.ingest.export()
+    }
+
+    /// Add a share decoded elsewhere, as if its files had been read next (call in file order).
+    pub fn append_exported(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let other = Ingest::import(bytes)?;
+        self.ingest.append(&other);
+        self.result = None;
+        Ok(())
+    }
+
     pub fn ingest_report(&self) -> &IngestReport {
         &self.ingest.report
     }

@@ -86,7 +86,7 @@ impl Interner {
 }
 
 /// One customer record as landed (only `email` is required).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Customer {
     pub customer_name: Option<String>,
     /// Interned in [`Landing::emails`].
@@ -104,7 +104,7 @@ pub struct Customer {
 }
 
 /// Accelerometer readings, column by column.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Accelerometer {
     /// Interned email of the reading's user.
     pub user: Vec<u32>,
@@ -124,7 +124,7 @@ impl Accelerometer {
 }
 
 /// Step-trainer readings, column by column.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StepTrainer {
     pub sensor_reading_time: Vec<i64>,
     /// Interned serial number.

@@ -90,6 +90,19 @@ impl Lake {
             .ok_or_else(|| js_err("no file is open"))
     }
 
+    /// Everything this lake has read, as bytes for another lake's `appendExported` (how a decode
+    /// worker hands its share of the files to the worker that runs the rules).
+    #[wasm_bindgen(js_name = exportIngest)]
+    pub fn export_ingest(&mut self) -> Vec<u8> {
+        self.inner.export_ingest()
+    }
+
+    /// Add a share of the files decoded by another lake (`exportIngest`), as if read next.
+    #[wasm_bindgen(js_name = appendExported)]
+    pub fn append_exported(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        self.inner.append_exported(bytes).map_err(js_err)
+    }
+
     /// Apply the zone rules. Returns `summary.json` as a string.
     pub fn run(
         &mut self,

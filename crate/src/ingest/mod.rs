@@ -9,6 +9,7 @@
 pub mod record;
 pub mod route;
 pub mod split;
+pub mod transfer;
 
 use std::collections::BTreeMap;
 

@@ -38,6 +38,18 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: [Reason; 9] = [
+        Reason::MalformedJson,
+        Reason::NotAnObject,
+        Reason::MissingRequired,
+        Reason::WrongType,
+        Reason::DuplicateKey,
+        Reason::TooLong,
+        Reason::Truncated,
+        Reason::Binary,
+        Reason::Unrouted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::MalformedJson => "malformed_json",
