@@ -1,5 +1,6 @@
-//! The native CLI: `stedi-lake run` (landing folder → Hive-layout outputs) and `stedi-lake
-//! generate` (deterministic STEDI-shaped landing data). A thin shell over [`stedi_lake::Lake`].
+//! The native CLI: `stedi-lake run` (landing folder → Hive-layout outputs), `stedi-lake presign`
+//! (the S3 manifest, `docs/manifest.md`) and `stedi-lake generate` (deterministic STEDI-shaped
+//! landing data). A thin shell over [`stedi_lake::Lake`] and [`stedi_lake::presign`].
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
