@@ -74,6 +74,30 @@ impl Field {
     }
 }
 
+/// A numeric landing column as its plain vector (the Parquet sink's fast path).
+pub enum NumColumn<'a> {
+    I64(&'a [i64]),
+    OptI64(&'a [Option<i64>]),
+    OptF64(&'a [Option<f64>]),
+}
+
+impl Field {
+    /// The landing vector behind a numeric reading field, and whether it is indexed by the
+    /// accelerometer row (`ra`) rather than `r`. `None` for customer fields (rows of structs).
+    pub fn numeric_column(self, l: &Landing) -> Option<(NumColumn<'_>, bool)> {
+        let (a, s) = (&l.accelerometer, &l.step_trainer);
+        Some(match self {
+            Field::Timestamp => (NumColumn::I64(&a.timestamp), true),
+            Field::X => (NumColumn::OptF64(&a.x), true),
+            Field::Y => (NumColumn::OptF64(&a.y), true),
+            Field::Z => (NumColumn::OptF64(&a.z), true),
+            Field::SensorReadingTime => (NumColumn::I64(&s.sensor_reading_time), false),
+            Field::Distance => (NumColumn::OptI64(&s.distance_from_object), false),
+            _ => return None,
+        })
+    }
+}
+
 const fn col(name: &'static str, ty: ColType, nullable: bool, field: Field) -> Column {
     Column {
         name,
@@ -282,6 +306,19 @@ impl<'a> TableView<'a> {
             Rows::All(_) => (k, k),
             Rows::Indices(v) => (v[k] as usize, v[k] as usize),
             Rows::Pairs(v) => (v[k].0 as usize, v[k].1 as usize),
+        }
+    }
+
+    /// Call `f` with the landing row (`ra` when `accel`, else `r`) behind each output row in
+    /// `start..end`, with the row mapping matched once rather than per row.
+    #[inline]
+    pub fn for_rows(&self, accel: bool, start: usize, end: usize, mut f: impl FnMut(usize)) {
+        match self.rows {
+            Rows::All(_) => (start..end).for_each(f),
+            Rows::Indices(v) => v[start..end].iter().for_each(|&i| f(i as usize)),
+            Rows::Pairs(v) => v[start..end]
+                .iter()
+                .for_each(|&(r, ra)| f(if accel { ra } else { r } as usize)),
         }
     }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -13,7 +13,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
-use crate::tables::{ColType, Column, TableView, Value};
+use crate::tables::{ColType, Column, NumColumn, TableView, Value};
 
 /// The Arrow schema of a table's columns.
 pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
@@ -74,6 +74,26 @@ fn gather(
         .iter()
         .map(|c| -> ArrayRef {
             let field = c.field;
+            // Reading columns straight from their vectors: no per-cell field dispatch.
+            if let Some((col, accel)) = field.numeric_column(l) {
+                return match col {
+                    NumColumn::I64(v) => {
+                        let mut out = Vec::with_capacity(rows);
+                        table.for_rows(accel, start, end, |r| out.push(v[r]));
+                        Arc::new(Int64Array::from(out))
+                    }
+                    NumColumn::OptI64(v) => {
+                        let mut b = Int64Builder::with_capacity(rows);
+                        table.for_rows(accel, start, end, |r| b.append_option(v[r]));
+                        Arc::new(b.finish())
+                    }
+                    NumColumn::OptF64(v) => {
+                        let mut b = Float64Builder::with_capacity(rows);
+                        table.for_rows(accel, start, end, |r| b.append_option(v[r]));
+                        Arc::new(b.finish())
+                    }
+                };
+            }
             match c.ty {
                 ColType::Str => {
                     let mut b = StringBuilder::with_capacity(rows, rows * 24);
