@@ -153,6 +153,8 @@ describe('S3 through presigned URLs', () => {
     assert.ok(report.some((r) => r.method === 'PUT' && manifest.json.outputs.find((o) => o.path === r.path).multipart),
       'a small table with a prepared multipart upload used one PUT instead');
     assert.equal(await page.locator('#upload-report tr[data-status="uploaded"]').count(), report.length);
+    assert.ok(await page.$eval('#p-upload', (p) => p.value === p.max && p.max === document.querySelectorAll('#upload-report tr[data-status]').length));
+    assert.match(await page.textContent('#p-upload-text'), new RegExp(`^${report.length} of ${report.length} objects · [\\d.]+ (MB|KB) sent$`));
 
     // What arrived = what the native CLI writes for the same landing data.
     const cli = cliRun(landing, manifest.json.location);

@@ -410,7 +410,7 @@ async function upload() {
   setStatus(`Uploading to ${s3Info.location}…`);
   try {
     const { report, location } = await ask('upload', {}, (ev) => {
-      if (ev.phase === 'upload') setPhase('upload', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
+      if (ev.phase === 'upload') setPhase('upload', ev.done, ev.total, `${Math.floor(ev.done)} of ${ev.total} objects · ${mb(ev.sent)} sent`);
     });
     renderUploadReport(report, location);
     const failed = report.filter((r) => r.status !== 'uploaded');

@@ -213,28 +213,27 @@ async function run({ id, mode, location, files, decoders: requested }) {
 async function upload({ id }) {
   if (!manifest) throw new Error('load an S3 manifest first');
   const targets = manifest.outputs;
-  const sizes = targets.map((t) => (parquetCache.get(t.path) ?? lake.output(t.path)).length);
-  const total = sizes.reduce((a, b) => a + b, 0);
-  let done = 0;
   const report = [];
-  post({ type: 'progress', id, phase: 'upload', done, total });
-  for (const [i, t] of targets.entries()) {
+  let sent = 0; // bytes acknowledged by S3
+  // Progress in objects (each output is built only when its turn comes), with the bytes sent.
+  const progress = (k, fraction = 0) => post({ type: 'progress', id, phase: 'upload', done: k + fraction, total: targets.length, sent });
+  progress(0);
+  for (const [k, t] of targets.entries()) {
     const bytes = parquetCache.get(t.path) ?? lake.output(t.path);
     const entry = { path: t.path, key: t.key, size: bytes.length, status: 'failed', etag: null, method: null, retries: 0, error: null, note: null };
     let retries = 0;
     try {
       const parts = Lake.uploadPlan(JSON.stringify(t), bytes.length);
-      const r = await putObject(t, bytes, parts, (n) => post({ type: 'progress', id, phase: 'upload', done: done + n, total }),
-        () => { retries++; });
+      const r = await putObject(t, bytes, parts, (n) => progress(k, n / Math.max(bytes.length, 1)), () => { retries++; });
       Object.assign(entry, { status: 'uploaded', etag: r.etag, method: r.method, note: r.note && redact(r.note) });
+      sent += bytes.length;
     } catch (err) {
       entry.error = redact(String(err?.message ?? err));
       entry.expired = Boolean(err?.expired);
       entry.cors = Boolean(err?.cors);
     }
     entry.retries = retries;
-    done += sizes[i];
-    post({ type: 'progress', id, phase: 'upload', done, total });
+    progress(k + 1);
     report.push(entry);
   }
   return { report, location: manifest.location };
