@@ -27,8 +27,8 @@ function describe(err) {
     return {
       fatal: true,
       message: oom || /unreachable/.test(text)
-        ? `The engine ran out of memory or stopped (${text}). The browser limits a tab's WebAssembly memory to 4 GB: try fewer or smaller files, or the native CLI for very large sets.`
-        : `The engine stopped unexpectedly (${text}).`,
+        ? `The engine ran out of memory or stopped (${redact(text)}). The browser limits a tab's WebAssembly memory to 4 GB: try fewer or smaller files, or the native CLI for very large sets.`
+        : `The engine stopped unexpectedly (${redact(text)}).`,
     };
   }
   return { fatal: false, message: redact(text) };
@@ -49,7 +49,9 @@ async function loadManifest({ text, url }) {
   }
   const m = JSON.parse(Lake.parseManifest(text));
   manifest = m;
-  const expires = Math.min(...[...m.landing.map((o) => o.get), ...m.outputs.map((o) => o.put)].map((u) => expiryOf(u)?.getTime() ?? Infinity));
+  // The earliest expiry of any link (a loop, not Math.min(...): manifests can list 100k objects).
+  let expires = Infinity;
+  for (const u of [...m.landing.map((o) => o.get), ...m.outputs.map((o) => o.put)]) expires = Math.min(expires, expiryOf(u)?.getTime() ?? Infinity);
   return {
     info: {
       location: m.location, region: m.region, created: m.created, expires: m.expires,
