@@ -66,6 +66,8 @@ pub enum Output {
     Summary,
     Quality,
     Quarantine,
+    /// `_stedi-lake.json`: marks a folder as a stedi-lake output (see `ingest::select`).
+    Marker,
 }
 
 impl Output {
@@ -75,20 +77,31 @@ impl Output {
         v.extend(TableId::ALL.map(Output::Parquet));
         v.extend(TableId::ALL.map(Output::Ndjson));
         v.extend(TableId::ALL.map(Output::Ddl));
-        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine]);
+        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine, Output::Marker]);
         v
+    }
+
+    /// The folder of a table's files: `<zone>/<table>`, except that the engine's typed copies of
+    /// the landing tables go to `typed_landing/<table>`: never below a folder named `landing`,
+    /// where the landing rule (`ingest::select`) looks for landing data.
+    pub fn table_folder(t: TableId) -> String {
+        match t.zone() {
+            "landing" => format!("typed_landing/{}", t.name()),
+            zone => format!("{zone}/{}", t.name()),
+        }
     }
 
     /// The output's path in the Hive layout.
     pub fn path(self) -> String {
         match self {
-            Output::Parquet(t) => format!("{}/part-00000.parquet", t.folder()),
-            Output::Ndjson(t) => format!("ndjson/{}/part-00000.json", t.folder()),
+            Output::Parquet(t) => format!("{}/part-00000.parquet", Output::table_folder(t)),
+            Output::Ndjson(t) => format!("ndjson/{}/part-00000.json", Output::table_folder(t)),
             Output::Ddl(t) => format!("ddl/{}.sql", t.name()),
             Output::DdlAll => "ddl/all_tables.sql".into(),
             Output::Summary => "summary.json".into(),
             Output::Quality => "data_quality.json".into(),
             Output::Quarantine => "quarantine.ndjson".into(),
+            Output::Marker => crate::ingest::select::OUTPUT_MARKER.into(),
         }
     }
 
@@ -102,7 +115,7 @@ impl Output {
             Output::Parquet(_) => "application/vnd.apache.parquet",
             Output::Ndjson(_) | Output::Quarantine => "application/x-ndjson",
             Output::Ddl(_) | Output::DdlAll => "application/sql",
-            Output::Summary | Output::Quality => "application/json",
+            Output::Summary | Output::Quality | Output::Marker => "application/json",
         }
     }
 }
@@ -118,7 +131,11 @@ pub struct Summary<'a> {
     pub unrouted: &'a SourceCounts,
     /// Per derived table: rows in, what each rule removed or a join added, rows out.
     pub rules: &'a [Flow],
-    /// `true` when every source and every rule balances (see `docs/semantics.md`).
+    /// `true` when every byte of every file is in a kept record, a quarantined record or framing
+    /// (`files[].coverage`; see `docs/reliability.md`).
+    pub covered: bool,
+    /// `true` when every file is covered and every source and every rule balances (see
+    /// `docs/semantics.md`).
     pub accounted: bool,
     pub files: &'a [FileReport],
 }
@@ -226,13 +243,16 @@ impl Lake {
         let landing_matches = Source::ALL
             .iter()
             .all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
-        let accounted = sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
+        let covered = rep.files.iter().all(|f| f.coverage.balances())
+            && rep.sources.values().chain([&rep.unrouted]).all(|c| c.coverage.balances());
+        let accounted = covered && sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
         Ok(Summary {
             mode: r.options.mode,
             tables,
             sources: &rep.sources,
             unrouted: &rep.unrouted,
             rules: &r.derived.flows,
+            covered,
             accounted,
             files: &rep.files,
         })
@@ -258,6 +278,17 @@ impl Lake {
                 .map_err(|e| werr(&e)),
             Output::Summary => write_json(&self.summary()?, out),
             Output::Quality => write_json(&self.quality()?, out),
+            Output::Marker => {
+                let outputs: Vec<String> = Output::all().into_iter().map(Output::path).collect();
+                let marker = serde_json::json!({
+                    "written_by": "stedi-lake",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "mode": r.options.mode.name(),
+                    "outputs": outputs,
+                    "note": "This folder is a stedi-lake output: stedi-lake never reads it as landing data, and `run --overwrite` may replace it whole.",
+                });
+                write_json(&marker, out)
+            }
             Output::Quarantine => {
                 for q in &self.ingest.report.quarantine {
                     serde_json::to_writer(&mut out, q).map_err(|e| werr(&e))?;

@@ -1,14 +1,23 @@
 //! Ingest: landing files in, typed landing tables + an account of every record out.
 //!
 //! Flow per file: [`Ingest::open`] (name, optional source) → [`Ingest::feed`] chunks → [`Ingest::close`].
-//! The [`split::Splitter`] cuts records out of the chunks, [`route`] picks the file's source (from
-//! its folder/file name, else from the first record's keys), and [`record::decode_into`] appends
-//! each record to the [`Landing`] tables or rejects it. Rejected records are quarantined: counted
-//! by source and reason, and (the first [`QUARANTINE_SAMPLE_LIMIT`]) kept with file, line and text.
+//! The file's first bytes are sniffed ([`text::sniff`]): binary files (compressed, Parquet, images,
+//! NUL bytes, UTF-16/32 without a byte-order mark) are rejected whole; UTF-16 with a BOM is decoded
+//! to UTF-8 as it streams. The [`split::Splitter`] cuts records out of the text, [`route`] picks
+//! the file's source (from its folder/file name, else from its first records' keys, looking ahead
+//! at most [`ROUTING_LOOKAHEAD_BYTES`]), and [`record::decode_into`] appends each record to the
+//! [`Landing`] tables or rejects it. Rejected records are quarantined: counted by source and
+//! reason, and (the first [`QUARANTINE_SAMPLE_LIMIT`]) kept with file, line and text.
+//!
+//! Coverage: every byte of every file is accounted for, per file, as [`Coverage`]: bytes of kept
+//! records + bytes of quarantined records + framing (blanks, separators, brackets, a BOM) = the
+//! file's text bytes. A file rejected whole counts all its bytes as quarantined.
 
 pub mod record;
 pub mod route;
+pub mod select;
 pub mod split;
+pub mod text;
 pub mod transfer;
 
 use std::collections::BTreeMap;
@@ -21,8 +30,37 @@ use split::{Piece, Splitter};
 
 /// How many quarantined records are kept in full; beyond that they are only counted.
 pub const QUARANTINE_SAMPLE_LIMIT: usize = 10_000;
-/// Records buffered while a file's source is still unknown (before a record with telling keys).
-const ROUTING_LOOKAHEAD: usize = 1_000;
+/// Bytes of records buffered while a file's source is still unknown (before a record with telling
+/// keys). Past it, the file is not STEDI landing data: it is rejected, its records `unrouted`.
+pub const ROUTING_LOOKAHEAD_BYTES: usize = 4 << 20;
+
+/// Where a file's bytes went: `text_bytes = kept_bytes + quarantined_bytes + framing_bytes`.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Coverage {
+    /// Bytes of text read: the file's bytes, or for a UTF-16 file its text decoded to UTF-8.
+    pub text_bytes: u64,
+    /// Bytes of the records kept (their text, trimmed).
+    pub kept_bytes: u64,
+    /// Bytes of the records quarantined (a file rejected whole: all its bytes).
+    pub quarantined_bytes: u64,
+    /// Blanks, line breaks, `[` `]`, separators, trailing commas and byte-order marks.
+    pub framing_bytes: u64,
+}
+
+impl Coverage {
+    /// Whether every byte is in a record or framing.
+    pub fn balances(&self) -> bool {
+        self.text_bytes == self.kept_bytes + self.quarantined_bytes + self.framing_bytes
+    }
+
+    /// Add another file's (or source's) coverage.
+    pub fn add(&mut self, o: &Coverage) {
+        self.text_bytes += o.text_bytes;
+        self.kept_bytes += o.kept_bytes;
+        self.quarantined_bytes += o.quarantined_bytes;
+        self.framing_bytes += o.framing_bytes;
+    }
+}
 
 /// One quarantined record.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -45,9 +83,13 @@ pub struct FileReport {
     /// `given`, `path` (folder or file name) or `keys` (first record's keys); `none` if unrouted.
     pub routed_by: &'static str,
     pub bytes: u64,
+    /// The text encoding read: `utf-8`, `utf-16le` or `utf-16be` (decoded), or `binary` (rejected).
+    pub encoding: &'static str,
     pub records: u64,
     pub kept: u64,
     pub quarantined: u64,
+    /// Where every byte went.
+    pub coverage: Coverage,
     /// Set when the whole file was rejected (e.g. not STEDI data).
     pub error: Option<String>,
 }
@@ -61,6 +103,8 @@ pub struct SourceCounts {
     pub kept: u64,
     pub quarantined_total: u64,
     pub quarantined: BTreeMap<&'static str, u64>,
+    /// The files' coverage, summed.
+    pub coverage: Coverage,
 }
 
 /// The account of everything ingested so far.
@@ -76,19 +120,38 @@ pub struct IngestReport {
 }
 
 /// Where a file would be routed, judged from its name and its first bytes (for listing files
-/// before a run). Returns the source and how it was decided (`path`, `keys` or `none`).
+/// before a run; the run itself decides with [`Ingest`]). Returns the source and how it was
+/// decided (`path`, `keys` or `none`).
 pub fn sniff(name: &str, head: &[u8]) -> (Option<Source>, &'static str) {
     if let Some(s) = route::by_path(name) {
         return (Some(s), "path");
     }
     let mut found = None;
     let mut splitter = Splitter::new();
-    splitter.feed(head, &mut |piece| {
+    let mut look = |piece: Piece<'_>| {
         if let (None, Piece::Record { bytes, .. }) = (found, piece) {
             found = record::source_by_keys(bytes).ok().flatten();
         }
-    });
+    };
+    match text::sniff(&head[..head.len().min(text::SNIFF_BYTES)]) {
+        text::Kind::Utf8 { bom } => splitter.feed(&head[bom.min(head.len())..], &mut look),
+        text::Kind::Utf16 { big_endian } => {
+            let mut d = text::Utf16Decoder::new(big_endian);
+            splitter.feed(d.decode(&head[2..], false), &mut look)
+        }
+        text::Kind::Binary(_) => {}
+    }
     (found, if found.is_some() { "keys" } else { "none" })
+}
+
+/// How a file's text reaches the splitter.
+enum Reader {
+    /// Still collecting the first [`text::SNIFF_BYTES`] bytes.
+    Sniffing(Vec<u8>),
+    Utf8,
+    Utf16(text::Utf16Decoder),
+    /// Rejected whole: further bytes are counted, not read.
+    Rejected,
 }
 
 /// The file currently being read.
@@ -96,35 +159,20 @@ struct OpenFile {
     report: FileReport,
     /// The routed source (mirrors `report.source`).
     source: Option<Source>,
+    reader: Reader,
     splitter: Splitter,
-    /// Records waiting for the file's source to be known.
+    /// Records waiting for the file's source to be known, and their bytes.
     pending: Vec<(u64, Vec<u8>)>,
-    /// The file's first bytes, held until [`MAGIC_BYTES`] have arrived.
-    head: Vec<u8>,
-    /// The head has been checked (and passed to the splitter unless rejected).
-    sniffed: bool,
-    /// The file was rejected whole (binary); further chunks are skipped.
-    rejected: bool,
-}
-
-/// Bytes needed to recognise a compressed file.
-const MAGIC_BYTES: usize = 4;
-
-/// What kind of compressed data a file starts with, if any. (Other binary bytes need no special
-/// case: they fail JSON decoding record by record.)
-fn binary_kind(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Some("gzip-compressed data")
-    } else if head.starts_with(b"PK\x03\x04") {
-        Some("a zip archive")
-    } else {
-        None
-    }
+    pending_bytes: usize,
+    /// No record told the source within the look-ahead: every record is `unrouted`.
+    unroutable: bool,
 }
 
 /// Accumulates landing files into [`Landing`] tables.
 pub struct Ingest {
+    /// The landing tables decoded so far.
     pub landing: Landing,
+    /// The account of every file and record read so far.
     pub report: IngestReport,
     open: Option<OpenFile>,
 }
@@ -136,6 +184,7 @@ impl Default for Ingest {
 }
 
 impl Ingest {
+    /// An empty ingest.
     pub fn new() -> Self {
         let mut report = IngestReport::default();
         for s in Source::ALL {
@@ -165,17 +214,19 @@ impl Ingest {
                 source: source.map(Source::name),
                 routed_by,
                 bytes: 0,
+                encoding: "utf-8",
                 records: 0,
                 kept: 0,
                 quarantined: 0,
+                coverage: Coverage::default(),
                 error: None,
             },
             source,
+            reader: Reader::Sniffing(Vec::new()),
             splitter: Splitter::new(),
             pending: Vec::new(),
-            head: Vec::new(),
-            sniffed: false,
-            rejected: false,
+            pending_bytes: 0,
+            unroutable: false,
         });
     }
 
@@ -185,41 +236,68 @@ impl Ingest {
             return;
         };
         file.report.bytes += chunk.len() as u64;
-        if !file.sniffed {
-            // Hold the first bytes until the file's kind can be told, whatever the chunking.
-            file.head.extend_from_slice(chunk);
-            if file.head.len() >= MAGIC_BYTES {
-                self.start_body(&mut file);
-            }
-        } else if !file.rejected {
-            self.split(&mut file, chunk);
-        }
+        self.read(&mut file, chunk, false);
         self.open = Some(file);
     }
 
-    /// Decide from the file's first bytes whether it is text; reject it whole if not.
-    fn start_body(&mut self, file: &mut OpenFile) {
-        file.sniffed = true;
-        let head = std::mem::take(&mut file.head);
-        if let Some(kind) = binary_kind(&head) {
-            file.report.error = Some(format!(
-                "{kind}: not NDJSON text; decompress or export it as JSON first"
-            ));
-            let rej = Rejection {
-                reason: Reason::Binary,
-                detail: format!("{kind} file rejected whole"),
-            };
-            // Only the magic bytes as the raw text: the head's length depends on the chunking.
-            self.quarantine(
-                &mut file.report,
-                file.source,
-                1,
-                &head[..head.len().min(MAGIC_BYTES)],
-                rej,
-            );
-            file.rejected = true;
-        } else {
-            self.split(file, &head);
+    /// Pass bytes through the file's reader (`last`: the file ends after them).
+    fn read(&mut self, file: &mut OpenFile, chunk: &[u8], last: bool) {
+        match &mut file.reader {
+            Reader::Sniffing(head) => {
+                // Hold the first bytes until the file's kind can be told, whatever the chunking.
+                let room = text::SNIFF_BYTES - head.len();
+                head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                if head.len() == text::SNIFF_BYTES || last {
+                    let head = std::mem::take(head);
+                    self.start_text(file, &head, last && chunk.len() <= room);
+                    if chunk.len() > room {
+                        self.read(file, &chunk[room..], last);
+                    }
+                }
+            }
+            Reader::Utf8 => {
+                file.report.coverage.text_bytes += chunk.len() as u64;
+                self.split(file, chunk);
+            }
+            Reader::Utf16(d) => {
+                let mut d = std::mem::replace(d, text::Utf16Decoder::new(false));
+                let utf8 = d.decode(chunk, last);
+                file.report.coverage.text_bytes += utf8.len() as u64;
+                self.split(file, utf8);
+                file.reader = Reader::Utf16(d);
+            }
+            Reader::Rejected => {}
+        }
+    }
+
+    /// Decide from the file's first bytes how to read it; reject it whole if it is not text.
+    fn start_text(&mut self, file: &mut OpenFile, head: &[u8], last: bool) {
+        let kind = text::sniff(head);
+        file.report.encoding = kind.name();
+        match kind {
+            text::Kind::Utf8 { bom } => {
+                let bom = bom.min(head.len());
+                file.reader = Reader::Utf8;
+                file.report.coverage.text_bytes += bom as u64;
+                file.report.coverage.framing_bytes += bom as u64;
+                self.read(file, &head[bom..], last);
+            }
+            text::Kind::Utf16 { big_endian } => {
+                file.reader = Reader::Utf16(text::Utf16Decoder::new(big_endian));
+                self.read(file, &head[2..], last);
+            }
+            text::Kind::Binary(what) => {
+                file.reader = Reader::Rejected;
+                file.report.error = Some(format!(
+                    "{what}: not JSON text; the whole file is rejected (export or decompress it as UTF-8 JSON first)"
+                ));
+                let rej = Rejection {
+                    reason: Reason::Binary,
+                    detail: format!("{what}: file rejected whole"),
+                };
+                // Only the first bytes as the raw text: the head's length depends on the file.
+                self.quarantine(&mut file.report, file.source, 1, &head[..head.len().min(4)], 0, rej);
+            }
         }
     }
 
@@ -232,39 +310,65 @@ impl Ingest {
     /// Finish the open file and return its report.
     pub fn close(&mut self) -> Option<&FileReport> {
         let mut file = self.open.take()?;
-        if !file.sniffed {
-            self.start_body(&mut file);
+        if matches!(file.reader, Reader::Sniffing(_)) || matches!(file.reader, Reader::Utf16(_)) {
+            self.read(&mut file, &[], true);
         }
         let mut splitter = std::mem::take(&mut file.splitter);
-        if !file.rejected {
+        if !matches!(file.reader, Reader::Rejected) {
             splitter.finish(&mut |piece| self.take_piece(&mut file, piece));
         }
-        if file.report.source.is_none() && !file.rejected {
+        file.report.coverage.framing_bytes += splitter.framing_bytes();
+        if matches!(file.reader, Reader::Rejected) {
+            // Rejected whole: every byte is in the one quarantined "record".
+            let c = &mut file.report.coverage;
+            c.text_bytes = file.report.bytes;
+            c.quarantined_bytes = file.report.bytes;
+            c.kept_bytes = 0;
+            c.framing_bytes = 0;
+            let counts = self.counts(file.source);
+            counts.coverage.quarantined_bytes += file.report.bytes;
+        }
+        if file.report.source.is_none() && !matches!(file.reader, Reader::Rejected) {
             // No record told us the source: the whole file is unrouted.
             file.report.error = Some(if file.report.records == 0 && file.pending.is_empty() {
-                "empty file: no records".to_owned()
+                "no records: the file is empty or holds only blanks and brackets".to_owned()
             } else {
                 "not STEDI landing data: neither its folder/file name nor its records' keys match customer, accelerometer or step_trainer".to_owned()
             });
-            for (line, bytes) in std::mem::take(&mut file.pending) {
-                let rej = Rejection {
-                    reason: Reason::Unrouted,
-                    detail: "file not routed to a source".into(),
-                };
-                self.quarantine(&mut file.report, None, line, &bytes, rej);
-            }
+            self.unroute_pending(&mut file);
         }
-        let counts = match file.source {
-            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
-            None => &mut self.report.unrouted,
-        };
+        let bytes = file.report.bytes;
+        let (kept, coverage) = (file.report.kept, file.report.coverage);
+        let counts = self.counts(file.source);
         // Kept records are counted per file while reading and added here (quarantined ones as they come).
-        counts.records_read += file.report.kept;
-        counts.kept += file.report.kept;
+        counts.records_read += kept;
+        counts.kept += kept;
         counts.files += 1;
-        counts.bytes += file.report.bytes;
+        counts.bytes += bytes;
+        counts.coverage.text_bytes += coverage.text_bytes;
+        counts.coverage.kept_bytes += coverage.kept_bytes;
+        counts.coverage.framing_bytes += coverage.framing_bytes;
         self.report.files.push(file.report);
         self.report.files.last()
+    }
+
+    fn counts(&mut self, source: Option<Source>) -> &mut SourceCounts {
+        match source {
+            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            None => &mut self.report.unrouted,
+        }
+    }
+
+    /// Quarantine every record waiting for a source as `unrouted`.
+    fn unroute_pending(&mut self, file: &mut OpenFile) {
+        for (line, bytes) in std::mem::take(&mut file.pending) {
+            let rej = Rejection {
+                reason: Reason::Unrouted,
+                detail: "file not routed to a source".into(),
+            };
+            self.quarantine(&mut file.report, None, line, &bytes, bytes.len() as u64, rej);
+        }
+        file.pending_bytes = 0;
     }
 
     /// Append everything another `Ingest` read (e.g. in another worker), as if its files had been
@@ -292,6 +396,7 @@ impl Ingest {
             for (reason, n) in &o.quarantined {
                 *c.quarantined.entry(reason).or_default() += n;
             }
+            c.coverage.add(&o.coverage);
         }
         mine.files.extend(theirs.files.iter().cloned());
         let room = QUARANTINE_SAMPLE_LIMIT.saturating_sub(mine.quarantine.len());
@@ -311,6 +416,7 @@ impl Ingest {
     }
 
     fn take_piece(&mut self, file: &mut OpenFile, piece: Piece<'_>) {
+        let len = piece.len();
         let (line, bytes) = match piece {
             Piece::Record { line, bytes } => (line, bytes),
             Piece::TooLong { line, bytes, head } => {
@@ -321,20 +427,38 @@ impl Ingest {
                         split::MAX_RECORD_BYTES
                     ),
                 };
-                self.quarantine(&mut file.report, file.source, line, head, rej);
+                let source = if file.unroutable { None } else { file.source };
+                self.quarantine(&mut file.report, source, line, head, len, rej);
                 return;
             }
-            Piece::Truncated { line, head } => {
+            Piece::Truncated { line, head, .. } => {
                 let rej = Rejection {
                     reason: Reason::Truncated,
                     detail: "file ends inside this record".into(),
                 };
-                self.quarantine(&mut file.report, file.source, line, head, rej);
+                let source = if file.unroutable { None } else { file.source };
+                self.quarantine(&mut file.report, source, line, head, len, rej);
+                return;
+            }
+            Piece::Damaged { line, head, .. } => {
+                let rej = Rejection {
+                    reason: Reason::MalformedJson,
+                    detail: "JSON syntax error inside an array element; reading resumed at the next element".into(),
+                };
+                let source = if file.unroutable { None } else { file.source };
+                self.quarantine(&mut file.report, source, line, head, len, rej);
                 return;
             }
         };
         match file.source {
             Some(source) => self.decode(file, source, line, bytes),
+            None if file.unroutable => {
+                let rej = Rejection {
+                    reason: Reason::Unrouted,
+                    detail: "file not routed to a source".into(),
+                };
+                self.quarantine(&mut file.report, None, line, bytes, len, rej);
+            }
             None => {
                 // Still routing: the first record with telling keys decides the whole file.
                 match record::source_by_keys(bytes) {
@@ -345,17 +469,22 @@ impl Ingest {
                         for (l, b) in std::mem::take(&mut file.pending) {
                             self.decode(file, source, l, &b);
                         }
+                        file.pending_bytes = 0;
                         self.decode(file, source, line, bytes);
                     }
-                    Ok(None) | Err(_) if file.pending.len() < ROUTING_LOOKAHEAD => {
+                    Ok(None) | Err(_) if file.pending_bytes + bytes.len() <= ROUTING_LOOKAHEAD_BYTES => {
+                        file.pending_bytes += bytes.len();
                         file.pending.push((line, bytes.to_vec()));
                     }
                     _ => {
+                        // The look-ahead is spent: this file is not STEDI landing data.
+                        file.unroutable = true;
+                        self.unroute_pending(file);
                         let rej = Rejection {
                             reason: Reason::Unrouted,
                             detail: "file not routed to a source".into(),
                         };
-                        self.quarantine(&mut file.report, None, line, bytes, rej);
+                        self.quarantine(&mut file.report, None, line, bytes, len, rej);
                     }
                 }
             }
@@ -367,20 +496,29 @@ impl Ingest {
             Ok(()) => {
                 file.report.records += 1;
                 file.report.kept += 1;
+                file.report.coverage.kept_bytes += bytes.len() as u64;
             }
-            Err(rej) => self.quarantine(&mut file.report, Some(source), line, bytes, rej),
+            Err(rej) => self.quarantine(&mut file.report, Some(source), line, bytes, bytes.len() as u64, rej),
         }
     }
 
-    fn quarantine(&mut self, file: &mut FileReport, source: Option<Source>, line: u64, raw: &[u8], rej: Rejection) {
+    /// Count one quarantined record of `len` bytes (its `raw` text may be only its beginning).
+    fn quarantine(
+        &mut self,
+        file: &mut FileReport,
+        source: Option<Source>,
+        line: u64,
+        raw: &[u8],
+        len: u64,
+        rej: Rejection,
+    ) {
         file.records += 1;
         file.quarantined += 1;
-        let counts = match source {
-            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
-            None => &mut self.report.unrouted,
-        };
+        file.coverage.quarantined_bytes += len;
+        let counts = self.counts(source);
         counts.records_read += 1;
         counts.quarantined_total += 1;
+        counts.coverage.quarantined_bytes += len;
         *counts.quarantined.entry(rej.reason.as_str()).or_default() += 1;
         if self.report.quarantine.len() < QUARANTINE_SAMPLE_LIMIT {
             self.report.quarantine.push(Quarantined {

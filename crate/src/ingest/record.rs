@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::model::{Customer, Landing, Source};
 
@@ -106,60 +107,373 @@ impl fmt::Display for Rejection {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One customer record as read (strings borrowed from the record's bytes when unescaped).
+#[derive(Default)]
 struct CustomerIn<'a> {
-    #[serde(default, borrow)]
     customer_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    email: Cow<'a, str>,
-    #[serde(default, deserialize_with = "phone")]
+    email: Option<Cow<'a, str>>,
     phone: Option<String>,
-    #[serde(default, borrow)]
     birth_day: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     serial_number: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     registration_date: Option<i64>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     last_update_date: Option<i64>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     share_with_research_as_of_date: Option<i64>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     share_with_public_as_of_date: Option<i64>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     share_with_friends_as_of_date: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// The customer keys, as the landing data spells them. Matched without regard to ASCII case
+/// (Glue and Athena lower-case column names; our landing DDL declares the SerDe case-insensitive).
+const CUSTOMER_KEYS: &[&str] = &[
+    "customerName",
+    "email",
+    "phone",
+    "birthDay",
+    "serialNumber",
+    "registrationDate",
+    "lastUpdateDate",
+    "shareWithResearchAsOfDate",
+    "shareWithPublicAsOfDate",
+    "shareWithFriendsAsOfDate",
+];
+
 struct AccelerometerIn<'a> {
-    #[serde(borrow)]
     user: Cow<'a, str>,
-    #[serde(alias = "timeStamp", deserialize_with = "epoch")]
     timestamp: i64,
-    #[serde(default)]
     x: Option<f64>,
-    #[serde(default)]
     y: Option<f64>,
-    #[serde(default)]
     z: Option<f64>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `timestamp` also covers the older `timeStamp` (the same key without regard to case).
+const ACCELEROMETER_KEYS: &[&str] = &["user", "timestamp", "x", "y", "z"];
+
 struct StepTrainerIn<'a> {
-    #[serde(deserialize_with = "epoch")]
     sensor_reading_time: i64,
-    #[serde(borrow)]
     serial_number: Cow<'a, str>,
-    #[serde(default, deserialize_with = "opt_epoch")]
     distance_from_object: Option<i64>,
+}
+
+const STEP_TRAINER_KEYS: &[&str] = &["sensorReadingTime", "serialNumber", "distanceFromObject"];
+
+/// Reads one record's keys: each known key (any ASCII case) at most once, unknown keys skipped.
+struct Keys<'r, const N: usize> {
+    names: &'static [&'static str],
+    seen: [bool; N],
+    _record: std::marker::PhantomData<&'r ()>,
+}
+
+impl<const N: usize> Keys<'_, N> {
+    fn new(names: &'static [&'static str]) -> Self {
+        Keys {
+            names,
+            seen: [false; N],
+            _record: std::marker::PhantomData,
+        }
+    }
+
+    /// The next key's index in `names` (`Some(None)`: an unknown key), or `None` at the end.
+    fn next<'de, A: de::MapAccess<'de>>(&mut self, map: &mut A) -> Result<Option<Option<usize>>, A::Error> {
+        let Some(k) = map.next_key_seed(KeySeed(self.names))? else {
+            return Ok(None);
+        };
+        if let Some(i) = k {
+            if std::mem::replace(&mut self.seen[i], true) {
+                return Err(de::Error::duplicate_field(self.names[i]));
+            }
+        }
+        Ok(Some(k))
+    }
+
+    fn require<E: de::Error>(&self, i: usize) -> Result<(), E> {
+        if self.seen[i] {
+            Ok(())
+        } else {
+            Err(E::missing_field(self.names[i]))
+        }
+    }
+}
+
+/// Matches a key against the known names: exact spelling first, then ignoring ASCII case.
+struct KeySeed(&'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, k: &str) -> Result<Option<usize>, E> {
+        Ok(self
+            .0
+            .iter()
+            .position(|n| *n == k)
+            .or_else(|| self.0.iter().position(|n| n.eq_ignore_ascii_case(k))))
+    }
+}
+
+/// A string value or `null`, borrowed when it has no escapes.
+struct OptStr;
+
+impl<'de> de::DeserializeSeed<'de> for OptStr {
+    type Value = Option<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OptStr {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+}
+
+/// A required identifier: present, not `null`, not empty (an empty `email`, `user` or
+/// `serialNumber` identifies nobody and is treated as missing).
+fn required_id<'de, E: de::Error>(v: Option<Cow<'de, str>>, name: &'static str) -> Result<Cow<'de, str>, E> {
+    match v {
+        Some(s) if !s.is_empty() => Ok(s),
+        Some(_) => Err(E::custom(format!("missing field `{name}`: the value is an empty string"))),
+        None => Err(E::custom(format!("invalid type: null, expected a string for `{name}`"))),
+    }
+}
+
+/// An epoch (milliseconds) or a distance: an integral JSON number judged on its decimal text, or `null`.
+fn opt_integral<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<Option<i64>, A::Error> {
+    let raw: &'de RawValue = map.next_value()?;
+    match raw.get() {
+        "null" => Ok(None),
+        t => number_text(t, name).and_then(integral_text).map(Some).map_err(de::Error::custom),
+    }
+}
+
+/// A required epoch (milliseconds).
+fn integral<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<i64, A::Error> {
+    opt_integral(map, name)?
+        .ok_or_else(|| de::Error::custom(format!("invalid type: null, expected an integer for `{name}`")))
+}
+
+/// A double, or `null`; a number beyond the double range is an error, not infinity.
+fn opt_double<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<Option<f64>, A::Error> {
+    let raw: &'de RawValue = map.next_value()?;
+    let t = raw.get();
+    if t == "null" {
+        return Ok(None);
+    }
+    let t = number_text(t, name).map_err(de::Error::custom)?;
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(de::Error::custom(format!(
+            "invalid value: {t} is out of range for a double (`{name}`)"
+        ))),
+    }
+}
+
+/// The text of a JSON value that must be a number.
+fn number_text<'t>(t: &'t str, name: &str) -> Result<&'t str, String> {
+    match t.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => Ok(t),
+        _ => {
+            let kind = match t.as_bytes().first() {
+                Some(b'"') => "string",
+                Some(b't' | b'f') => "boolean",
+                Some(b'{') => "map",
+                Some(b'[') => "sequence",
+                _ => "value",
+            };
+            Err(format!("invalid type: {kind}, expected a number for `{name}`"))
+        }
+    }
+}
+
+/// The integer a JSON number's decimal text denotes exactly, judged on the text: `1655564376361`,
+/// `1655564376361.000` and `1.655564376361e12` are integers; `1655564376361.0001` is not, however
+/// close a double would come. Beyond the 64-bit range is an error too.
+pub fn integral_text(t: &str) -> Result<i64, String> {
+    if !t.contains(['.', 'e', 'E']) {
+        // Plain integer text (the usual case).
+        return t
+            .parse::<i64>()
+            .map_err(|_| format!("invalid value: {t} is out of range for a 64-bit integer"));
+    }
+    let not_integer = || format!("invalid value: {t} is not an integer");
+    let out_of_range = || format!("invalid value: {t} is out of range for a 64-bit integer");
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t),
+    };
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(k) => (&body[..k], &body[k + 1..]),
+        None => (body, "0"),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    let Some(first) = digits().position(|d| d != b'0') else {
+        return Ok(0); // all zeros, whatever the exponent
+    };
+    let last = match frac.bytes().rposition(|d| d != b'0') {
+        Some(k) => int.len() + k,
+        None => int.bytes().rposition(|d| d != b'0').expect("a non-zero digit exists"),
+    };
+    // value = significant digits × 10^scale
+    let exp: i64 = exp.parse().map_err(|_| out_of_range())?;
+    let trailing_zeros = (int.len() + frac.len() - 1 - last) as i64;
+    let scale = exp - frac.len() as i64 + trailing_zeros;
+    if scale < 0 {
+        return Err(not_integer());
+    }
+    let n_digits = (last - first + 1) as i64;
+    if n_digits + scale > 19 {
+        return Err(out_of_range());
+    }
+    let mut v: i128 = 0;
+    for d in digits().skip(first).take(n_digits as usize) {
+        v = v * 10 + (d - b'0') as i128;
+    }
+    v *= 10i128.pow(scale as u32);
+    if neg {
+        v = -v;
+    }
+    i64::try_from(v).map_err(|_| out_of_range())
+}
+
+impl<'de> Deserialize<'de> for CustomerIn<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CustomerIn<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a customer record")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut c = CustomerIn::default();
+                let mut keys = Keys::<10>::new(CUSTOMER_KEYS);
+                while let Some(k) = keys.next(&mut map)? {
+                    let name = k.map(|i| CUSTOMER_KEYS[i]).unwrap_or("");
+                    match k {
+                        Some(0) => c.customer_name = map.next_value_seed(OptStr)?,
+                        Some(1) => c.email = map.next_value_seed(OptStr)?,
+                        Some(2) => c.phone = map.next_value_seed(PhoneSeed)?,
+                        Some(3) => c.birth_day = map.next_value_seed(OptStr)?,
+                        // An empty serial number names no device: absent.
+                        Some(4) => c.serial_number = map.next_value_seed(OptStr)?.filter(|s| !s.is_empty()),
+                        Some(5) => c.registration_date = opt_integral(&mut map, name)?,
+                        Some(6) => c.last_update_date = opt_integral(&mut map, name)?,
+                        Some(7) => c.share_with_research_as_of_date = opt_integral(&mut map, name)?,
+                        Some(8) => c.share_with_public_as_of_date = opt_integral(&mut map, name)?,
+                        Some(9) => c.share_with_friends_as_of_date = opt_integral(&mut map, name)?,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                keys.require(1)?;
+                c.email = Some(required_id(c.email.take(), "email")?);
+                Ok(c)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccelerometerIn<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AccelerometerIn<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an accelerometer record")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut keys = Keys::<5>::new(ACCELEROMETER_KEYS);
+                let (mut user, mut timestamp, mut x, mut y, mut z) = (None, None, None, None, None);
+                while let Some(k) = keys.next(&mut map)? {
+                    match k {
+                        Some(0) => user = map.next_value_seed(OptStr)?,
+                        Some(1) => timestamp = Some(integral(&mut map, "timestamp")?),
+                        Some(2) => x = opt_double(&mut map, "x")?,
+                        Some(3) => y = opt_double(&mut map, "y")?,
+                        Some(4) => z = opt_double(&mut map, "z")?,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                keys.require(0)?;
+                keys.require(1)?;
+                Ok(AccelerometerIn {
+                    user: required_id(user, "user")?,
+                    timestamp: timestamp.expect("required above"),
+                    x,
+                    y,
+                    z,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepTrainerIn<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StepTrainerIn<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a step_trainer record")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut keys = Keys::<3>::new(STEP_TRAINER_KEYS);
+                let (mut time, mut serial, mut distance) = (None, None, None);
+                while let Some(k) = keys.next(&mut map)? {
+                    match k {
+                        Some(0) => time = Some(integral(&mut map, "sensorReadingTime")?),
+                        Some(1) => serial = map.next_value_seed(OptStr)?,
+                        Some(2) => distance = opt_integral(&mut map, "distanceFromObject")?,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                keys.require(0)?;
+                keys.require(1)?;
+                Ok(StepTrainerIn {
+                    sensor_reading_time: time.expect("required above"),
+                    serial_number: required_id(serial, "serialNumber")?,
+                    distance_from_object: distance,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Decode one record of `source` and append it to `landing`.
 pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
     if bytes.first() != Some(&b'{') {
-        // serde would accept a JSON array for a struct; a record must be an object.
+        // A record must be an object.
         return Err(not_an_object(bytes));
     }
     match source {
@@ -167,7 +481,7 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             let c: CustomerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
             let customer = Customer {
                 customer_name: c.customer_name.map(Cow::into_owned),
-                email: landing.emails.intern(&c.email),
+                email: landing.emails.intern(&c.email.expect("required")),
                 phone: c.phone,
                 birth_day: c.birth_day.map(Cow::into_owned),
                 serial_number: c.serial_number.map(|s| landing.serials.intern(&s)),
@@ -209,59 +523,31 @@ fn not_an_object(bytes: &[u8]) -> Rejection {
     }
 }
 
-/// Which source a record's keys belong to (used to route a file that has no telling folder name).
-/// `Err` when the bytes are not a JSON object.
+/// Which source a record's keys belong to (used to route a file that has no telling folder name),
+/// keys compared without regard to ASCII case. `Err` when the bytes are not a JSON object.
 pub fn source_by_keys(bytes: &[u8]) -> Result<Option<Source>, Rejection> {
     let keys: std::collections::BTreeMap<String, de::IgnoredAny> =
         serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
-    let has = |k: &str| keys.contains_key(k);
-    Ok(if has("sensorReadingTime") {
+    let keys: std::collections::BTreeSet<String> = keys.into_keys().map(|k| k.to_ascii_lowercase()).collect();
+    let has = |k: &str| keys.contains(k);
+    Ok(if has("sensorreadingtime") {
         Some(Source::StepTrainer)
-    } else if has("user") && (has("timestamp") || has("timeStamp")) {
+    } else if has("user") && has("timestamp") {
         Some(Source::Accelerometer)
-    } else if has("email") && (has("customerName") || has("shareWithResearchAsOfDate") || has("serialNumber")) {
+    } else if has("email") && (has("customername") || has("sharewithresearchasofdate") || has("serialnumber")) {
         Some(Source::Customer)
     } else {
         None
     })
 }
 
-/// Epoch milliseconds: an integer, or a float with no fractional part (`1655564376361.0`).
-fn epoch<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    d.deserialize_any(EpochVisitor)
-}
+/// A phone number: a string, or an integral number (kept as its digits), or `null`.
+struct PhoneSeed;
 
-fn opt_epoch<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    d.deserialize_option(OptVisitor(EpochVisitor))
-}
-
-fn phone<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    d.deserialize_option(OptVisitor(PhoneVisitor))
-}
-
-struct EpochVisitor;
-
-impl<'de> Visitor<'de> for EpochVisitor {
-    type Value = i64;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an integer (epoch milliseconds)")
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-        Ok(v)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v)
-            .map_err(|_| E::custom(format!("invalid value: integer {v} is out of range for a 64-bit epoch")))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-        // 2^63 is exactly representable; anything at or above it does not fit.
-        if v.fract() == 0.0 && v >= -9.223_372_036_854_776e18 && v < 9.223_372_036_854_776e18 {
-            Ok(v as i64)
-        } else {
-            Err(E::custom(format!(
-                "invalid value: {v} is not an integer (epoch milliseconds)"
-            )))
-        }
+impl<'de> de::DeserializeSeed<'de> for PhoneSeed {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(OptVisitor(PhoneVisitor))
     }
 }
 

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FileReport, Ingest, IngestReport, Quarantined, Reason, SourceCounts};
+use super::{Coverage, FileReport, Ingest, IngestReport, Quarantined, Reason, SourceCounts};
 use crate::model::{Accelerometer, Customer, Interner, Landing, Source, StepTrainer};
 
 /// Bumped whenever the wire layout changes; both sides come from the same build anyway.
-const WIRE_VERSION: u32 = 1;
+const WIRE_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -37,6 +37,7 @@ struct Counts {
     kept: u64,
     quarantined_total: u64,
     quarantined: Vec<(String, u64)>,
+    coverage: Coverage,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -45,9 +46,11 @@ struct File {
     source: Option<String>,
     routed_by: String,
     bytes: u64,
+    encoding: String,
     records: u64,
     kept: u64,
     quarantined: u64,
+    coverage: Coverage,
     error: Option<String>,
 }
 
@@ -73,6 +76,7 @@ impl Ingest {
             kept: c.kept,
             quarantined_total: c.quarantined_total,
             quarantined: c.quarantined.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            coverage: c.coverage,
         };
         let wire = Wire {
             version: WIRE_VERSION,
@@ -90,6 +94,8 @@ impl Ingest {
                     name: f.name.clone(),
                     source: f.source.map(str::to_string),
                     routed_by: f.routed_by.to_string(),
+                    encoding: f.encoding.to_string(),
+                    coverage: f.coverage,
                     bytes: f.bytes,
                     records: f.records,
                     kept: f.kept,
@@ -150,6 +156,7 @@ impl Ingest {
                     .into_iter()
                     .map(|(k, v)| Ok((reason(&k)?.as_str(), v)))
                     .collect::<Result<BTreeMap<_, _>, String>>()?,
+                coverage: c.coverage,
             })
         };
         let mut report = IngestReport::default();
@@ -163,6 +170,8 @@ impl Ingest {
                 source: f.source.as_deref().map(source).transpose()?,
                 routed_by: routed_by(&f.routed_by)?,
                 bytes: f.bytes,
+                encoding: encoding(&f.encoding)?,
+                coverage: f.coverage,
                 records: f.records,
                 kept: f.kept,
                 quarantined: f.quarantined,
@@ -199,6 +208,13 @@ fn reason(name: &str) -> Result<Reason, String> {
         .into_iter()
         .find(|r| r.as_str() == name)
         .ok_or_else(|| format!("unknown reason {name:?}"))
+}
+
+fn encoding(name: &str) -> Result<&'static str, String> {
+    ["utf-8", "utf-16le", "utf-16be", "binary"]
+        .into_iter()
+        .find(|r| *r == name)
+        .ok_or_else(|| format!("unknown encoding {name:?}"))
 }
 
 fn routed_by(name: &str) -> Result<&'static str, String> {
