@@ -135,9 +135,9 @@ impl Manifest {
                 self.version
             ));
         }
-        if !self.location.starts_with("s3://") {
-            return Err("manifest location must be an s3:// prefix".into());
-        }
+        // The DDL's rule (bucket naming, safe prefix), so a bad location is refused on load; the
+        // message echoes the value, redacted in case a presigned URL was pasted there.
+        crate::ddl::check_location(&self.location).map_err(|e| redact_in_text(&format!("manifest {e}")))?;
         for (i, o) in self.landing.iter().enumerate() {
             check_url(&o.get, &format!("landing[{i}] ({}) get", o.key))?;
             if let Some(s) = &o.source {
@@ -230,7 +230,7 @@ mod tests {
         Manifest {
             format: FORMAT.into(),
             version: 1,
-            location: "s3://b/p".into(),
+            location: "s3://bkt/p".into(),
             region: "us-east-1".into(),
             created: "2026-01-01T00:00:00Z".into(),
             expires: "2026-01-01T01:00:00Z".into(),
@@ -273,6 +273,27 @@ mod tests {
         assert!(Manifest::parse("{\"format\": 1}")
             .unwrap_err()
             .starts_with("not a stedi-lake manifest"));
+    }
+
+    #[test]
+    fn a_location_the_ddl_refuses_is_refused_on_load() {
+        for (loc, words) in [
+            (
+                "s3://bkt/x'; DROP TABLE t; --",
+                "manifest location \"s3://bkt/x'; DROP TABLE t; --\": '\\'' at character 2",
+            ),
+            ("s3://Bad_Bucket/p", "manifest location \"s3://Bad_Bucket/p\": bucket"),
+            ("s3://bkt/a\nb", "manifest location \"s3://bkt/a\\nb\""),
+            (
+                "https://b.s3.amazonaws.com/p?X-Amz-Signature=secret",
+                "the scheme \"https\" is not s3",
+            ),
+        ] {
+            let mut bad = manifest();
+            bad.location = loc.into();
+            let err = Manifest::parse(&serde_json::to_string(&bad).unwrap()).unwrap_err();
+            assert!(err.contains(words) && !err.contains("secret"), "{loc:?}: {err}");
+        }
     }
 
     #[test]

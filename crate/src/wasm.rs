@@ -4,7 +4,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::ddl::DdlOptions;
+use crate::ddl::{self, DdlOptions};
 use crate::lake;
 use crate::manifest;
 use crate::{Mode, Output, RunOptions, Source};
@@ -103,7 +103,8 @@ impl Lake {
         self.inner.append_exported(bytes).map_err(js_err)
     }
 
-    /// Apply the zone rules. Returns `summary.json` as a string.
+    /// Apply the zone rules. Returns `summary.json` as a string. Errors: an unknown mode, or a
+    /// location/database `DdlOptions::new` refuses (its message; absent or empty = the default).
     pub fn run(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "\"strict\" | \"rubric\"")] mode: &str,
@@ -112,13 +113,14 @@ impl Lake {
     ) -> Result<String, JsError> {
         let mode =
             Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
-        let mut ddl = DdlOptions::default();
-        if let Some(l) = location.filter(|l| !l.is_empty()) {
-            ddl.location = l;
-        }
-        if let Some(d) = database.filter(|d| !d.is_empty()) {
-            ddl.database = d;
-        }
+        // Absent or empty: the default; anything given is validated (`DdlError`'s message).
+        let location = location.filter(|l| !l.is_empty());
+        let database = database.filter(|d| !d.is_empty());
+        let ddl = DdlOptions::new(
+            location.as_deref().unwrap_or(ddl::DEFAULT_LOCATION),
+            database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
+        )
+        .map_err(js_err)?;
         self.inner.run(RunOptions { mode, ddl });
         self.summary()
     }
