@@ -19,7 +19,9 @@ SCHEMAS = {
     "accelerometer_landing": ACCEL, "accelerometer_trusted": ACCEL,
     "step_trainer_landing": STEP, "step_trainer_trusted": STEP,
 }
-ML = {"rubric": STEP + ACCEL, "strict": STEP + [c for c in ACCEL if c[0] != "user"]}
+# Strict's ML table: no email, and deviceId (an opaque number) where the serial number was.
+ML = {"rubric": STEP + ACCEL,
+      "strict": [("sensorReadingTime", I), ("deviceId", I), ("distanceFromObject", I)] + [c for c in ACCEL if c[0] != "user"]}
 
 
 @pytest.mark.parametrize("mode", ["strict", "rubric"])
@@ -42,7 +44,10 @@ def test_parquet_and_ndjson_read_back(landing, mode, cli_outputs):
             assert first == f.read_row_group(0).slice(0, 1).to_pylist()[0]
     ddl = (out / "ddl" / "all_tables.sql").read_text()
     assert ddl.count("CREATE EXTERNAL TABLE") == 8
-    assert ("`user` string" in (out / "ddl" / "machine_learning_curated.sql").read_text()) == (mode == "rubric")
+    ml_ddl = (out / "ddl" / "machine_learning_curated.sql").read_text()
+    assert ("`user` string" in ml_ddl) == (mode == "rubric")
+    assert ("`serialNumber` string" in ml_ddl) == (mode == "rubric")
+    assert ("`deviceId` bigint" in ml_ddl) == (mode == "strict")
 
 
 @pytest.mark.parametrize("landing", datasets())

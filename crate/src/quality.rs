@@ -1,8 +1,11 @@
 //! The data-quality report: what is wrong with the landing data, whatever rules were applied.
-//! Built from the ingest account (quarantine) and the facts the strict rules found.
+//! Built from the ingest account (quarantine), the facts the strict rules found, and a few
+//! checks of the landing tables themselves (epoch scales, conflicting step readings).
 
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::ingest::{IngestReport, Quarantined};
@@ -22,20 +25,182 @@ pub struct QualityReport {
     pub readings_without_owner: WithoutOwner,
     /// Accelerometer readings whose user has no customer record.
     pub accelerometer_unknown_user: u64,
+    /// Customer rows whose research consent is set but is not a millisecond date.
+    pub consent_not_a_date: ConsentNotADate,
+    /// Step readings of one device at one instant with different distances (kept, flagged).
+    pub conflicting_step_readings: ConflictingStepReadings,
+    /// The range of epoch values (milliseconds, `[from, to)`: 2000-01-01 to 2100-01-01 UTC)
+    /// taken as plausible times; the counts below are of values outside it.
+    pub plausible_epoch_range_ms: [i64; 2],
     /// Epoch values that look like seconds, not milliseconds (between 10^9 and 10^10: years
     /// 2001–2286 in seconds, January 1970 in milliseconds). Kept as given, flagged here.
-    pub epochs_in_seconds: EpochsInSeconds,
+    pub epochs_in_seconds: EpochCounts,
+    /// Epoch values that look like microseconds (10^15 to 10^16: 2001–2286 in µs, tens of
+    /// thousands of years ahead in ms). Kept as given, flagged here.
+    pub epochs_in_microseconds: EpochCounts,
+    /// Epoch values that look like nanoseconds (10^18 and above: 2001–2262 in ns). Kept, flagged.
+    pub epochs_in_nanoseconds: EpochCounts,
+    /// Any other epoch value outside `plausible_epoch_range_ms` (0, negatives, before 2000,
+    /// after 2100). Kept as given, flagged here.
+    pub epochs_out_of_range: EpochCounts,
 }
 
-#[derive(Debug, Serialize)]
-pub struct EpochsInSeconds {
+/// Epoch values of one kind per source. Customer counts cover its five epoch fields
+/// (registrationDate, lastUpdateDate, shareWith{Research,Public,Friends}AsOfDate); accelerometer
+/// `timestamp`; step_trainer `sensorReadingTime`.
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+pub struct EpochCounts {
     pub customer: u64,
     pub accelerometer: u64,
     pub step_trainer: u64,
 }
 
-fn looks_like_seconds(t: i64) -> bool {
-    (1_000_000_000..10_000_000_000).contains(&t)
+/// First plausible epoch: 2000-01-01T00:00:00Z in milliseconds. The STEDI devices, the phones
+/// and their apps are all later; earlier values are placeholders or another unit.
+pub const PLAUSIBLE_FROM_MS: i64 = 946_684_800_000;
+/// End of the plausible range: 2100-01-01T00:00:00Z in milliseconds (no reading is from then).
+pub const PLAUSIBLE_TO_MS: i64 = 4_102_444_800_000;
+
+/// How an epoch value reads (the data is specified in milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochScale {
+    /// In `[PLAUSIBLE_FROM_MS, PLAUSIBLE_TO_MS)`.
+    Milliseconds,
+    /// `[10^9, 10^10)`.
+    Seconds,
+    /// `[10^15, 10^16)`.
+    Microseconds,
+    /// `10^18` and above.
+    Nanoseconds,
+    /// Anything else.
+    OutOfRange,
+}
+
+/// Classify one epoch value (see [`EpochScale`]).
+pub fn epoch_scale(t: i64) -> EpochScale {
+    match t {
+        PLAUSIBLE_FROM_MS..PLAUSIBLE_TO_MS => EpochScale::Milliseconds,
+        1_000_000_000..10_000_000_000 => EpochScale::Seconds,
+        1_000_000_000_000_000..10_000_000_000_000_000 => EpochScale::Microseconds,
+        1_000_000_000_000_000_000.. => EpochScale::Nanoseconds,
+        _ => EpochScale::OutOfRange,
+    }
+}
+
+/// Per-source counts of the epoch values of `scale`.
+fn count_epochs(landing: &Landing, scale: EpochScale) -> EpochCounts {
+    let is = |t: i64| epoch_scale(t) == scale;
+    EpochCounts {
+        customer: landing
+            .customers
+            .iter()
+            .flat_map(|c| {
+                [
+                    c.registration_date,
+                    c.last_update_date,
+                    c.share_with_research_as_of_date,
+                    c.share_with_public_as_of_date,
+                    c.share_with_friends_as_of_date,
+                ]
+            })
+            .flatten()
+            .filter(|&t| is(t))
+            .count() as u64,
+        accelerometer: landing.accelerometer.timestamp.iter().filter(|&&t| is(t)).count() as u64,
+        step_trainer: landing
+            .step_trainer
+            .sensor_reading_time
+            .iter()
+            .filter(|&&t| is(t))
+            .count() as u64,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConsentNotADate {
+    /// Customer landing rows with a `shareWithResearchAsOfDate` that is 0 or below, or below
+    /// 10^11 (seconds): every such row, whichever mode ran (rubric trusts them, strict does not).
+    pub rows: usize,
+    /// Of those, rows that are their email's latest row: customers strict leaves out of
+    /// `customer_trusted` under the rule `consent_not_a_date`.
+    pub customers_not_trusted_in_strict: usize,
+    pub list: Vec<ConsentRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConsentRow {
+    pub email: String,
+    pub share_with_research_as_of_date: i64,
+    /// Whether this is the email's latest row (the one the strict rules read consent from).
+    pub latest_row: bool,
+}
+
+/// Examples listed of conflicting step readings.
+pub const CONFLICT_EXAMPLES: usize = 10;
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ConflictingStepReadings {
+    /// (serialNumber, sensorReadingTime) pairs with more than one distinct distanceFromObject
+    /// (a missing distance counts as a value of its own).
+    pub instants: u64,
+    /// Distinct (serial, time, distance) readings at those instants (exact duplicates once).
+    pub readings: u64,
+    /// The first few such instants, in the order their conflict appears in the landing data.
+    pub examples: Vec<ConflictingStepReading>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ConflictingStepReading {
+    pub serial_number: String,
+    pub sensor_reading_time: i64,
+    /// The distinct distances, in read order.
+    pub distances: Vec<Option<i64>>,
+}
+
+/// Step readings of one device at one instant that disagree on the distance.
+pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
+    let s = &landing.step_trainer;
+    // (serial, time) → (first distance, index into `groups` once a second distance is seen).
+    let mut first: FxHashMap<(u32, i64), (Option<i64>, usize)> =
+        FxHashMap::with_capacity_and_hasher(s.len(), Default::default());
+    // ((serial, time), its distinct distances in read order), one per conflicting instant.
+    type Group = ((u32, i64), Vec<Option<i64>>);
+    let mut groups: Vec<Group> = Vec::new();
+    for i in 0..s.len() {
+        let (key, d) = (
+            (s.serial_number[i], s.sensor_reading_time[i]),
+            s.distance_from_object[i],
+        );
+        match first.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert((d, usize::MAX));
+            }
+            Entry::Occupied(mut o) => {
+                let (d0, g) = *o.get();
+                if g != usize::MAX {
+                    if !groups[g].1.contains(&d) {
+                        groups[g].1.push(d);
+                    }
+                } else if d0 != d {
+                    o.get_mut().1 = groups.len();
+                    groups.push((key, vec![d0, d]));
+                }
+            }
+        }
+    }
+    ConflictingStepReadings {
+        instants: groups.len() as u64,
+        readings: groups.iter().map(|(_, d)| d.len() as u64).sum(),
+        examples: groups
+            .into_iter()
+            .take(CONFLICT_EXAMPLES)
+            .map(|((serial, t), distances)| ConflictingStepReading {
+                serial_number: landing.serials.get(serial).to_string(),
+                sensor_reading_time: t,
+                distances,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -176,34 +341,177 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
             ambiguous_owner: facts.step_trainer_ambiguous_owner,
         },
         accelerometer_unknown_user: facts.accelerometer_unknown_user,
-        epochs_in_seconds: EpochsInSeconds {
-            customer: landing
-                .customers
+        consent_not_a_date: ConsentNotADate {
+            rows: facts.consent_not_a_date.len(),
+            customers_not_trusted_in_strict: facts.consent_not_a_date.iter().filter(|(_, latest)| *latest).count(),
+            list: facts
+                .consent_not_a_date
                 .iter()
-                .flat_map(|c| {
-                    [
-                        c.registration_date,
-                        c.last_update_date,
-                        c.share_with_research_as_of_date,
-                        c.share_with_public_as_of_date,
-                        c.share_with_friends_as_of_date,
-                    ]
+                .take(LIST_LIMIT)
+                .map(|&(row, latest)| {
+                    let c = &landing.customers[row as usize];
+                    ConsentRow {
+                        email: email(c.email),
+                        share_with_research_as_of_date: c
+                            .share_with_research_as_of_date
+                            .expect("listed rows have a value"),
+                        latest_row: latest,
+                    }
                 })
-                .flatten()
-                .filter(|&t| looks_like_seconds(t))
-                .count() as u64,
-            accelerometer: landing
-                .accelerometer
-                .timestamp
-                .iter()
-                .filter(|&&t| looks_like_seconds(t))
-                .count() as u64,
-            step_trainer: landing
-                .step_trainer
-                .sensor_reading_time
-                .iter()
-                .filter(|&&t| looks_like_seconds(t))
-                .count() as u64,
+                .collect(),
         },
+        conflicting_step_readings: conflicting_step_readings(landing),
+        plausible_epoch_range_ms: [PLAUSIBLE_FROM_MS, PLAUSIBLE_TO_MS],
+        epochs_in_seconds: count_epochs(landing, EpochScale::Seconds),
+        epochs_in_microseconds: count_epochs(landing, EpochScale::Microseconds),
+        epochs_in_nanoseconds: count_epochs(landing, EpochScale::Nanoseconds),
+        epochs_out_of_range: count_epochs(landing, EpochScale::OutOfRange),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Ingest;
+    use crate::model::Source;
+    use crate::zones::strict;
+    use crate::zones::testkit::*;
+
+    #[test]
+    fn epoch_scale_bands() {
+        use EpochScale::*;
+        let cases = [
+            (T0, Milliseconds),
+            (PLAUSIBLE_FROM_MS, Milliseconds),
+            (PLAUSIBLE_FROM_MS - 1, OutOfRange), // 1999-12-31
+            (PLAUSIBLE_TO_MS - 1, Milliseconds),
+            (PLAUSIBLE_TO_MS, OutOfRange), // 2100
+            (0, OutOfRange),
+            (-1, OutOfRange),
+            (i64::MIN, OutOfRange),
+            (999_999_999, OutOfRange),
+            (1_655_564_005, Seconds),
+            (9_999_999_999, Seconds),
+            (T0 * 1_000, Microseconds),
+            (999_999_999_999_999, OutOfRange),
+            (T0 * 1_000_000, Nanoseconds),
+            (i64::MAX, Nanoseconds),
+        ];
+        for (t, want) in cases {
+            assert_eq!(epoch_scale(t), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn conflicting_step_readings_count_instants_and_distinct_readings() {
+        let l = landing(
+            &[],
+            &[],
+            &[
+                step(T0, "s1", 1),
+                step(T0, "s1", 1), // exact duplicate: no conflict by itself
+                step(T0 + 1, "s1", 1),
+                step(T0 + 1, "s2", 2),
+                step(T0 + 1, "s2", 3), // conflict: s2 at T0+1
+                step(T0 + 1, "s2", 3),
+                step(T0 + 1, "s2", 4),
+                step(T0, "s1", 5), // conflict: s1 at T0 (appears after s2's)
+                set(&step(T0 + 2, "s1", 0), "distanceFromObject", "null"),
+                step(T0 + 2, "s1", 7), // a missing distance differs from 7
+            ],
+        );
+        let c = conflicting_step_readings(&l);
+        assert_eq!((c.instants, c.readings), (3, 7));
+        let ex: Vec<(&str, i64, &[Option<i64>])> = c
+            .examples
+            .iter()
+            .map(|e| (e.serial_number.as_str(), e.sensor_reading_time - T0, &e.distances[..]))
+            .collect();
+        assert_eq!(
+            ex,
+            [
+                ("s2", 1, &[Some(2), Some(3), Some(4)][..]),
+                ("s1", 0, &[Some(1), Some(5)][..]),
+                ("s1", 2, &[None, Some(7)][..]),
+            ]
+        );
+        let many: Vec<String> = (0..2 * CONFLICT_EXAMPLES as i64)
+            .flat_map(|t| [step(T0 + t, "s", 1), step(T0 + t, "s", 2)])
+            .collect();
+        let c = conflicting_step_readings(&landing(&[], &[], &many));
+        assert_eq!(
+            (c.instants, c.examples.len()),
+            (2 * CONFLICT_EXAMPLES as u64, CONFLICT_EXAMPLES)
+        );
+    }
+
+    fn ingest(customers: &[String], accelerometer: &[String], step_trainer: &[String]) -> Ingest {
+        let mut ing = Ingest::new();
+        for (src, lines) in [
+            (Source::Customer, customers),
+            (Source::Accelerometer, accelerometer),
+            (Source::StepTrainer, step_trainer),
+        ] {
+            ing.add_file("t.json", Some(src), lines.join("\n").as_bytes());
+        }
+        ing
+    }
+
+    #[test]
+    fn report_lists_every_consent_value_that_is_not_a_date() {
+        let ing = ingest(
+            &[
+                cust("zero@x", "s1", Some(1), T0, Some(0)),
+                cust("secs@x", "s2", Some(1), T0, Some(1_655_564_005)),
+                cust("old@x", "s3", Some(1), T0, Some(-1)),
+                cust("old@x", "s3", Some(2), T0, Some(T0)),
+                cust("ok@x", "s4", Some(1), T0, Some(T0)),
+            ],
+            &[],
+            &[],
+        );
+        // The report is built from the strict facts in both modes (`zones::run`), so what it
+        // lists does not depend on the mode; strict itself trusts only ok@x and old@x.
+        let (d, facts) = strict::run(&ing.landing);
+        assert_eq!(d.customer_trusted.len(), 2);
+        let q = report(&ing.landing, &ing.report, &facts);
+        let c = &q.consent_not_a_date;
+        assert_eq!((c.rows, c.customers_not_trusted_in_strict), (3, 2));
+        let list: Vec<(&str, i64, bool)> = c
+            .list
+            .iter()
+            .map(|r| (r.email.as_str(), r.share_with_research_as_of_date, r.latest_row))
+            .collect();
+        assert_eq!(
+            list,
+            [
+                ("zero@x", 0, true),
+                ("secs@x", 1_655_564_005, true),
+                ("old@x", -1, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn report_counts_epochs_by_scale_per_source() {
+        let ing = ingest(
+            &[cust("a@x", "s1", Some(1_655_564_005), T0, Some(0))], // lastUpdate in s, registration fine, consent 0
+            &[
+                acc("a@x", T0, 1.0),
+                acc("a@x", 1_655_564_005, 1.0),
+                acc("a@x", T0 * 1_000, 1.0),
+                acc("a@x", T0 * 1_000_000, 1.0),
+                acc("a@x", 5_000_000_000_000, 1.0), // year 2128
+            ],
+            &[step(-5, "s1", 1), step(T0, "s1", 1)],
+        );
+        let (_, facts) = strict::run(&ing.landing);
+        let q = report(&ing.landing, &ing.report, &facts);
+        let counts = |c: &EpochCounts| (c.customer, c.accelerometer, c.step_trainer);
+        assert_eq!(counts(&q.epochs_in_seconds), (1, 1, 0));
+        assert_eq!(counts(&q.epochs_in_microseconds), (0, 1, 0));
+        assert_eq!(counts(&q.epochs_in_nanoseconds), (0, 1, 0));
+        assert_eq!(counts(&q.epochs_out_of_range), (1, 1, 1));
+        assert_eq!(q.plausible_epoch_range_ms, [PLAUSIBLE_FROM_MS, PLAUSIBLE_TO_MS]);
     }
 }

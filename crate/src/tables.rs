@@ -1,5 +1,9 @@
 //! The eight output tables: their names, zones, columns and rows. The one place the sinks
 //! (Parquet, NDJSON) and the DDL read a table's shape from.
+//!
+//! Every column but one is a landing field; the exception is strict `machine_learning_curated`'s
+//! `deviceId`, derived from the table's own rows (`zones::strict::device_ids`) when its
+//! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
 use crate::model::Landing;
 use crate::zones::{Derived, Mode};
@@ -20,7 +24,7 @@ pub struct Column {
     pub field: Field,
 }
 
-/// Where a column's values live in the landing tables.
+/// Where a column's values live: a landing field, or [`Field::DeviceId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     CustomerName,
@@ -41,11 +45,15 @@ pub enum Field {
     SensorReadingTime,
     StepSerial,
     Distance,
+    /// Strict ML table only: the opaque device number (bigint, 1..n) of the step reading's
+    /// serial, from [`TableView`]'s per-serial ids; not a landing field.
+    DeviceId,
 }
 
 impl Field {
-    /// The value for landing row `r` (customer or step_trainer) / `ra` (accelerometer).
-    /// Tables other than machine_learning_curated pass the same row twice.
+    /// The landing value for landing row `r` (customer or step_trainer) / `ra` (accelerometer).
+    /// Tables other than machine_learning_curated pass the same row twice. [`Field::DeviceId`]
+    /// is not in the landing tables: it reads as `Null` here; use [`TableView::get`].
     #[inline]
     pub fn get(self, l: &Landing, r: usize, ra: usize) -> Value<'_> {
         use Field::*;
@@ -70,6 +78,7 @@ impl Field {
             SensorReadingTime => Value::I64(s.sensor_reading_time[r]),
             StepSerial => Value::Str(l.serials.get(s.serial_number[r])),
             Distance => Value::opt_i64(s.distance_from_object[r]),
+            DeviceId => Value::Null,
         }
     }
 }
@@ -151,10 +160,11 @@ pub const ML_RUBRIC_COLUMNS: &[Column] = &[
     col("z", ColType::F64, true, Field::Z),
 ];
 
-/// Strict's machine-learning table: no email or other personal data.
+/// Strict's machine-learning table: no email or other personal data, and no serial number (a
+/// column of the customer tables, so it would join back to a person): `deviceId` instead.
 pub const ML_STRICT_COLUMNS: &[Column] = &[
     col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
-    col("serialNumber", ColType::Str, false, Field::StepSerial),
+    col("deviceId", ColType::I64, false, Field::DeviceId),
     col("distanceFromObject", ColType::I64, true, Field::Distance),
     col("timestamp", ColType::I64, false, Field::Timestamp),
     col("x", ColType::F64, true, Field::X),
@@ -267,12 +277,15 @@ impl Rows<'_> {
 }
 
 /// A table ready to be written: where its rows come from, which rows, which columns.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct TableView<'a> {
     pub id: TableId,
     pub mode: Mode,
     pub landing: &'a Landing,
     pub rows: Rows<'a>,
+    /// Per serial id, the `deviceId` of [`Field::DeviceId`] (0: the serial is not in the table);
+    /// empty for tables without that column.
+    pub device_ids: Vec<u32>,
 }
 
 impl<'a> TableView<'a> {
@@ -287,11 +300,32 @@ impl<'a> TableView<'a> {
             TableId::CustomersCurated => Rows::Indices(&derived.customers_curated),
             TableId::MachineLearningCurated => Rows::Pairs(&derived.machine_learning_curated),
         };
+        let has_device = id.columns(mode).iter().any(|c| c.field == Field::DeviceId);
+        let device_ids = match rows {
+            Rows::Pairs(pairs) if has_device => crate::zones::strict::device_ids(landing, pairs),
+            _ => Vec::new(),
+        };
         TableView {
             id,
             mode,
             landing,
             rows,
+            device_ids,
+        }
+    }
+
+    /// The `deviceId` of step-trainer landing row `r`.
+    #[inline]
+    pub fn device_id(&self, r: usize) -> i64 {
+        i64::from(self.device_ids[self.landing.step_trainer.serial_number[r] as usize])
+    }
+
+    /// The value of `field` for landing rows `r` / `ra` (see [`TableView::row`]).
+    #[inline]
+    pub fn get(&self, field: Field, r: usize, ra: usize) -> Value<'a> {
+        match field {
+            Field::DeviceId => Value::I64(self.device_id(r)),
+            f => f.get(self.landing, r, ra),
         }
     }
 
@@ -326,7 +360,7 @@ impl<'a> TableView<'a> {
     #[inline]
     pub fn value(&self, k: usize, c: usize) -> Value<'a> {
         let (r, ra) = self.row(k);
-        self.columns()[c].field.get(self.landing, r, ra)
+        self.get(self.columns()[c].field, r, ra)
     }
 }
 
@@ -348,5 +382,122 @@ impl<'a> Value<'a> {
     }
     fn opt_f64(v: Option<f64>) -> Value<'a> {
         v.map_or(Value::Null, Value::F64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zones::testkit::*;
+    use crate::zones::{strict, Mode};
+    use arrow_array::{Array, Int64Array};
+
+    /// Two devices in the strict ML table: `s-late` (first ML reading at T0+5, two rows) and
+    /// `s-early` (T0+1); `s-unused` has no ML row.
+    fn lake() -> crate::model::Landing {
+        landing(
+            &[
+                cust("a@x", "s-late", Some(1), 1, Some(T0)),
+                cust("b@x", "s-early", Some(1), 1, Some(T0)),
+                cust("c@x", "s-unused", Some(1), 1, Some(T0)),
+            ],
+            &[
+                acc("a@x", T0 + 5, 1.0),
+                acc("a@x", T0 + 9, 2.0),
+                acc("b@x", T0 + 1, 3.0),
+                acc("c@x", T0 + 1, 4.0),
+            ],
+            &[
+                step(T0 + 9, "s-late", 10),
+                step(T0 + 1, "s-early", 20),
+                step(T0 + 5, "s-late", 30),
+                step(T0 + 2, "s-unused", 40), // c@x read at T0+1, not T0+2: not in ML
+            ],
+        )
+    }
+
+    fn column_i64(view: &TableView<'_>, name: &str) -> Vec<i64> {
+        let c = view.columns().iter().position(|c| c.name == name).expect("column");
+        (0..view.rows.len())
+            .map(|k| match view.value(k, c) {
+                Value::I64(v) => v,
+                v => panic!("{name} row {k}: {v:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn strict_ml_table_has_device_ids_instead_of_serials() {
+        let l = lake();
+        let (d, _) = strict::run(&l);
+        let view = TableView::new(TableId::MachineLearningCurated, Mode::Strict, &l, &d);
+        let names: Vec<&str> = view.columns().iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "sensorReadingTime",
+                "deviceId",
+                "distanceFromObject",
+                "timestamp",
+                "x",
+                "y",
+                "z"
+            ]
+        );
+        assert_eq!(column_i64(&view, "distanceFromObject"), [10, 20, 30]);
+        assert_eq!(column_i64(&view, "deviceId"), [2, 1, 2], "s-early first, then s-late");
+        // No column of any other table carries those numbers' meaning: the key is per table.
+        for id in TableId::ALL
+            .into_iter()
+            .filter(|&t| t != TableId::MachineLearningCurated)
+        {
+            let v = TableView::new(id, Mode::Strict, &l, &d);
+            assert!(v.device_ids.is_empty() && v.columns().iter().all(|c| c.field != Field::DeviceId));
+        }
+        // Rubric keeps the reference columns (its pairs are those of strict here, which does not
+        // matter: no device numbers are made for it).
+        let view = TableView::new(TableId::MachineLearningCurated, Mode::Rubric, &l, &d);
+        assert!(view.columns().iter().any(|c| c.name == "serialNumber"));
+        assert!(view.columns().iter().all(|c| c.field != Field::DeviceId) && view.device_ids.is_empty());
+    }
+
+    #[test]
+    fn sinks_write_the_device_ids() {
+        let l = lake();
+        let (d, _) = strict::run(&l);
+        let view = TableView::new(TableId::MachineLearningCurated, Mode::Strict, &l, &d);
+        let want = column_i64(&view, "deviceId");
+
+        let mut nd = Vec::new();
+        crate::sink::ndjson::write(&view, &mut nd).unwrap();
+        let got: Vec<i64> = nd
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+                assert!(v.get("serialNumber").is_none(), "no serial in {v}");
+                v["deviceId"].as_i64().unwrap()
+            })
+            .collect();
+        assert_eq!(got, want, "NDJSON");
+
+        let path = std::env::temp_dir().join(format!("stedi-lake-device-ids-{}.parquet", std::process::id()));
+        crate::sink::parquet::write(&view, std::fs::File::create(&path).unwrap()).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut got = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            assert!(batch.schema().field_with_name("serialNumber").is_err());
+            let col = batch.column_by_name("deviceId").unwrap();
+            let ids = col.as_any().downcast_ref::<Int64Array>().expect("deviceId is INT64");
+            assert_eq!(ids.null_count(), 0);
+            got.extend(ids.values().iter().copied());
+        }
+        std::fs::remove_file(&path).ok();
+        assert_eq!(got, want, "Parquet");
     }
 }

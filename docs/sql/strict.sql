@@ -14,8 +14,11 @@ SELECT * EXCLUDE (rk, rn) FROM (
     FROM customer_landing)
 WHERE rk = 1;
 
+-- 1b. Consent is a plausible millisecond date: a value of 0 or below, or below 10^11 (1973-03-03
+--     in ms; an epoch in seconds such as 1655564005 lies there), is not consent
+--     (rule `consent_not_a_date`; rubric keeps IS NOT NULL).
 CREATE OR REPLACE TABLE customer_trusted AS
-SELECT * FROM _customer_latest WHERE shareWithResearchAsOfDate IS NOT NULL;
+SELECT * FROM _customer_latest WHERE shareWithResearchAsOfDate >= 100000000000;
 
 -- 2. Exact-duplicate readings count once.
 CREATE OR REPLACE TABLE _accelerometer_distinct AS
@@ -37,13 +40,14 @@ WHERE EXISTS (SELECT 1 FROM accelerometer_trusted a WHERE a.user = c.email);
 
 -- 5. Device ownership: the one de-duplicated customer with the serial; among several, the one
 --    with a landing accelerometer reading at exactly sensorReadingTime, if exactly one has.
+--    A customer without a serial (or with an empty one) holds no device.
 CREATE OR REPLACE TABLE _step_owner AS
 WITH candidates AS (
     SELECT s.sensorReadingTime, s.serialNumber, s.distanceFromObject, c.email,
            EXISTS (SELECT 1 FROM accelerometer_landing a
                    WHERE a.user = c.email AND a.timestamp = s.sensorReadingTime) AS has_reading
     FROM _step_trainer_distinct s
-    JOIN _customer_latest c ON c.serialNumber = s.serialNumber
+    JOIN _customer_latest c ON c.serialNumber = s.serialNumber AND c.serialNumber <> ''
 )
 SELECT sensorReadingTime, serialNumber, distanceFromObject,
        CASE WHEN count(*) = 1 THEN any_value(email)
@@ -62,8 +66,17 @@ WHERE s.sensorReadingTime >= c.shareWithResearchAsOfDate;
 CREATE OR REPLACE TABLE step_trainer_trusted AS
 SELECT sensorReadingTime, serialNumber, distanceFromObject FROM _step_trainer_owned;
 
--- 7. The owner's own readings at the same instant; no email or other personal data.
-CREATE OR REPLACE TABLE machine_learning_curated AS
+-- 7. The owner's own readings at the same instant; no email or other personal data, and no
+--    serialNumber (customer_trusted has it: one join would name the person). The device is an
+--    opaque deviceId: 1..n, devices ordered by their earliest sensorReadingTime in this table,
+--    then by serialNumber (byte order).
+CREATE OR REPLACE TABLE _ml_pairs AS
 SELECT s.sensorReadingTime, s.serialNumber, s.distanceFromObject, a.timestamp, a.x, a.y, a.z
 FROM _step_trainer_owned s
 JOIN accelerometer_trusted a ON a.user = s.owner AND a.timestamp = s.sensorReadingTime;
+
+CREATE OR REPLACE TABLE machine_learning_curated AS
+SELECT sensorReadingTime,
+       dense_rank() OVER (ORDER BY first_time, serialNumber) AS deviceId,
+       distanceFromObject, timestamp, x, y, z
+FROM (SELECT *, min(sensorReadingTime) OVER (PARTITION BY serialNumber) AS first_time FROM _ml_pairs);

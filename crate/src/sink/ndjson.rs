@@ -27,7 +27,7 @@ pub fn write<W: Write>(table: &TableView<'_>, mut out: W) -> io::Result<()> {
         let (r, ra) = table.row(k);
         for (c, key) in columns.iter().zip(&keys) {
             buf.extend_from_slice(key);
-            match c.field.get(table.landing, r, ra) {
+            match table.get(c.field, r, ra) {
                 Value::Null => buf.extend_from_slice(b"null"),
                 Value::Str(s) => serde_json::to_writer(&mut buf, s).expect("writing to a Vec cannot fail"),
                 Value::I64(v) => buf.extend_from_slice(ints.format(v).as_bytes()),

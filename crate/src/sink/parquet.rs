@@ -13,7 +13,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
-use crate::tables::{ColType, Column, NumColumn, TableView, Value};
+use crate::tables::{ColType, Column, Field, NumColumn, TableView, Value};
 
 /// The Arrow schema of a table's columns.
 pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
@@ -74,6 +74,12 @@ fn gather(
         .iter()
         .map(|c| -> ArrayRef {
             let field = c.field;
+            // The strict ML table's device number, looked up by the step row's serial.
+            if field == Field::DeviceId {
+                let mut out = Vec::with_capacity(rows);
+                table.for_rows(false, start, end, |r| out.push(table.device_id(r)));
+                return Arc::new(Int64Array::from(out));
+            }
             // Reading columns straight from their vectors: no per-cell field dispatch.
             if let Some((col, accel)) = field.numeric_column(l) {
                 return match col {
@@ -99,7 +105,7 @@ fn gather(
                     let mut b = StringBuilder::with_capacity(rows, rows * 24);
                     for k in start..end {
                         let (r, ra) = table.row(k);
-                        match field.get(l, r, ra) {
+                        match table.get(field, r, ra) {
                             Value::Str(s) => b.append_value(s),
                             _ => b.append_null(),
                         }
@@ -110,7 +116,7 @@ fn gather(
                     let mut b = Int64Builder::with_capacity(rows);
                     for k in start..end {
                         let (r, ra) = table.row(k);
-                        match field.get(l, r, ra) {
+                        match table.get(field, r, ra) {
                             Value::I64(v) => b.append_value(v),
                             _ => b.append_null(),
                         }
@@ -121,7 +127,7 @@ fn gather(
                     let mut b = Float64Builder::with_capacity(rows);
                     for k in start..end {
                         let (r, ra) = table.row(k);
-                        match field.get(l, r, ra) {
+                        match table.get(field, r, ra) {
                             Value::F64(v) => b.append_value(v),
                             _ => b.append_null(),
                         }

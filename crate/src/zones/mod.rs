@@ -1,8 +1,8 @@
 //! The zone rules: landing tables in, the five derived tables out, each described as row indices
 //! into the landing tables (nothing is copied until a sink writes it).
 //!
-//! - [`strict`]: the default; privacy-first rules (latest customer per email, consent dates,
-//!   exact-duplicate removal, device ownership).
+//! - [`strict`]: the default; privacy-first rules (latest customer per email, consent that is a
+//!   date, exact-duplicate removal, device ownership, an opaque device number in the ML table).
 //! - [`rubric`]: the reference AWS Glue/Athena jobs, row for row.
 //!
 //! Each table's [`Flow`] says how many rows came in, what every rule removed (or a join added) and
@@ -140,6 +140,11 @@ pub struct Facts {
     pub step_trainer_before_consent: u64,
     pub step_trainer_no_owner: u64,
     pub step_trainer_ambiguous_owner: u64,
+    /// Customer landing rows whose `shareWithResearchAsOfDate` is set but is not a plausible
+    /// millisecond date (see [`strict::research_consent`]): (row, whether it is the row strict
+    /// keeps for its email, i.e. the one that makes the customer untrusted). Every such row is
+    /// listed whatever the mode: rubric trusts them (`IS NOT NULL`), strict does not.
+    pub consent_not_a_date: Vec<(u32, bool)>,
 }
 
 /// Run the zone rules of `mode` over the landing tables. The strict facts are always computed,

@@ -4,6 +4,10 @@
 use crate::ingest::Ingest;
 use crate::model::{Landing, Source};
 
+/// A plausible millisecond epoch (2022-06-18) to write test times relative to: the strict rules
+/// do not take values below 10^11 as consent dates.
+pub const T0: i64 = 1_655_560_000_000;
+
 /// A customer line: email, serial, lastUpdateDate, registrationDate, shareWithResearchAsOfDate.
 pub fn cust(email: &str, serial: &str, last_update: Option<i64>, registration: i64, consent: Option<i64>) -> String {
     let opt = |v: Option<i64>| v.map_or("null".to_string(), |v| v.to_string());
@@ -12,6 +16,13 @@ pub fn cust(email: &str, serial: &str, last_update: Option<i64>, registration: i
         opt(last_update),
         opt(consent)
     )
+}
+
+/// `line` (a JSON object) with `key` set to the JSON text `value` (e.g. `"null"`, `"\"\""`).
+pub fn set(line: &str, key: &str, value: &str) -> String {
+    let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).expect("test line is an object");
+    v.insert(key.into(), serde_json::from_str(value).expect("test value is JSON"));
+    serde_json::to_string(&v).expect("serializes")
 }
 
 /// An accelerometer line with x as given and y = z = 0.
