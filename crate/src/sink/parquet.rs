@@ -1,5 +1,7 @@
 //! Parquet sink: gathers a table's columns from the landing tables batch by batch into Arrow
-//! arrays and writes them with the `parquet` crate's `ArrowWriter` (Snappy, one file per table).
+//! arrays and writes them with the `parquet` crate's `ArrowWriter` (Snappy, one file per table),
+//! every column order in the footer `TYPE_DEFINED_ORDER` so that older readers open the files
+//! (see `type_defined_orders` and `docs/interop.md`).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,7 +10,9 @@ use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{ColumnOrder, Compression};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::ParquetMetaDataReader;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
@@ -44,7 +48,7 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
         props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
     }
     let props = props.build();
-    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(HoldTail::new(out), schema.clone(), Some(props))?;
     let n = table.rows.len();
     let mut start = 0;
     loop {
@@ -56,7 +60,15 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
             break;
         }
     }
-    writer.close()?;
+    // Every row group out and through the buffer: what follows is the footer, held back to
+    // rewrite its column orders (see `type_defined_orders`) before it reaches `out`.
+    writer.flush()?;
+    writer.sync()?;
+    writer.inner_mut().hold = true;
+    let mut sink = writer.into_inner()?;
+    type_defined_orders(&mut sink.tail, schema.fields().len())?;
+    sink.inner.write_all(&sink.tail)?;
+    sink.inner.flush()?;
     Ok(())
 }
 
@@ -138,4 +150,235 @@ fn gather(
         })
         .collect();
     Ok(RecordBatch::try_new(schema.clone(), arrays)?)
+}
+
+/// Passes bytes straight to `inner` until `hold` is set, then keeps them in `tail`: the row groups
+/// stream out as they are written, the footer waits to be rewritten ([`type_defined_orders`]).
+struct HoldTail<W> {
+    inner: W,
+    hold: bool,
+    tail: Vec<u8>,
+}
+
+impl<W> HoldTail<W> {
+    fn new(inner: W) -> Self {
+        HoldTail {
+            inner,
+            hold: false,
+            tail: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for HoldTail<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.hold {
+            self.tail.extend_from_slice(buf);
+            Ok(buf.len())
+        } else {
+            self.inner.write(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.hold {
+            Ok(())
+        } else {
+            self.inner.flush()
+        }
+    }
+}
+
+/// Rewrites the column orders of the Parquet footer at the end of `tail` (a file's last bytes,
+/// ending in `<footer><u32 length>PAR1`) to `TYPE_DEFINED_ORDER` for all `columns` leaf columns.
+///
+/// Why: since PARQUET-2249 (arrow-rs #9619) the `parquet` crate marks FLOAT/DOUBLE columns with
+/// the new `IEEE_754_TOTAL_ORDER`, with no writer option to opt out (60.1: the footer writer,
+/// `file/metadata/writer.rs`, takes every order from `ColumnOrder::column_order_for_type`).
+/// parquet-java before 1.15 (Spark 3.5 / Glue 5.0 through Hive's Parquet SerDe, EMR Hive) and
+/// polars 1.41 cannot read such a footer; pyarrow, parquet-java and DuckDB all write
+/// `TYPE_DEFINED_ORDER`. Pinning an older crate would also pin the arrow crates and block every
+/// later fix, so the footer is patched instead (see `docs/interop.md`). The two orders are
+/// same-length Thrift unions (field 1 or 2 holding an empty struct), so exactly one byte per
+/// double column changes: the footer length and every offset stay valid, and the bytes stay the
+/// same on every platform. The statistics remain right under the type-defined rules: the
+/// writer's double min/max skip NaN and a ±0 bound is what those rules already tolerate; the
+/// extra `nan_count` statistic is a field older readers skip.
+///
+/// Errors (never a silently wrong file) when the tail does not end in the expected layout (the
+/// orders list as the footer's last field, one union per column) or when the rewritten footer
+/// does not decode with every order type-defined.
+fn type_defined_orders(tail: &mut [u8], columns: usize) -> Result<(), ParquetError> {
+    let bad = |what: &str| ParquetError::General(format!("rewriting the Parquet footer's column orders: {what}"));
+    let n = tail.len();
+    if n < 8 || &tail[n - 4..] != b"PAR1" {
+        return Err(bad("no footer at the end of the file"));
+    }
+    let len = u32::from_le_bytes([tail[n - 8], tail[n - 7], tail[n - 6], tail[n - 5]]) as usize;
+    let end = n - 8;
+    if len > end {
+        return Err(bad("the footer starts before the bytes held back"));
+    }
+    let meta = &mut tail[end - len..end];
+    // Thrift compact encoding of field 7 `list<ColumnOrder>`, the last field written (fields 8
+    // and 9 only exist in encrypted files): field header (delta from field 1..6, type list = 9),
+    // list header (size, element type struct = 12), one 3-byte union per column (field header
+    // 0x1C/0x2C/0x3C for orders 1/2/3, empty struct's stop, union's stop), FileMetaData's stop.
+    let mut list_header = Vec::with_capacity(6);
+    if columns < 15 {
+        list_header.push(((columns as u8) << 4) | 0x0C);
+    } else {
+        list_header.push(0xFC);
+        let mut v = columns;
+        while v >= 0x80 {
+            list_header.push((v as u8 & 0x7F) | 0x80);
+            v >>= 7;
+        }
+        list_header.push(v as u8);
+    }
+    if meta.len() < 3 * columns + list_header.len() + 2 {
+        return Err(bad("the footer is too short"));
+    }
+    let stop = meta.len() - 1;
+    let first = stop - 3 * columns;
+    let head = first - list_header.len();
+    let field = meta[head - 1];
+    if meta[stop] != 0 || meta[head..first] != list_header[..] || field & 0x0F != 9 || !(1..=6).contains(&(field >> 4))
+    {
+        return Err(bad("the column orders are not the footer's last field"));
+    }
+    for union in meta[first..stop].chunks_exact_mut(3) {
+        if !matches!(union, [0x1C | 0x2C | 0x3C, 0, 0]) {
+            return Err(bad("a column order is not an empty-struct union"));
+        }
+        union[0] = 0x1C;
+    }
+    let decoded = ParquetMetaDataReader::decode_metadata(meta)?;
+    let fm = decoded.file_metadata();
+    let all_type_defined = fm.column_orders().map(Vec::len) == Some(columns)
+        && (0..columns).all(|i| matches!(fm.column_order(i), ColumnOrder::TYPE_DEFINED_ORDER(_)));
+    if !all_type_defined {
+        return Err(bad("the rewritten footer does not read back as type-defined orders"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, StringArray};
+
+    /// The footer of a whole Parquet file, decoded.
+    fn footer(file: &[u8]) -> parquet::file::metadata::ParquetMetaData {
+        let n = file.len();
+        let len = u32::from_le_bytes(file[n - 8..n - 4].try_into().unwrap()) as usize;
+        ParquetMetaDataReader::decode_metadata(&file[n - 8 - len..n - 8]).unwrap()
+    }
+
+    /// Every column order of a whole Parquet file's footer.
+    fn orders(file: &[u8]) -> Vec<ColumnOrder> {
+        footer(file).file_metadata().column_orders().unwrap().clone()
+    }
+
+    /// The crate's own footer, and the same file through the rewrite, for `schema`.
+    fn both(schema: SchemaRef, columns: Vec<ArrayRef>) -> (Vec<u8>, Vec<u8>) {
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let mut plain = ArrowWriter::try_new(Vec::new(), schema.clone(), None).unwrap();
+        plain.write(&batch).unwrap();
+        let plain = plain.into_inner().unwrap();
+        let mut held = ArrowWriter::try_new(HoldTail::new(Vec::new()), schema.clone(), None).unwrap();
+        held.write(&batch).unwrap();
+        held.flush().unwrap();
+        held.sync().unwrap();
+        held.inner_mut().hold = true;
+        let mut sink = held.into_inner().unwrap();
+        type_defined_orders(&mut sink.tail, schema.fields().len()).unwrap();
+        sink.inner.extend_from_slice(&sink.tail);
+        (plain, sink.inner)
+    }
+
+    #[test]
+    fn double_columns_get_type_defined_order_and_nothing_else_changes() {
+        // 3 columns (short list header) and 17 (long form: the header is 0xFC + a varint).
+        for doubles in [2usize, 16] {
+            let mut fields = vec![ArrowField::new("s", DataType::Utf8, true)];
+            let mut cols: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![Some("a"), None]))];
+            for i in 0..doubles {
+                fields.push(ArrowField::new(format!("d{i}"), DataType::Float64, true));
+                cols.push(Arc::new(Float64Array::from(vec![Some(-0.0), Some(i as f64)])));
+            }
+            let (plain, fixed) = both(Arc::new(Schema::new(fields)), cols);
+            // The crate as it is would write the total order: the rewrite is needed.
+            assert_eq!(orders(&plain)[1], ColumnOrder::IEEE_754_TOTAL_ORDER);
+            assert!(orders(&fixed)
+                .iter()
+                .all(|o| matches!(o, ColumnOrder::TYPE_DEFINED_ORDER(_))));
+            assert_eq!(orders(&fixed).len(), doubles + 1);
+            assert_eq!(plain.len(), fixed.len());
+            let diff: Vec<(u8, u8)> = plain
+                .iter()
+                .zip(&fixed)
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| (*a, *b))
+                .collect();
+            assert_eq!(diff, vec![(0x2C, 0x1C); doubles], "one byte per double column");
+        }
+    }
+
+    #[test]
+    fn a_tail_that_is_not_a_footer_is_an_error() {
+        let schema = Arc::new(Schema::new(vec![ArrowField::new("d", DataType::Float64, false)]));
+        let (_, good) = both(schema, vec![Arc::new(Float64Array::from(vec![1.5]))]);
+        assert!(type_defined_orders(&mut good.clone(), 1).is_ok());
+        assert!(type_defined_orders(&mut good.clone(), 2).is_err(), "wrong column count");
+        assert!(type_defined_orders(&mut good[..good.len() - 1].to_vec(), 1).is_err());
+        assert!(type_defined_orders(&mut b"PAR1".to_vec(), 1).is_err());
+        let mut short = good[good.len() - 40..].to_vec();
+        assert!(type_defined_orders(&mut short, 1).is_err(), "footer not all held");
+    }
+
+    #[test]
+    fn every_table_of_a_fixture_run_is_type_defined() {
+        use crate::{Lake, Mode, Output, RunOptions};
+        let files: [(&str, &[u8]); 3] = [
+            (
+                "landing/customer/c.json",
+                include_bytes!("../../../fixtures/landing/customer/customer-42.json"),
+            ),
+            (
+                "landing/accelerometer/a.json",
+                include_bytes!("../../../fixtures/landing/accelerometer/accelerometer-42-0.json"),
+            ),
+            (
+                "landing/step_trainer/s.json",
+                include_bytes!("../../../fixtures/landing/step_trainer/step_trainer-42-0.json"),
+            ),
+        ];
+        for mode in [Mode::Strict, Mode::Rubric] {
+            let mut lake = Lake::new();
+            for (name, bytes) in files {
+                lake.add_file(name, None, bytes);
+            }
+            lake.run(RunOptions {
+                mode,
+                ..Default::default()
+            })
+            .unwrap();
+            let mut doubles = 0;
+            for out in Output::all().into_iter().filter(|o| matches!(o, Output::Parquet(_))) {
+                let file = lake.output(&out.path()).unwrap();
+                let md = footer(&file);
+                let schema = md.file_metadata().schema_descr();
+                for (i, o) in orders(&file).into_iter().enumerate() {
+                    assert!(
+                        matches!(o, ColumnOrder::TYPE_DEFINED_ORDER(_)),
+                        "{} column {i}",
+                        out.path()
+                    );
+                    doubles += (schema.column(i).physical_type() == parquet::basic::Type::DOUBLE) as usize;
+                }
+            }
+            assert!(doubles >= 9, "the run wrote double columns ({doubles})");
+        }
+    }
 }
