@@ -1,6 +1,8 @@
 """Shared fixtures for the Python cross-checks: the native CLI, the fixture set, the real data."""
+import json
 import os
 import pathlib
+import re
 import subprocess
 
 import pytest
@@ -77,3 +79,48 @@ def s3_endpoint():
             time.sleep(0.1)
     yield endpoint
     proc.kill()
+
+
+def parquet_tables(out):
+    """{table: [its Parquet part files]} of an output folder: every `part-*.parquet` below `out`,
+    named by the folder that holds it (a table's folder), whichever zone folder that sits in."""
+    found = {}
+    for part in sorted(pathlib.Path(out).glob("**/part-*.parquet")):
+        found.setdefault(part.parent.name, []).append(part)
+    return found
+
+
+def declared_schema(out, table):
+    """[(column, Hive type)] of `table` as the run declares it: the column names of its
+    summary.json, the types of its own DDL (`<table>.sql`, the statement Glue/Athena run), which
+    must name the same columns in the same order."""
+    summary = json.loads((pathlib.Path(out) / "summary.json").read_text())
+    names = summary["tables"][table]["columns"]
+    names = [c["name"] if isinstance(c, dict) else c for c in names]
+    ddl = [p for p in pathlib.Path(out).glob(f"**/{table}.sql")]
+    assert len(ddl) == 1, f"{table}: one DDL file expected, found {ddl}"
+    cols = re.findall(r"^\s*`([^`]+)`\s+(bigint|double|string)\s*,?\s*$", ddl[0].read_text(), re.M)
+    assert [c for c, _ in cols] == names, f"{table}: DDL columns {cols} vs summary.json {names}"
+    return cols
+
+
+@pytest.fixture(scope="session")
+def fixture_tables(cli_outputs):
+    """Per mode, every Parquet table of a CLI run over the fixtures:
+    {mode: {table: {"folder", "file", "rows", "schema"}}}, rows and schema from the run's own
+    summary.json and DDL (see `declared_schema`). Each table folder must hold exactly one part
+    (readers such as Spark and Athena read every file in it) and every table of the summary must
+    have its Parquet file."""
+    runs = {}
+    for mode in ("strict", "rubric"):
+        out = cli_outputs(FIXTURES, mode)
+        summary = json.loads((out / "summary.json").read_text())
+        found = parquet_tables(out)
+        assert sorted(found) == sorted(summary["tables"]), f"{mode}: Parquet tables vs summary.json"
+        runs[mode] = {}
+        for table, parts in found.items():
+            assert len(parts) == 1, f"{mode}/{table}: one part file expected, found {parts}"
+            runs[mode][table] = {"folder": parts[0].parent, "file": parts[0],
+                                 "rows": summary["tables"][table]["rows"],
+                                 "schema": declared_schema(out, table)}
+    return runs
