@@ -2,7 +2,9 @@
 
 Every URL in the manifest must equal the one boto3 signs for the same request, key, credentials,
 region, endpoint and clock (the signing time is fixed on both sides), and the listing must cover
-every landing object across ListObjectsV2 pages.
+every landing object across ListObjectsV2 pages. Which keys are landing data is the one landing
+rule (`ingest::select`): nothing stedi-lake wrote is ever read back, and every other object of a
+table folder an upload writes gets a DELETE (and nothing else does).
 """
 import json
 import subprocess
@@ -17,6 +19,11 @@ from conftest import CLI, FIXTURES
 
 KEY, SECRET, TOKEN = "AKIDSTEDITEST", "stedi/secret+key", "session-token/with+chars"
 CLOCK = "2026-03-04T05:06:07Z"
+# The reasons of `ingest::select::Skip` (crate/src/ingest/select.rs), by their opening words.
+ENGINE_OUTPUT = "written by stedi-lake"
+HIDDEN = "hidden file or folder"
+BOOKKEEPING = "Spark/Glue bookkeeping"
+OUTSIDE_LANDING = "not below a landing/ folder"
 
 
 def presign(endpoint, location, *extra, env_token=True, home=None):
@@ -65,6 +72,8 @@ def bucket(s3_endpoint):
     s3.put_object(Bucket="presign-check", Key="p/landing/unsorted/data.json", Body=b'{"user":"a@b.c","timestamp":1}\n')
     s3.put_object(Bucket="presign-check", Key="p/notes/readme.txt", Body=b"hello")
     s3.put_object(Bucket="presign-check", Key="p/trusted/customer_trusted/part-00000.parquet", Body=b"PAR1")
+    # A stale part (an earlier run's) in a table folder the upload writes, with a key that needs escaping.
+    s3.put_object(Bucket="presign-check", Key="p/trusted/customer_trusted/part-00001 (old).parquet", Body=b"PAR1")
     return s3_endpoint
 
 
@@ -77,15 +86,21 @@ def test_urls_equal_boto3s_for_every_request(bucket):
     assert len(keys) == len(list(FIXTURES.rglob("*.json"))) + 2
     assert keys["p/landing/customer/export (1) é+x.json"]["source"] == "customer"
     assert keys["p/landing/unsorted/data.json"]["source"] is None
-    assert {s["key"]: s["reason"] for s in m["skipped"]} == {
-        "p/notes/readme.txt": "not below a landing/ folder",
-        "p/trusted/customer_trusted/part-00000.parquet": "an output of an earlier run",
+    assert {s["key"]: s["reason"].split(" (")[0] for s in m["skipped"]} == {
+        "p/notes/readme.txt": OUTSIDE_LANDING,
+        "p/trusted/customer_trusted/part-00000.parquet": ENGINE_OUTPUT,
+        "p/trusted/customer_trusted/part-00001 (old).parquet": ENGINE_OUTPUT,
     }
     for o in m["landing"]:
         same_request(o["get"], boto_url(bucket, "get_object", {"Bucket": "presign-check", "Key": o["key"]}))
     multipart = 0
+    stale = {o["path"]: [x["key"] for x in o.get("stale", [])] for o in m["outputs"]}
+    assert {p: k for p, k in stale.items() if k} == {
+        "trusted/customer_trusted/part-00000.parquet": ["p/trusted/customer_trusted/part-00001 (old).parquet"]}
     for o in m["outputs"]:
         assert o["key"] == f"p/{o['path']}"
+        for x in o.get("stale", []):
+            same_request(x["delete"], boto_url(bucket, "delete_object", {"Bucket": "presign-check", "Key": x["key"]}))
         same_request(o["put"], boto_url(bucket, "put_object",
                                         {"Bucket": "presign-check", "Key": o["key"], "ContentType": o["content_type"]}))
         mp = o.get("multipart")
@@ -134,3 +149,65 @@ def test_profile_file_credentials_and_errors_without_urls(s3_endpoint, tmp_path)
     res = subprocess.run([str(CLI), "presign", "s3://presign-check/p", "--part-size", "1Mi"],
                          capture_output=True, text=True, env={**env, "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"})
     assert res.returncode == 1 and "5 MiB" in res.stderr
+
+
+def test_an_output_tree_beside_the_landing_data_is_never_landing_data(s3_endpoint, tmp_path):
+    """`aws s3 sync out/ s3://lake/stedi/` of a CLI run (today's layout, plus an older version's
+    landing copies below landing/ and ndjson/landing/) next to the real landing JSON: presign lists
+    only the landing JSON, names why every other key is skipped, and deletes only the other objects
+    of the table folders it uploads into."""
+    out = tmp_path / "out"
+    res = subprocess.run([str(CLI), "run", str(FIXTURES), "--out", str(out), "--formats", "parquet,ndjson"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    s3 = boto(s3_endpoint, token=None)
+    s3.create_bucket(Bucket="presign-tree", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    put = lambda key, body: s3.put_object(Bucket="presign-tree", Key=f"stedi/{key}", Body=body)  # noqa: E731
+    landing = sorted(f"stedi/landing/{p.relative_to(FIXTURES).as_posix()}" for p in FIXTURES.rglob("*.json"))
+    for p in FIXTURES.rglob("*.json"):
+        put(f"landing/{p.relative_to(FIXTURES).as_posix()}", p.read_bytes())
+    published = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert "_stedi-lake.json" in published and "typed_landing/customer_landing/part-00000.parquet" in published
+    for rel in published:
+        put(rel, (out / rel).read_bytes())
+    # An older version's layout: the engine's landing copies where the landing rule looks.
+    old = {
+        "landing/customer_landing/part-00000.parquet": out / "typed_landing/customer_landing/part-00000.parquet",
+        "ndjson/landing/accelerometer_landing/part-00000.json": out / "ndjson/typed_landing/accelerometer_landing/part-00000.json",
+        "landing/step_trainer_landing/part-00000.parquet": out / "typed_landing/step_trainer_landing/part-00000.parquet",
+    }
+    for key, src in old.items():
+        put(key, src.read_bytes())
+    # Bookkeeping, hidden files, a folder marker, a foreign file, and stale table files.
+    extra = {
+        "_SUCCESS": BOOKKEEPING, "landing/customer/.DS_Store": HIDDEN, "landing/_temporary/0/x.json": BOOKKEEPING,
+        "landing/": "folder marker", "notes/readme.txt": OUTSIDE_LANDING,
+        "trusted/customer_trusted/part-00001.parquet": ENGINE_OUTPUT,
+        "trusted/customer_trusted/ndjson/part-00000.json": OUTSIDE_LANDING,
+        "ndjson/curated/machine_learning_curated/part-00009.json": ENGINE_OUTPUT,
+        "trusted/customer_trusted_old/part-00000.parquet": OUTSIDE_LANDING,
+    }
+    for key in extra:
+        put(key, b"x")
+
+    m, err = presign(s3_endpoint, "s3://presign-tree/stedi", "--formats", "parquet,ndjson")
+    # The landing list: exactly the landing JSON (counted on the file system), nothing the engine wrote.
+    assert sorted(o["key"] for o in m["landing"]) == landing
+    assert f"{len(landing)} landing object(s)" in err
+    reasons = {s["key"][len("stedi/"):]: s["reason"] for s in m["skipped"]}
+    assert sorted(reasons) == sorted(set(published) | set(old) | set(extra))
+    for key in [*published, *old]:
+        assert reasons[key].startswith(ENGINE_OUTPUT), (key, reasons[key])
+    for key, why in extra.items():
+        assert reasons[key].startswith(why), (key, reasons[key])
+
+    # Deletes: the other objects of each table folder written, and only those.
+    stale = {o["path"]: sorted(x["key"] for x in o.get("stale", [])) for o in m["outputs"]}
+    assert {p: k for p, k in stale.items() if k} == {
+        "trusted/customer_trusted/part-00000.parquet": ["stedi/trusted/customer_trusted/ndjson/part-00000.json",
+                                                        "stedi/trusted/customer_trusted/part-00001.parquet"],
+        "ndjson/curated/machine_learning_curated/part-00000.json": ["stedi/ndjson/curated/machine_learning_curated/part-00009.json"],
+    }
+    for o in m["outputs"]:
+        for x in o.get("stale", []):
+            same_request(x["delete"], boto_url(s3_endpoint, "delete_object", {"Bucket": "presign-tree", "Key": x["key"]}))

@@ -1,6 +1,6 @@
 //! The S3 transfer manifest (format `stedi-lake-manifest`, version 1): which landing objects to
-//! read through presigned GET URLs and where each output goes through presigned PUT or multipart
-//! URLs. `stedi-lake presign` writes it (native, with credentials); the page reads it through
+//! read through presigned GET URLs, where each output goes through presigned PUT or multipart
+//! URLs, and which stale objects of each table folder it writes go through presigned DELETEs. `stedi-lake presign` writes it (native, with credentials); the page reads it through
 //! [`Manifest::parse`] (in wasm), so the format and its checks are defined once, here.
 //! Documented in `docs/manifest.md`.
 //!
@@ -68,6 +68,23 @@ pub struct OutputTarget {
     /// An upload already created by `presign`, for outputs larger than one part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multipart: Option<Multipart>,
+    /// Tables only: the other objects that were in this output's table folder when `presign`
+    /// listed the prefix (an earlier run's `part-00001.parquet`, a leftover sub-folder). An upload
+    /// replaces the objects of each table folder it writes, and only those: once this output is
+    /// uploaded, each is deleted, so the folder (what Athena and Spark read) holds exactly this
+    /// run's table. Absent or empty: nothing to delete (manifests written before the field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<StaleObject>,
+}
+
+/// An object to delete after its table's upload succeeded.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StaleObject {
+    /// Below the table folder of its output (`<prefix>/<zone>/<table>/…`), never the output's own key.
+    pub key: String,
+    /// Presigned DeleteObject (HTTP DELETE) for exactly this key.
+    pub delete: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -155,6 +172,7 @@ impl Manifest {
                 return Err(format!("{what}: content_type must be {}", out.content_type()));
             }
             check_url(&o.put, &format!("{what} put"))?;
+            self.check_stale(o, out, &what)?;
             if let Some(m) = &o.multipart {
                 if m.part_size < MIN_PART_SIZE {
                     return Err(format!(
@@ -174,6 +192,86 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+impl Manifest {
+    /// The stale-object rule: only table outputs delete, only below their own table folder (the
+    /// folder of the output's key), never the output's key itself nor a landing object, and each
+    /// DELETE URL addresses exactly its key (a key with `.`/`..` segments would be normalised by
+    /// URL parsing into another key).
+    fn check_stale(&self, o: &OutputTarget, out: Output, what: &str) -> Result<(), String> {
+        if o.stale.is_empty() {
+            return Ok(());
+        }
+        if !matches!(out, Output::Parquet(_) | Output::Ndjson(_)) {
+            return Err(format!("{what}: only table outputs may list stale objects"));
+        }
+        let folder = match o.key.rfind('/') {
+            Some(i) => &o.key[..=i],
+            None => return Err(format!("{what}: a table key has a folder")),
+        };
+        let bucket = self
+            .location
+            .strip_prefix("s3://")
+            .map(|r| r.split('/').next().unwrap_or(r))
+            .unwrap_or("");
+        let landing: std::collections::BTreeSet<&str> = self.landing.iter().map(|l| l.key.as_str()).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (n, s) in o.stale.iter().enumerate() {
+            let which = format!("{what} stale[{n}] ({})", s.key);
+            if !s.key.starts_with(folder) || s.key.len() == folder.len() || s.key == o.key {
+                return Err(format!("{which}: not an object below the table folder {folder}"));
+            }
+            if landing.contains(s.key.as_str()) {
+                return Err(format!("{which}: a landing object is never deleted"));
+            }
+            if !seen.insert(&s.key) {
+                return Err(format!("{which}: listed twice"));
+            }
+            check_url(&s.delete, &format!("{which} delete"))?;
+            if !url_addresses(&s.delete, bucket, &s.key) {
+                return Err(format!("{which}: the delete URL is not for this key"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a presigned object URL addresses exactly `key` of `bucket`, path-style
+/// (`/bucket/key`) or virtual-hosted (`/key`), once its path is percent-decoded. False when URL
+/// parsing changed the key (`a/../b` becomes `b`), so such a URL is never used to delete.
+pub fn url_addresses(url: &str, bucket: &str, key: &str) -> bool {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return false;
+    };
+    let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    let Some(path) = percent_decode(path) else {
+        return false;
+    };
+    path.strip_prefix('/')
+        .is_some_and(|p| p == key || p.strip_prefix(bucket).and_then(|p| p.strip_prefix('/')) == Some(key))
+}
+
+/// `%XX` escapes decoded (UTF-8); None for a malformed escape or invalid UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn check_url(url: &str, what: &str) -> Result<(), String> {
@@ -223,6 +321,7 @@ mod tests {
             content_type: "application/vnd.apache.parquet".into(),
             put: "http://h/b/k?X-Amz-Signature=abc".into(),
             multipart,
+            stale: vec![],
         }
     }
 
@@ -294,6 +393,100 @@ mod tests {
             let err = Manifest::parse(&serde_json::to_string(&bad).unwrap()).unwrap_err();
             assert!(err.contains(words) && !err.contains("secret"), "{loc:?}: {err}");
         }
+    }
+
+    #[test]
+    fn stale_objects_are_deleted_only_below_their_own_table_folder() {
+        let del = |k: &str| StaleObject {
+            key: k.into(),
+            delete: format!("http://h:9/bkt/{}?X-Amz-Signature=secret", k.replace(' ', "%20")),
+        };
+        let with = |stale: Vec<StaleObject>| {
+            let mut m = manifest();
+            m.outputs[0].stale = stale;
+            serde_json::to_string(&m).unwrap()
+        };
+        let text = with(vec![
+            del("p/trusted/customer_trusted/part-00001.parquet"),
+            del("p/trusted/customer_trusted/ndjson/part 0.json"),
+        ]);
+        assert!(text.contains("\"stale\""));
+        assert_eq!(Manifest::parse(&text).unwrap().outputs[0].stale.len(), 2);
+        // Virtual-hosted URLs address the key without the bucket.
+        let vh = StaleObject {
+            key: "p/trusted/customer_trusted/x.parquet".into(),
+            delete: "https://bkt.s3.amazonaws.com/p/trusted/customer_trusted/x.parquet?X-Amz-Signature=secret".into(),
+        };
+        assert!(Manifest::parse(&with(vec![vh])).is_ok());
+        // A manifest written before the field (no `stale`) still parses.
+        assert!(!serde_json::to_string(&manifest()).unwrap().contains("stale"));
+
+        let traversal = StaleObject {
+            key: "p/trusted/customer_trusted/../../landing/customer/c.json".into(),
+            delete: "http://h:9/bkt/p/landing/customer/c.json?X-Amz-Signature=secret".into(),
+        };
+        let elsewhere = StaleObject {
+            key: "p/trusted/customer_trusted/x.parquet".into(),
+            delete: "http://h:9/bkt/p/landing/customer/c.json?X-Amz-Signature=secret".into(),
+        };
+        for (stale, words) in [
+            (
+                vec![del("p/trusted/customer_trusted_old/part-00000.parquet")],
+                "not an object below the table folder p/trusted/customer_trusted/",
+            ),
+            (
+                vec![del("p/trusted/customer_trusted/part-00000.parquet")],
+                "not an object below",
+            ),
+            (vec![del("p/trusted/customer_trusted/")], "not an object below"),
+            (vec![del("p/landing/customer/c.json")], "not an object below"),
+            (
+                vec![del("p/trusted/customer_trusted/a"), del("p/trusted/customer_trusted/a")],
+                "listed twice",
+            ),
+            (vec![traversal], "the delete URL is not for this key"),
+            (vec![elsewhere], "the delete URL is not for this key"),
+        ] {
+            let err = Manifest::parse(&with(stale)).unwrap_err();
+            assert!(err.contains(words) && !err.contains("secret"), "{err}");
+        }
+        // A landing object is never deleted, even one inside a table folder.
+        let mut m = manifest();
+        m.landing[0].key = "p/trusted/customer_trusted/c.json".into();
+        m.outputs[0].stale = vec![del("p/trusted/customer_trusted/c.json")];
+        let err = Manifest::parse(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        assert!(err.contains("a landing object is never deleted"), "{err}");
+        // Only table outputs delete.
+        let mut m = manifest();
+        m.outputs.push(OutputTarget {
+            path: "summary.json".into(),
+            key: "p/summary.json".into(),
+            content_type: "application/json".into(),
+            put: "http://h/b/k".into(),
+            multipart: None,
+            stale: vec![del("p/trusted/customer_trusted/a")],
+        });
+        let err = Manifest::parse(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        assert!(err.contains("only table outputs"), "{err}");
+    }
+
+    #[test]
+    fn a_url_addresses_its_key_only_after_decoding() {
+        assert!(url_addresses(
+            "http://h:1/bkt/a/b%20c%2Bd.json?x=1",
+            "bkt",
+            "a/b c+d.json"
+        ));
+        assert!(url_addresses(
+            "https://bkt.s3.eu-west-1.amazonaws.com/a/%C3%A9.json",
+            "bkt",
+            "a/é.json"
+        ));
+        assert!(!url_addresses("http://h:1/bkt/a/b.json", "bkt", "a/c.json"));
+        assert!(!url_addresses("http://h:1/bkt/b.json", "bkt", "a/../b.json"));
+        assert!(!url_addresses("http://h:1/bkt/a/%zz", "bkt", "a/%zz"));
+        assert!(!url_addresses("http://h:1/other/a/b.json", "bkt", "a/b.json"));
+        assert!(!url_addresses("no scheme", "bkt", "a"));
     }
 
     #[test]

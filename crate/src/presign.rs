@@ -3,8 +3,11 @@
 //! signed part/complete/abort URLs) — the [`Manifest`] the page runs from without credentials.
 //!
 //! Flow: credentials and region the way AWS tools find them (`aws_env`) → ListObjectsV2 pages
-//! (signed by rusty-s3, sent by ureq) → landing keys classified by path → output keys in the Hive
-//! layout → CreateMultipartUpload for table outputs that may exceed one part → signed URLs.
+//! (signed by rusty-s3, sent by ureq) → landing keys decided by the one landing rule
+//! (`ingest::select`, as for local and dropped folders) → output keys in the Hive layout →
+//! CreateMultipartUpload for table outputs that may exceed one part → a DELETE for every other
+//! object already in a table folder the upload writes (an upload replaces the objects of each
+//! table folder it writes, and only those) → signed URLs.
 //! Signing is rusty-s3's; `tests/test_presign.py` checks its URLs equal boto3's.
 
 use std::time::Duration;
@@ -14,9 +17,9 @@ use rusty_s3::actions::{CreateMultipartUpload, ListObjectsV2};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use crate::aws_env::{self, AwsSettings};
-use crate::ingest::route;
+use crate::ingest::{route, select};
 use crate::lake::Output;
-use crate::manifest::{self, LandingObject, Manifest, Multipart, OutputTarget, Skipped};
+use crate::manifest::{self, LandingObject, Manifest, Multipart, OutputTarget, Skipped, StaleObject};
 use crate::tables::TableId;
 
 #[derive(Clone, Debug)]
@@ -90,23 +93,58 @@ pub fn uploaded_outputs(ndjson: bool) -> Vec<Output> {
     v
 }
 
-/// A landing object's source by its key relative to the prefix, or why it is not landing data.
-/// Landing data is any object below a folder named `landing` (`landing/customer/…` or Udacity's
-/// `customer/landing/…`); its source comes from the path as for dropped files, else (None) from
-/// its records.
-pub fn classify(rel: &str) -> Result<Option<&'static str>, &'static str> {
-    if rel.ends_with('/') {
-        return Err("folder marker");
+/// For each key relative to the prefix: its source when it is landing data (`Some` when the path
+/// names one, else `None`: routed by its records), or why it is skipped. The rule is
+/// [`select::select`]'s, the same as for a local or dropped folder (what stedi-lake wrote, hidden
+/// and `_` bookkeeping objects, and only `landing` folders when the prefix has any); folder
+/// markers (`x/`, zero-byte keys S3 consoles create) are skipped too.
+pub fn classify<S: AsRef<str>>(rels: &[S]) -> Vec<Result<Option<&'static str>, &'static str>> {
+    let files: Vec<&str> = rels.iter().map(AsRef::as_ref).filter(|r| !r.ends_with('/')).collect();
+    let mut verdicts = select::select(&files).into_iter();
+    rels.iter()
+        .map(|r| {
+            let r = r.as_ref();
+            if r.ends_with('/') {
+                return Err("folder marker");
+            }
+            match verdicts.next().expect("one verdict per file") {
+                None => Ok(route::by_path(r).map(|s| s.name())),
+                Some(skip) => Err(skip.reason()),
+            }
+        })
+        .collect()
+}
+
+/// The table folder an upload writes (`<zone>/<table>/` or `ndjson/<zone>/<table>/`, relative
+/// to the prefix, with its trailing slash), or None for DDL and reports.
+fn table_folder(out: Output) -> Option<String> {
+    match out {
+        Output::Parquet(t) => Some(format!("{}/", Output::table_folder(t))),
+        Output::Ndjson(t) => Some(format!("ndjson/{}/", Output::table_folder(t))),
+        _ => None,
     }
-    let folders: Vec<&str> = rel.split('/').collect();
-    let folders = &folders[..folders.len() - 1];
-    if folders.iter().any(|f| f.eq_ignore_ascii_case("landing")) {
-        Ok(route::by_path(rel).map(|s| s.name()))
-    } else if Output::all().iter().any(|o| o.path() == rel) {
-        Err("an output of an earlier run")
-    } else {
-        Err("not below a landing/ folder")
-    }
+}
+
+/// The listed keys an upload of `out` (to `key`) replaces: every object below its table folder
+/// but the key itself (and the folder's own marker). Empty for DDL and reports.
+fn stale_keys<'a>(
+    out: Output,
+    key: &str,
+    loc: &S3Location,
+    listed: &'a [(String, u64)],
+    landing: &[LandingObject],
+) -> Vec<&'a str> {
+    let Some(folder) = table_folder(out).map(|f| loc.key(&f)) else {
+        return Vec::new();
+    };
+    listed
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| k.starts_with(&folder) && k.len() > folder.len() && *k != key)
+        // Never delete what this manifest reads (a prefix without landing folders reads every
+        // file that is not an engine output).
+        .filter(|k| !landing.iter().any(|l| l.key == *k))
+        .collect()
 }
 
 pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
@@ -134,17 +172,31 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
         .into();
 
     // Landing objects.
+    let listed = list(&agent, &signer, &loc)?;
+    let root = loc.key("");
+    let rels: Vec<&str> = listed.iter().map(|(k, _)| k.strip_prefix(&root).unwrap_or(k)).collect();
     let mut landing = Vec::new();
     let mut skipped = Vec::new();
-    for (key, size) in list(&agent, &signer, &loc)? {
-        let rel = key.strip_prefix(&loc.key("")).unwrap_or(&key);
-        match classify(rel) {
-            Ok(source) => landing.push(LandingObject {
-                get: signer.get(&key),
-                source: source.map(str::to_string),
-                size,
-                key,
-            }),
+    for ((key, size), verdict) in listed.iter().zip(classify(&rels)) {
+        let (key, size) = (key.clone(), *size);
+        match verdict {
+            Ok(source) => {
+                let get = signer.get(&key);
+                if !manifest::url_addresses(&get, &loc.bucket, &key) {
+                    // URL parsing would turn `a/../b` into `b`: the GET would read another object.
+                    skipped.push(Skipped {
+                        key,
+                        reason: "a key with '.' or '..' path segments: no presigned URL can address it".into(),
+                    });
+                    continue;
+                }
+                landing.push(LandingObject {
+                    get,
+                    source: source.map(str::to_string),
+                    size,
+                    key,
+                });
+            }
             Err(reason) => skipped.push(Skipped {
                 key,
                 reason: reason.to_string(),
@@ -167,12 +219,28 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
         } else {
             None
         };
+        let mut stale = Vec::new();
+        for k in stale_keys(out, &key, &loc, &listed, &landing) {
+            let delete = signer.delete(k);
+            if !manifest::url_addresses(&delete, &loc.bucket, k) {
+                return Err(format!(
+                    "s3://{}/{k}: an object in the table folder this upload replaces, but its key has '.' or '..' \
+                     path segments, so no presigned URL can delete it; remove it with the AWS CLI and presign again",
+                    loc.bucket
+                ));
+            }
+            stale.push(StaleObject {
+                key: k.to_string(),
+                delete,
+            });
+        }
         outputs.push(OutputTarget {
             path: out.path(),
             put: signer.put(&key, content_type),
             key,
             content_type: content_type.to_string(),
             multipart,
+            stale,
         });
     }
 
@@ -234,6 +302,10 @@ impl Signer {
         let mut a = self.bucket.put_object(Some(&self.credentials), key);
         a.headers_mut().insert("content-type", content_type.to_string());
         self.sign(a)
+    }
+
+    fn delete(&self, key: &str) -> String {
+        self.sign(self.bucket.delete_object(Some(&self.credentials), key))
     }
 
     fn multipart(&self, key: &str, upload_id: &str, part_size: u64, parts: usize) -> Multipart {
@@ -388,19 +460,128 @@ mod tests {
     }
 
     #[test]
-    fn landing_keys_are_classified_by_path() {
-        assert_eq!(classify("landing/customer/customer-1.json"), Ok(Some("customer")));
-        assert_eq!(classify("accelerometer/landing/part-1.json"), Ok(Some("accelerometer")));
-        assert_eq!(classify("landing/data.json"), Ok(None));
-        assert_eq!(classify("landing/"), Err("folder marker"));
+    fn landing_keys_are_classified_by_the_one_rule() {
+        let skip = |s: select::Skip| Err(s.reason());
+        let rels = [
+            "landing/customer/customer-1.json",
+            "accelerometer/landing/part-1.json",
+            "landing/data.json",
+            "landing/",
+            "landing/customer/_SUCCESS",
+            "landing/customer/.DS_Store",
+            "trusted/customer_trusted/part-00000.parquet",
+            "summary.json",
+            "notes/readme.txt",
+            // A file named landing is not a folder named landing.
+            "x/landing",
+            // What an older version published: its landing copies below landing/.
+            "landing/customer_landing/part-00000.parquet",
+            "ndjson/landing/accelerometer_landing/part-00000.json",
+            "typed_landing/step_trainer_landing/part-00000.parquet",
+        ];
         assert_eq!(
-            classify("trusted/customer_trusted/part-00000.parquet"),
-            Err("an output of an earlier run")
+            classify(&rels),
+            vec![
+                Ok(Some("customer")),
+                Ok(Some("accelerometer")),
+                Ok(None),
+                Err("folder marker"),
+                skip(select::Skip::Bookkeeping),
+                skip(select::Skip::Hidden),
+                skip(select::Skip::EngineOutput),
+                skip(select::Skip::EngineOutput),
+                skip(select::Skip::OutsideLanding),
+                skip(select::Skip::OutsideLanding),
+                skip(select::Skip::EngineOutput),
+                skip(select::Skip::EngineOutput),
+                skip(select::Skip::EngineOutput),
+            ]
         );
-        assert_eq!(classify("summary.json"), Err("an output of an earlier run"));
-        assert_eq!(classify("notes/readme.txt"), Err("not below a landing/ folder"));
-        // A file named landing is not a folder named landing.
-        assert_eq!(classify("x/landing"), Err("not below a landing/ folder"));
+        // A prefix that is itself a landing folder: every data file is read.
+        assert_eq!(
+            classify(&["customer/c.json", "x.json"]),
+            vec![Ok(Some("customer")), Ok(None)]
+        );
+    }
+
+    #[test]
+    fn an_upload_replaces_the_objects_of_its_table_folders_and_only_those() {
+        let loc = S3Location::parse("s3://bkt/p").unwrap();
+        let listed: Vec<(String, u64)> = [
+            "p/landing/customer/c.json",
+            "p/trusted/customer_trusted/",
+            "p/trusted/customer_trusted/part-00000.parquet",
+            "p/trusted/customer_trusted/part-00001.parquet",
+            "p/trusted/customer_trusted/ndjson/part-00000.json",
+            "p/trusted/customer_trusted/_SUCCESS",
+            "p/trusted/customer_trusted_old/part-00000.parquet",
+            "p/trusted/customer_trusted_$folder$",
+            "p/ndjson/trusted/customer_trusted/part-00003.json",
+            "p/summary.json",
+            "p/ddl/old.sql",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), 1))
+        .collect();
+        let t = TableId::parse("customer_trusted").unwrap();
+        let parquet = Output::Parquet(t);
+        let key = loc.key(&parquet.path());
+        assert_eq!(
+            stale_keys(parquet, &key, &loc, &listed, &[]),
+            vec![
+                "p/trusted/customer_trusted/part-00001.parquet",
+                "p/trusted/customer_trusted/ndjson/part-00000.json",
+                "p/trusted/customer_trusted/_SUCCESS",
+            ]
+        );
+        let ndjson = Output::Ndjson(t);
+        assert_eq!(
+            stale_keys(ndjson, &loc.key(&ndjson.path()), &loc, &listed, &[]),
+            vec!["p/ndjson/trusted/customer_trusted/part-00003.json"]
+        );
+        assert!(stale_keys(Output::Summary, "p/summary.json", &loc, &listed, &[]).is_empty());
+        assert!(stale_keys(Output::Ddl(t), "p/ddl/customer_trusted.sql", &loc, &listed, &[]).is_empty());
+        // Never what the manifest reads.
+        let landing = [LandingObject {
+            key: "p/trusted/customer_trusted/part-00001.parquet".into(),
+            source: None,
+            size: 1,
+            get: "http://h/x".into(),
+        }];
+        assert_eq!(stale_keys(parquet, &key, &loc, &listed, &landing).len(), 2);
+    }
+
+    #[test]
+    fn signed_urls_address_their_key() {
+        let loc = S3Location::parse("s3://bkt/p").unwrap();
+        let opts = PresignOptions {
+            location: loc.uri(),
+            region: None,
+            endpoint: None,
+            path_style: true,
+            profile: None,
+            expires: Duration::from_secs(60),
+            part_size: manifest::MIN_PART_SIZE,
+            max_output_size: None,
+            ndjson: false,
+            signing_time: None,
+        };
+        let aws = AwsSettings {
+            credentials: Credentials::new("AKID", "secret"),
+            region: "us-east-1".into(),
+            endpoint: "http://127.0.0.1:9".into(),
+        };
+        let signer = Signer::new(&loc, &aws, &opts).unwrap();
+        for key in ["p/trusted/customer_trusted/export (1) é+x%.parquet", "p/a b/c"] {
+            assert!(manifest::url_addresses(&signer.delete(key), "bkt", key), "{key}");
+            assert!(manifest::url_addresses(&signer.get(key), "bkt", key), "{key}");
+        }
+        // URL parsing normalises dot segments: such a URL would act on another key.
+        assert!(!manifest::url_addresses(
+            &signer.delete("p/trusted/t/../../landing/c.json"),
+            "bkt",
+            "p/trusted/t/../../landing/c.json"
+        ));
     }
 
     #[test]

@@ -166,6 +166,27 @@ impl Lake {
         serde_json::json!({ "source": source.map(Source::name), "by": by }).to_string()
     }
 
+    /// Which of the given paths are landing data: the one rule (`ingest::select`) the CLI applies to
+    /// a local folder and `presign` to an S3 prefix. `paths_json` is a JSON array of relative paths
+    /// (`/`-separated, the dropped or picked folder's name first); returns, in the same order,
+    /// `[{"path", "skip": null | {"kind": "engine_output" | "hidden" | "bookkeeping" | "outside_landing", "reason"}}]`.
+    /// Errors: `paths_json` is not an array of strings.
+    #[wasm_bindgen(js_name = selectFiles)]
+    pub fn select_files(paths_json: &str) -> Result<String, JsError> {
+        let paths: Vec<String> = serde_json::from_str(paths_json)
+            .map_err(|e| js_err(format!("selectFiles expects a JSON array of paths: {e}")))?;
+        let verdicts = crate::ingest::select::select(&paths);
+        let out: Vec<serde_json::Value> = paths
+            .iter()
+            .zip(verdicts)
+            .map(|(path, skip)| {
+                let skip = skip.map(|s| serde_json::json!({ "kind": s, "reason": s.reason() }));
+                serde_json::json!({ "path": path, "skip": skip })
+            })
+            .collect();
+        Ok(to_json(&out))
+    }
+
     /// Emails of `customers_curated` as a JSON array.
     #[wasm_bindgen(js_name = curatedEmails)]
     pub fn curated_emails(&self) -> Result<String, JsError> {
