@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +115,7 @@ describe('getting data in and running', () => {
     await runMode(page, 'strict');
     assert.equal(await page.evaluate(() => window.stediLastRun.timings.decoders), 3);
     const [, out] = cli(FIXTURES, 'strict');
-    execFileSync(CLI, ['run', FIXTURES, '--out', out, '--mode', 'strict'], { stdio: 'pipe' }); // + NDJSON
+    execFileSync(CLI, ['run', FIXTURES, '--out', out, '--mode', 'strict', '--overwrite'], { stdio: 'pipe' }); // + NDJSON (replacing the Parquet-only run)
     const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
     const zip = join(tmp, 'parallel.zip');
     await zdl.saveAs(zip);
@@ -144,6 +144,92 @@ print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (
     // Record counts appear on the landing files after a run.
     assert.match(await page.textContent('.zone[data-source="customer"] li'), /records/);
     await page.screenshot({ path: join(ARTIFACTS, 'page-fixtures.png'), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test('a dropped folder: only the landing files are read, everything else is listed with its reason', async () => {
+    // A previous output tree (the CLI's, with its marker) beside the landing data, and what
+    // Spark, Glue, macOS and people leave in such a folder.
+    const [, prev] = cli(FIXTURES, 'strict');
+    const tree = {};
+    const landing = [];
+    const walk = (dir, rel) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name), `${rel}${e.name}/`);
+        else { tree[`landing/${rel}${e.name}`] = readFileSync(join(dir, e.name)); landing.push(`drop/landing/${rel}${e.name}`); }
+      }
+    };
+    walk(FIXTURES, '');
+    const others = {
+      _SUCCESS: ['', 'bookkeeping'],
+      '.DS_Store': ['Bud1\0\0binary', 'hidden'],
+      '_temporary/x.json': ['{"email":"temp@x.test","customerName":"T"}\n', 'bookkeeping'],
+      'out/_stedi-lake.json': [readFileSync(join(prev, '_stedi-lake.json')), 'engine_output'],
+      'out/trusted/customer_trusted/part-00000.parquet': [readFileSync(join(prev, 'trusted/customer_trusted/part-00000.parquet')), 'engine_output'],
+      'out/summary.json': [readFileSync(join(prev, 'summary.json')), 'engine_output'],
+      'notes/readme.txt': ['not landing data\n', 'outside_landing'],
+      '.git/HEAD': ['ref: refs/heads/main\n', 'hidden'], // a hidden folder: listed once, not entered
+    };
+    for (const [rel, [body]] of Object.entries(others)) tree[rel] = Buffer.from(body);
+    const want = Object.fromEntries(Object.entries(others).map(([rel, [, kind]]) => [rel === '.git/HEAD' ? 'drop/.git/' : `drop/${rel}`, kind]));
+
+    // The same folder on disk, for the CLI.
+    const dropDir = join(tmp, 'drop');
+    for (const [rel, bytes] of Object.entries(tree)) {
+      mkdirSync(join(dropDir, rel, '..'), { recursive: true });
+      writeFileSync(join(dropDir, rel), bytes);
+    }
+
+    const page = await openPage();
+    await page.evaluate((files) => {
+      const root = { dirs: {}, files: [] };
+      for (const [path, b64] of Object.entries(files)) {
+        const parts = path.split('/');
+        let node = root;
+        for (const d of parts.slice(0, -1)) node = (node.dirs[d] ??= { dirs: {}, files: [] });
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const name = parts.at(-1);
+        node.files.push({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File([bytes], name)) });
+      }
+      const entry = (name, node) => ({
+        isFile: false, isDirectory: true, name,
+        createReader() {
+          const children = [...Object.entries(node.dirs).map(([n, d]) => entry(n, d)), ...node.files];
+          let given = false;
+          return { readEntries(ok) { ok(given ? [] : ((given = true), children)); } };
+        },
+      });
+      const ev = new Event('drop', { bubbles: true, cancelable: true });
+      Object.defineProperty(ev, 'dataTransfer', { value: { items: [{ webkitGetAsEntry: () => entry('drop', root) }], files: [] } });
+      document.body.dispatchEvent(ev);
+    }, Object.fromEntries(Object.entries(tree).map(([rel, bytes]) => [rel, bytes.toString('base64')])));
+    await waitForFiles(page, landing.length);
+
+    // Every file that is not landing data is listed, as text, with the reason of its kind.
+    const listed = await page.$$eval('#skipped li[data-skipped]', (lis) => lis.map((li) => ({
+      name: li.dataset.skipped, kind: li.dataset.kind, shown: li.querySelector('.name').textContent, reason: li.querySelector('.reason').textContent,
+    })));
+    assert.deepEqual(Object.fromEntries(listed.map((l) => [l.name, l.kind])), want);
+    for (const l of listed) {
+      assert.equal(l.shown, l.name);
+      assert.match(l.reason, { engine_output: /written by stedi-lake/, hidden: /hidden/, bookkeeping: /bookkeeping/, outside_landing: /not below a landing\/ folder/ }[l.kind]);
+    }
+    assert.match(await page.textContent('#skipped summary'), new RegExp(`^${listed.length} file\\(s\\) not read`));
+    assert.equal(await page.isHidden('#unrecognised'), true, 'nothing else is left unrouted');
+    assert.deepEqual((await page.$$eval('.zone li[data-file]', (lis) => lis.map((li) => li.dataset.file))).sort(), [...landing].sort());
+    await page.click('#skipped summary');
+    await page.screenshot({ path: join(ARTIFACTS, 'page-skipped.png') });
+
+    // Only the landing files are read: their bytes, and the CLI's counts over the same files.
+    await runMode(page, 'strict');
+    const bytes = landing.reduce((n, p) => n + tree[p.slice('drop/'.length)].length, 0);
+    assert.equal(await page.evaluate(() => window.stediLastRun.timings.bytes), bytes);
+    const counts = await pageCounts(page);
+    assert.deepEqual(counts, expectedCounts(cli(FIXTURES, 'strict')[0]));
+    const [cliDrop] = cli(dropDir, 'strict');
+    assert.deepEqual(counts, expectedCounts(cliDrop), 'the CLI over the same dropped folder reads the same files');
+    assert.equal(cliDrop.files.length, landing.length);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -82,7 +82,7 @@ async function upload(page) {
 
 /** Nothing the page shows, logs or keeps holds a signature from `manifest`. */
 async function assertNoSignatures(page, manifest) {
-  const signatures = [...manifest.landing.map((o) => o.get), ...manifest.outputs.map((o) => o.put)]
+  const signatures = [...manifest.landing.map((o) => o.get), ...manifest.outputs.flatMap((o) => [o.put, ...(o.stale ?? []).map((x) => x.delete)])]
     .map((u) => new URL(u).searchParams.get('X-Amz-Signature'));
   const visible = await page.evaluate(() => JSON.stringify({
     html: document.documentElement.outerHTML,
@@ -255,6 +255,81 @@ describe('S3 through presigned URLs', () => {
     assert.ok(!(ml.path in st.keys));
     assert.deepEqual(st.pending_multipart, [], 'the failed multipart upload was aborted');
     assert.ok(proxy.log.some((r) => r.method === 'DELETE' && r.url.includes('machine_learning_curated/part-00000.json')));
+  });
+
+  test('an upload replaces the objects of each table folder it writes, and only those', async () => {
+    const prefix = 'replace';
+    await s3tool(['setup', moto.endpoint, BUCKET, prefix, FIXTURES, new URL(base).origin]);
+    // An earlier run's files: stale ones in table folders this upload writes, and others it must not touch.
+    const stale = {
+      'trusted/customer_trusted/part-00000.parquet': ['trusted/customer_trusted/part-00001.parquet', 'trusted/customer_trusted/ndjson/part-00000.json'],
+      'curated/customers_curated/part-00000.parquet': ['curated/customers_curated/part-00001.parquet'],
+      'ndjson/curated/machine_learning_curated/part-00000.json': ['ndjson/curated/machine_learning_curated/part-00002.json'],
+    };
+    const untouched = ['trusted/customer_trusted_old/part-00000.parquet', 'typed_landing/customer_landing/part-00000.parquet', 'notes/readme.txt', 'ddl/old_table.sql'];
+    const replaced = 'trusted/accelerometer_trusted/part-00000.parquet'; // the engine's own key: a PUT replaces it
+    await s3tool(['put', moto.endpoint, BUCKET, prefix, ...Object.values(stale).flat(), ...untouched, replaced]);
+    const before = await s3tool(['state', moto.endpoint, BUCKET, prefix]);
+    const manifest = await presign(prefix, ['--formats', 'parquet,ndjson']);
+    const listed = Object.fromEntries(manifest.json.outputs.filter((o) => o.stale).map((o) => [o.path, o.stale.map((x) => x.key.slice(prefix.length + 1)).sort()]));
+    assert.deepEqual(listed, Object.fromEntries(Object.entries(stale).map(([p, k]) => [p, [...k].sort()])));
+    assert.equal(manifest.json.landing.length, 5, 'only the landing JSON is read');
+
+    const page = await openPage();
+    await loadManifestText(page, manifest.text);
+    assert.match(await page.textContent('[data-testid="manifest-stale"] summary'), /^4 older object\(s\)/);
+    assert.equal(await run(page), 'done', await page.textContent('#error'));
+
+    // First upload: the customers_curated PUT keeps failing, and one DELETE keeps failing.
+    proxy.faults = [
+      { method: 'PUT', match: /\/replace\/curated\/customers_curated\/part-00000\.parquet/, times: 99, status: 500 },
+      { method: 'DELETE', match: /\/replace\/trusted\/customer_trusted\/ndjson\//, times: 99, status: 503 },
+    ];
+    const t0 = proxy.log.length;
+    let { state, report } = await upload(page);
+    proxy.faults = [];
+    assert.equal(state, 'partial');
+    const by = Object.fromEntries(report.map((r) => [r.path, r]));
+    const ct = by['trusted/customer_trusted/part-00000.parquet'];
+    assert.equal(ct.status, 'uploaded');
+    assert.deepEqual(ct.deleted, [`${prefix}/trusted/customer_trusted/part-00001.parquet`]);
+    assert.equal(ct.not_deleted.length, 1);
+    assert.match(ct.not_deleted[0].error, /Deleting the stale object replace\/trusted\/customer_trusted\/ndjson\/part-00000\.json: HTTP 503/);
+    const cc = by['curated/customers_curated/part-00000.parquet'];
+    assert.equal(cc.status, 'failed');
+    assert.deepEqual(cc.deleted, [], 'a table whose upload failed keeps its folder as it was');
+    assert.equal(cc.stale_kept, 1);
+    assert.match(await page.textContent('#error'), /did not upload/);
+    assert.equal(await page.locator('#upload-report tr[data-result="deleted"]').count(), 2);
+    assert.match(await page.textContent('#upload-report tr[data-result="not-deleted"]'), /NOT deleted: .*HTTP 503/);
+    let st = await s3tool(['state', moto.endpoint, BUCKET, prefix]);
+    assert.ok(!('trusted/customer_trusted/part-00001.parquet' in st.keys));
+    assert.ok('trusted/customer_trusted/ndjson/part-00000.json' in st.keys, 'the failed DELETE left it');
+    assert.ok('curated/customers_curated/part-00001.parquet' in st.keys, 'kept: its table did not arrive');
+    // Every DELETE went through the SigV4-checking proxy; the ones without a fault were accepted.
+    const deletes = proxy.log.slice(t0).filter((r) => r.method === 'DELETE');
+    assert.deepEqual(deletes.filter((r) => r.status === 204).map((r) => r.url.split('?')[0]).sort(),
+      [`/${BUCKET}/${prefix}/ndjson/curated/machine_learning_curated/part-00002.json`, `/${BUCKET}/${prefix}/trusted/customer_trusted/part-00001.parquet`]);
+    assert.equal(deletes.filter((r) => r.status === 503).length, 5, 'a failing DELETE is retried like any request, then reported');
+
+    // Second upload, no faults: every table folder written now holds exactly this run's file.
+    ({ state, report } = await upload(page));
+    assert.equal(state, 'done', JSON.stringify(report.filter((r) => r.status !== 'uploaded' || r.not_deleted.length)));
+    assert.match(await page.textContent('#status'), /deleted \d+ stale object\(s\)/);
+    st = await s3tool(['state', moto.endpoint, BUCKET, prefix]);
+    for (const k of Object.values(stale).flat()) assert.ok(!(k in st.keys), `${k} is gone`);
+    for (const o of manifest.json.outputs.filter((x) => x.path.endsWith('part-00000.parquet') || x.path.endsWith('part-00000.json'))) {
+      const folder = o.path.slice(0, o.path.lastIndexOf('/') + 1);
+      assert.deepEqual(Object.keys(st.keys).filter((k) => k.startsWith(folder)), [o.path], `${folder} holds this run's table only`);
+    }
+    // Nothing outside those folders changed; the engine's own key was replaced by the new table.
+    for (const k of [...untouched, ...Object.keys(before.keys).filter((x) => x.startsWith('landing/'))]) {
+      assert.deepEqual(st.keys[k], before.keys[k], `${k} untouched`);
+    }
+    assert.equal(st.keys[replaced].size, report.find((r) => r.path === replaced).size);
+    assert.notEqual(st.keys[replaced].etag, before.keys[replaced].etag);
+    await assertNoSignatures(page, manifest.json);
+    assert.deepEqual(page.errors, []);
   });
 
   test('an expired link is named as such and never retried', async () => {

@@ -6,6 +6,8 @@
     s3_tool.py compare ENDPOINT BUCKET PREFIX CLI_OUT PATH...          read each uploaded output back
         and compare it with the CLI's file: Parquet with pyarrow (schema + rows), text byte for byte
     s3_tool.py state   ENDPOINT BUCKET PREFIX                          keys and pending multipart uploads
+    s3_tool.py put     ENDPOINT BUCKET PREFIX REL...                   put a small object at PREFIX/REL
+        for each REL (its body names it), e.g. an earlier run's files in a table folder
 
 Prints one JSON object.
 """
@@ -102,7 +104,14 @@ def state(endpoint, bucket, prefix):
     return {"keys": keys, "pending_multipart": [u["Key"] for u in pending]}
 
 
+def put(endpoint, bucket, prefix, *rels):
+    s3 = client(endpoint)
+    for rel in rels:
+        s3.put_object(Bucket=bucket, Key=f"{prefix}/{rel}", Body=f"left here before the upload: {rel}\n".encode())
+    return {"keys": [f"{prefix}/{rel}" for rel in rels]}
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    fn = {"setup": setup, "presign-get": presign_get, "compare": compare, "state": state}[cmd]
+    fn = {"setup": setup, "presign-get": presign_get, "compare": compare, "state": state, "put": put}[cmd]
     print(json.dumps(fn(*args)))

@@ -71,21 +71,35 @@ function ask(type, payload = {}, onEvent) {
 // ---------------------------------------------------------------- landing files
 
 const files = new Map(); // key → {key, name, file, source, by, report}
+const skippedFiles = new Map(); // name → {name, size, kind, reason}: never sent to a run
 let fileSeq = 0;
 
+/**
+ * Add files by their relative paths (`name`: the dropped or picked folder's name first). Which
+ * are landing data is the core's one rule (`Lake.selectFiles`, as for the CLI and presign): the
+ * others are listed with the reason and never read.
+ */
 async function addFiles(list) {
+  if (!list.length) return;
+  const { results } = await ask('select', { paths: list.map((f) => f.name) });
+  const chosen = [];
+  list.forEach((f, i) => {
+    const skip = results[i]?.skip ?? (f.folder ? { kind: 'hidden', reason: 'a folder that is not read' } : null);
+    if (skip) skippedFiles.set(f.name, { name: f.name, size: f.file?.size ?? null, kind: skip.kind, reason: skip.reason });
+    else { skippedFiles.delete(f.name); chosen.push(f); }
+  });
   const added = [];
-  for (const { name, file } of list) {
+  for (const { name, file } of chosen) {
     if ([...files.values()].some((f) => f.name === name && sizeOf(f) === file.size)) continue; // same file twice
     const key = `f${fileSeq++}`;
     const entry = { key, name, file, source: null, by: 'pending', report: null };
     files.set(key, entry);
     added.push(entry);
   }
-  if (!added.length) return;
   filesChanged();
-  const { results } = await ask('sniff', { files: added.map(({ key, name, file }) => ({ key, name, file })) });
-  for (const r of results) {
+  if (!added.length) return;
+  const { results: sniffed } = await ask('sniff', { files: added.map(({ key, name, file }) => ({ key, name, file })) });
+  for (const r of sniffed) {
     const f = files.get(r.key);
     if (f) Object.assign(f, { source: r.source, by: r.by });
   }
@@ -110,7 +124,18 @@ function renderFiles() {
     }
   }
   $('#unrecognised').hidden = !unrec.children.length;
+  renderSkipped();
   $('#run').disabled = running || !runnable().length;
+}
+
+/** Files the landing rule left out, each with its reason (names as text, like every file name). */
+function renderSkipped() {
+  const box = $('#skipped');
+  box.hidden = !skippedFiles.size;
+  $('#skipped-count').textContent = `${fmt(skippedFiles.size)} file(s) not read: not landing data`;
+  $('#skipped .files').replaceChildren(...[...skippedFiles.values()].map((f) => h('li', { 'data-skipped': f.name, 'data-kind': f.kind },
+    h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, f.size === null ? 'folder' : mb(f.size)),
+    h('div', { class: 'reason' }, f.reason))));
 }
 
 /** Files a run reads: routed local files, and every S3 object (unrouted ones are routed by keys). */
@@ -122,15 +147,21 @@ function runnable() {
 function filesChanged() {
   renderFiles();
   const routed = runnable().length;
-  if (!running) setStatus(files.size ? `${files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.');
+  const notRead = skippedFiles.size ? ` ${skippedFiles.size} file(s) not read (listed with the reason).` : '';
+  if (!running) setStatus((files.size ? `${files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead);
 }
 
-/** Walk a dropped item: files and (recursively) directories, via the entries API. */
+/**
+ * Walk a dropped item: files and (recursively) directories, via the entries API. A hidden folder
+ * (`.git`, `.cache`) is not entered: it comes back once, as `{name: 'path/', folder: true}`, and the
+ * landing rule lists it as skipped (every file below it would be).
+ */
 async function walkEntry(entry, prefix = '') {
   if (entry.isFile) {
     const file = await new Promise((ok, bad) => entry.file(ok, bad));
     return [{ name: prefix + entry.name, file }];
   }
+  if (entry.isDirectory && entry.name.startsWith('.')) return [{ name: `${prefix}${entry.name}/`, folder: true }];
   if (entry.isDirectory) {
     const reader = entry.createReader();
     const out = [];
@@ -152,7 +183,7 @@ async function onDrop(e) {
   const list = entries.length
     ? (await Promise.all(entries.map((en) => walkEntry(en)))).flat()
     : [...dt.files].map((file) => ({ name: file.name, file }));
-  await addFiles(list.filter((f) => !f.name.split('/').pop().startsWith('.')));
+  await addFiles(list);
 }
 
 async function loadSample() {
@@ -384,6 +415,7 @@ async function loadManifest(payload) {
     files.set(`s3-${o.index}`, { key: `s3-${o.index}`, name: o.key, size: o.size, remote: o.index, source: o.source, by: 'manifest', report: null });
   }
   const multipart = info.outputs.filter((o) => o.parts).length;
+  const stale = info.outputs.flatMap((o) => o.stale);
   const bytes = info.landing.reduce((n, o) => n + o.size, 0);
   const box = $('#manifest-info');
   box.hidden = false;
@@ -392,6 +424,8 @@ async function loadManifest(payload) {
     h('div', { class: 'muted', 'data-testid': 'manifest-expiry' }, `Links signed ${info.created}, valid until ${info.expires}.`),
     info.skipped.length ? h('details', {}, h('summary', {}, `${info.skipped.length} key(s) under the prefix are not landing data`),
       h('ul', {}, info.skipped.map((k) => h('li', {}, `${k.key} — ${k.reason}`)))) : null,
+    stale.length ? h('details', { 'data-testid': 'manifest-stale' }, h('summary', {}, `${stale.length} older object(s) in the table folders this upload writes: each is deleted once its table is uploaded, so a table folder holds exactly this run's files`),
+      h('ul', {}, stale.map((k) => h('li', {}, k)))) : null,
   );
   $('#s3').open = true;
   $('#phase-upload').hidden = false;
@@ -414,15 +448,21 @@ async function upload() {
     });
     renderUploadReport(report, location);
     const failed = report.filter((r) => r.status !== 'uploaded');
+    const notDeleted = report.flatMap((r) => r.not_deleted ?? []);
+    const deleted = report.reduce((n, r) => n + (r.deleted?.length ?? 0), 0);
     window.stediLastRun = { ...window.stediLastRun, upload: report };
+    const cleaned = deleted ? `; deleted ${deleted} stale object(s) from the table folders` : '';
     if (failed.length) {
       showError(`${failed.length} of ${report.length} object(s) did not upload — nothing is lost: every result is still here to download. First problem: ${failed[0].error}`);
-      setStatus(`Uploaded ${report.length - failed.length} of ${report.length} objects to ${location}.`);
+      setStatus(`Uploaded ${report.length - failed.length} of ${report.length} objects to ${location}${cleaned}.`);
+    } else if (notDeleted.length) {
+      showError(`${notDeleted.length} stale object(s) could not be deleted: their table folder still holds files of an earlier run, which Athena and Spark read with the new table. First problem: ${notDeleted[0].error}`);
+      setStatus(`Uploaded all ${report.length} objects to ${location}${cleaned}.`);
     } else {
       showError('');
-      setStatus(`Uploaded all ${report.length} objects to ${location}.`);
+      setStatus(`Uploaded all ${report.length} objects to ${location}${cleaned}.`);
     }
-    document.body.dataset.upload = failed.length === report.length ? 'failed' : failed.length ? 'partial' : 'done';
+    document.body.dataset.upload = failed.length === report.length ? 'failed' : failed.length || notDeleted.length ? 'partial' : 'done';
   } catch (err) {
     showError(`${err.message} — your results are still here to download.`);
     document.body.dataset.upload = 'failed';
@@ -434,13 +474,20 @@ async function upload() {
 function renderUploadReport(report, location) {
   const box = $('#upload-report');
   box.hidden = false;
+  // Each output, then the stale objects of its table folder: deleted after it arrived, or why not.
+  const staleRows = (r) => [
+    ...(r.deleted ?? []).map((key) => h('tr', { 'data-deleted': key, 'data-result': 'deleted' },
+      h('td', {}, key), h('td', {}, '—'), h('td', {}, 'DELETE'), h('td', {}, '—'), h('td', {}, `deleted: stale in the folder of ${r.path}`))),
+    ...(r.not_deleted ?? []).map((x) => h('tr', { 'data-deleted': x.key, 'data-result': 'not-deleted' },
+      h('td', {}, x.key), h('td', {}, '—'), h('td', {}, 'DELETE'), h('td', {}, '—'), h('td', { class: 'bad' }, `NOT deleted: ${x.error}`))),
+  ];
   box.replaceChildren(h('h3', {}, `Upload report — ${location}`), h('table', { class: 'preview' },
     h('thead', {}, h('tr', {}, ['object', 'size', 'how', 'ETag', 'result'].map((c) => h('th', {}, c)))),
-    h('tbody', {}, report.map((r) => h('tr', { 'data-upload': r.path, 'data-status': r.status },
+    h('tbody', {}, report.flatMap((r) => [h('tr', { 'data-upload': r.path, 'data-status': r.status },
       h('td', {}, r.key), h('td', {}, fmt(r.size)), h('td', {}, r.method ?? '—'), h('td', {}, r.etag ?? '—'),
       h('td', { class: r.status === 'uploaded' ? '' : 'bad' }, r.status === 'uploaded'
         ? `uploaded${r.retries ? ` after ${r.retries} retr${r.retries === 1 ? 'y' : 'ies'}` : ''}${r.note ? ` (${r.note})` : ''}`
-        : `NOT uploaded: ${r.error}`))))));
+        : `NOT uploaded: ${r.error}${r.stale_kept ? ` (the folder's ${r.stale_kept} older object(s) were kept with the old table)` : ''}`)), ...staleRows(r)]))));
 }
 
 // ---------------------------------------------------------------- wiring

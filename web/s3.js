@@ -1,7 +1,8 @@
 // S3 transfers through presigned URLs, run inside the engine's worker (the only place that ever
 // holds a URL with its signature). GET streams a landing object into a callback chunk by chunk;
-// PUT sends one output whole or in multipart parts. Every failure becomes a TransferError whose
-// message names the object key and the reason in plain words, never the URL.
+// PUT sends one output whole or in multipart parts; DELETE removes a stale object of a table
+// folder once its table is uploaded. Every failure becomes a TransferError whose message names the
+// object key and the reason in plain words, never the URL.
 //
 // Retries: network errors and 5xx, with exponential backoff and jitter (RETRY below); 403 never
 // (a presigned URL that was refused once will be refused again), with an expired link named as such.
@@ -196,4 +197,18 @@ export async function putObject(target, bytes, parts, onProgress, onRetry) {
     try { await withRetries(() => send(mp.abort, { method: 'DELETE' }, `Aborting ${key}`)); } catch { /* the report says it failed either way */ }
     throw err;
   }
+}
+
+/**
+ * Delete one object (a stale file of a table folder, after the table's upload succeeded).
+ * 2xx, and 404 (already gone), count as done. Returns {retries}; throws TransferError.
+ */
+export async function deleteObject(url, key, onRetry) {
+  let retries = 0;
+  const what = `Deleting the stale object ${key}`;
+  await withRetries(async () => {
+    const res = await send(url, { method: 'DELETE' }, what);
+    if (!res.ok && res.status !== 404) throw await failure(res, url, what);
+  }, (n, err) => { retries = n; onRetry?.(n, err); });
+  return { retries };
 }

@@ -1,7 +1,7 @@
 // The engine's Web Worker: owns the wasm Lake, so the page never blocks. Files arrive as File/Blob
 // handles and are streamed into the engine chunk by chunk; every reply is a message.
 //
-// Page → worker: {type: 'sniff' | 'manifest' | 'run' | 'upload' | 'rows' | 'series' | 'output' | 'zip', id, ...}
+// Page → worker: {type: 'select' | 'sniff' | 'manifest' | 'run' | 'upload' | 'rows' | 'series' | 'output' | 'zip', id, ...}
 // Worker → page: {type: 'progress' | 'file' | 'result' | 'reply' | 'error', id, ...}
 // Cancel = the page terminates this worker and starts a new one (the only way to stop wasm mid-call).
 //
@@ -9,7 +9,7 @@
 // view (keys, sizes, expiry) and messages passed through Lake.redactText: signatures never leave.
 import init, { Lake } from '../pkg/stedi_lake.js';
 import { Zip, ZipPassThrough, ZipDeflate } from './vendor/fflate.js';
-import { getObject, putObject, expiryOf } from './s3.js';
+import { getObject, putObject, deleteObject, expiryOf } from './s3.js';
 
 const CHUNK = 4 << 20; // bytes read per step: large enough for speed, small enough for progress
 const ready = init();
@@ -51,16 +51,21 @@ async function loadManifest({ text, url }) {
   manifest = m;
   // The earliest expiry of any link (a loop, not Math.min(...): manifests can list 100k objects).
   let expires = Infinity;
-  for (const u of [...m.landing.map((o) => o.get), ...m.outputs.map((o) => o.put)]) expires = Math.min(expires, expiryOf(u)?.getTime() ?? Infinity);
+  for (const u of [...m.landing.map((o) => o.get), ...m.outputs.flatMap((o) => [o.put, ...(o.stale ?? []).map((x) => x.delete)])]) expires = Math.min(expires, expiryOf(u)?.getTime() ?? Infinity);
   return {
     info: {
       location: m.location, region: m.region, created: m.created, expires: m.expires,
       expiresMs: Number.isFinite(expires) ? expires : null,
       landing: m.landing.map(({ key, source, size }, index) => ({ index, key, source, size })),
       skipped: m.skipped,
-      outputs: m.outputs.map(({ path, key, multipart }) => ({ path, key, parts: multipart?.parts.length ?? 0 })),
+      outputs: m.outputs.map(({ path, key, multipart, stale }) => ({ path, key, parts: multipart?.parts.length ?? 0, stale: (stale ?? []).map((x) => x.key) })),
     },
   };
+}
+
+/** Which paths are landing data: the core's one rule (`ingest::select`, as the CLI and presign). */
+function select({ paths }) {
+  return { results: JSON.parse(Lake.selectFiles(JSON.stringify(paths))) };
 }
 
 async function sniff({ files }) {
@@ -210,7 +215,9 @@ async function run({ id, mode, location, files, decoders: requested }) {
 /**
  * Upload every output the manifest names. Each object is tried on its own: one failure does not
  * stop the others, and the report says exactly which arrived (status 'uploaded' only after S3
- * answered 2xx for the PUT or the multipart completion).
+ * answered 2xx for the PUT or the multipart completion). A table's stale objects (the manifest's
+ * `stale`: other files of the folder it writes) are deleted only after that table arrived, so the
+ * folder holds exactly this run's table; if the upload failed they stay, with the old table.
  */
 async function upload({ id }) {
   if (!manifest) throw new Error('load an S3 manifest first');
@@ -222,13 +229,23 @@ async function upload({ id }) {
   progress(0);
   for (const [k, t] of targets.entries()) {
     const bytes = parquetCache.get(t.path) ?? lake.output(t.path);
-    const entry = { path: t.path, key: t.key, size: bytes.length, status: 'failed', etag: null, method: null, retries: 0, error: null, note: null };
+    const stale = t.stale ?? [];
+    const entry = { path: t.path, key: t.key, size: bytes.length, status: 'failed', etag: null, method: null, retries: 0, error: null, note: null, deleted: [], not_deleted: [], stale_kept: stale.length };
     let retries = 0;
     try {
       const parts = Lake.uploadPlan(JSON.stringify(t), bytes.length);
       const r = await putObject(t, bytes, parts, (n) => progress(k, n / Math.max(bytes.length, 1)), () => { retries++; });
       Object.assign(entry, { status: 'uploaded', etag: r.etag, method: r.method, note: r.note && redact(r.note) });
       sent += bytes.length;
+      entry.stale_kept = 0;
+      for (const x of stale) {
+        try {
+          await deleteObject(x.delete, x.key, () => { retries++; });
+          entry.deleted.push(x.key);
+        } catch (err) {
+          entry.not_deleted.push({ key: x.key, error: redact(String(err?.message ?? err)), expired: Boolean(err?.expired), cors: Boolean(err?.cors) });
+        }
+      }
     } catch (err) {
       entry.error = redact(String(err?.message ?? err));
       entry.expired = Boolean(err?.expired);
@@ -264,6 +281,7 @@ async function zip() {
 }
 
 const handlers = {
+  select,
   sniff,
   manifest: loadManifest,
   run,
@@ -278,7 +296,7 @@ self.onmessage = async ({ data }) => {
   const { id, type } = data;
   try {
     await ready;
-    if (!['sniff', 'run', 'manifest'].includes(type) && !lake) throw new Error('no results yet: run the pipeline first');
+    if (!['select', 'sniff', 'run', 'manifest'].includes(type) && !lake) throw new Error('no results yet: run the pipeline first');
     const reply = await handlers[type](data);
     post({ type: type === 'run' ? 'result' : 'reply', id, ...reply }, reply.bytes ? [reply.bytes.buffer] : []);
   } catch (err) {
