@@ -13,13 +13,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 log "rust wasm32 target"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-log "Debian packages (chromium, chromium-driver)"
+log "Debian packages (chromium, chromium-driver; Java 17 for the PySpark interop test)"
 if [ "$PAGE_ONLY" = 1 ]; then
   echo "skipped (--page)"
-elif ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+elif ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v java >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt-get install -y -qq chromium chromium-driver openjdk-17-jre-headless >/dev/null
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly, or wasm-pack downloads its own (and fails here).

@@ -11,12 +11,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CLI = ROOT / "target" / "release" / "stedi-lake"
 FIXTURES = ROOT / "fixtures" / "landing"
 REAL = ROOT.parent / "shared" / "stedi" / "landing"
+# Table -> the folder its files sit in: the engine's typed copies of the landing tables go to
+# typed_landing/ (never below a folder named landing, where the landing rule looks).
 TABLES = {
-    "customer_landing": "landing", "accelerometer_landing": "landing", "step_trainer_landing": "landing",
+    "customer_landing": "typed_landing", "accelerometer_landing": "typed_landing", "step_trainer_landing": "typed_landing",
     "customer_trusted": "trusted", "accelerometer_trusted": "trusted", "step_trainer_trusted": "trusted",
     "customers_curated": "curated", "machine_learning_curated": "curated",
 }
-DERIVED = [t for t, z in TABLES.items() if z != "landing"]
+DERIVED = [t for t, z in TABLES.items() if z != "typed_landing"]
 
 
 def datasets():

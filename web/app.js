@@ -330,9 +330,9 @@ function renderTables(summary) {
         h('span', { class: 'tname' }, name), h('span', { class: `badge ${zone}` }, zone),
         h('span', { class: 'count', 'data-testid': `count-${name}` }, String(info.rows)), h('span', { class: 'muted' }, 'rows'),
         h('span', { class: 'spacer' }),
-        h('button', { class: 'small', 'data-download': `${name}.parquet`, onclick: (e) => { e.preventDefault(); download(`${zone}/${name}/part-00000.parquet`, `${name}.parquet`); } }, 'Parquet'),
-        h('button', { class: 'small', 'data-download': `${name}.json`, onclick: (e) => { e.preventDefault(); download(`ndjson/${zone}/${name}/part-00000.json`, `${name}.json`); } }, 'NDJSON'),
-        h('button', { class: 'small', 'data-download': `${name}.sql`, onclick: (e) => { e.preventDefault(); download(`ddl/${name}.sql`, `${name}.sql`); } }, 'DDL')),
+        h('button', { class: 'small', 'data-download': `${name}.parquet`, onclick: (e) => { e.preventDefault(); download(summary.tables[name].paths.parquet, `${name}.parquet`); } }, 'Parquet'),
+        h('button', { class: 'small', 'data-download': `${name}.json`, onclick: (e) => { e.preventDefault(); download(summary.tables[name].paths.ndjson, `${name}.json`); } }, 'NDJSON'),
+        h('button', { class: 'small', 'data-download': `${name}.sql`, onclick: (e) => { e.preventDefault(); download(summary.tables[name].paths.ddl, `${name}.sql`); } }, 'DDL')),
       body);
     let offset = 0;
     const show = async () => {

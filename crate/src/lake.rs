@@ -27,6 +27,8 @@ pub enum Error {
     UnknownOutput(String),
     UnknownTable(String),
     Write(String),
+    /// A derived table would exceed the row limit (nothing was built).
+    TooManyRows(crate::zones::rubric::RowLimit),
 }
 
 impl fmt::Display for Error {
@@ -36,6 +38,7 @@ impl fmt::Display for Error {
             Error::UnknownOutput(p) => write!(f, "no output named '{p}' (see the list of outputs)"),
             Error::UnknownTable(t) => write!(f, "no table named '{t}'"),
             Error::Write(e) => write!(f, "could not write output: {e}"),
+            Error::TooManyRows(e) => write!(f, "{e}"),
         }
     }
 }
@@ -45,8 +48,19 @@ impl std::error::Error for Error {}
 /// Options of a run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
+    /// Which rule set.
     pub mode: Mode,
+    /// Where the DDL points.
     pub ddl: DdlOptions,
+    /// The most rows one derived table may have; `None`: [`default_max_rows`] of the landing rows.
+    pub max_rows: Option<u64>,
+}
+
+/// The default row limit per derived table: 50 × the landing rows, at least 1 million and at
+/// most 200 million. The rubric joins fan out (shared timestamps multiply rows) and would
+/// otherwise fill memory and disk; strict tables never exceed their inputs.
+pub fn default_max_rows(landing_rows: u64) -> u64 {
+    landing_rows.saturating_mul(50).clamp(1_000_000, 200_000_000)
 }
 
 /// The outcome of [`Lake::run`].
@@ -138,19 +152,35 @@ pub struct Summary<'a> {
     /// `docs/semantics.md`).
     pub accounted: bool,
     pub files: &'a [FileReport],
+    /// Paths under the inputs that were not read, and why.
+    pub skipped: &'a [SkippedFile],
 }
 
+/// One table in `summary.json`.
 #[derive(Debug, Serialize)]
 pub struct TableSummary {
+    /// `landing`, `trusted` or `curated`.
     pub zone: &'static str,
     pub rows: u64,
     pub columns: Vec<&'static str>,
+    /// Its output paths (Hive layout): `parquet`, `ndjson`, `ddl`.
+    pub paths: BTreeMap<&'static str, String>,
+}
+
+/// A path under the inputs that was not read, and why (see `ingest::select`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SkippedFile {
+    /// The path as shown to the user (relative to the input's parent).
+    pub name: String,
+    /// Why it was not read.
+    pub reason: String,
 }
 
 #[derive(Default)]
 pub struct Lake {
     ingest: Ingest,
     result: Option<RunResult>,
+    skipped: Vec<SkippedFile>,
 }
 
 impl Lake {
@@ -158,17 +188,30 @@ impl Lake {
         Lake {
             ingest: Ingest::new(),
             result: None,
+            skipped: Vec::new(),
         }
     }
 
     /// A lake over what an [`Ingest`] has read (e.g. several ingests appended together).
     pub fn from_ingest(ingest: Ingest) -> Lake {
-        Lake { ingest, result: None }
+        Lake {
+            ingest,
+            result: None,
+            skipped: Vec::new(),
+        }
     }
 
     pub fn open_file(&mut self, name: &str, source: Option<Source>) {
         self.result = None;
         self.ingest.open(name, source);
+    }
+
+    /// Record a path that the caller decided not to read (listed in `summary.json`).
+    pub fn note_skipped(&mut self, name: &str, reason: &str) {
+        self.skipped.push(SkippedFile {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        });
     }
 
     pub fn feed(&mut self, chunk: &[u8]) {
@@ -202,15 +245,20 @@ impl Lake {
         &self.ingest.report
     }
 
-    /// Apply the zone rules to everything ingested so far.
-    pub fn run(&mut self, options: RunOptions) -> &RunResult {
+    /// Apply the zone rules to everything ingested so far. Errors: [`Error::TooManyRows`] when a
+    /// derived table would exceed `options.max_rows` (then there are no results).
+    pub fn run(&mut self, options: RunOptions) -> Result<&RunResult, Error> {
         self.ingest.close();
-        let (derived, facts) = zones::run(&self.ingest.landing, options.mode);
-        self.result.insert(RunResult {
+        self.result = None;
+        let l = &self.ingest.landing;
+        let landing_rows = Source::ALL.iter().map(|&s| l.rows(s) as u64).sum();
+        let max_rows = options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows));
+        let (derived, facts) = zones::run(l, options.mode, max_rows).map_err(Error::TooManyRows)?;
+        Ok(self.result.insert(RunResult {
             options,
             derived,
             facts,
-        })
+        }))
     }
 
     fn done(&self) -> Result<&RunResult, Error> {
@@ -233,6 +281,11 @@ impl Lake {
                     zone: id.zone(),
                     rows: view.rows.len() as u64,
                     columns: view.columns().iter().map(|c| c.name).collect(),
+                    paths: BTreeMap::from([
+                        ("parquet", Output::Parquet(id).path()),
+                        ("ndjson", Output::Ndjson(id).path()),
+                        ("ddl", Output::Ddl(id).path()),
+                    ]),
                 },
             );
         }
@@ -255,6 +308,7 @@ impl Lake {
             covered,
             accounted,
             files: &rep.files,
+            skipped: &self.skipped,
         })
     }
 

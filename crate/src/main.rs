@@ -22,11 +22,26 @@ mod cli {
     use stedi_lake::ddl::DdlOptions;
     use stedi_lake::generate::{generate, GenOptions};
     use stedi_lake::presign::{presign, PresignOptions};
+    use stedi_lake::ingest::select;
     use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
 
     /// Exit codes (also in the README).
     const EXIT_ERROR: u8 = 1;
+    const EXIT_USAGE: u8 = 2;
     const EXIT_QUARANTINE: u8 = 3;
+
+    /// A failed command: a usage error (exit 2: the command as given can not be run) or an error
+    /// while running (exit 1).
+    enum Failure {
+        Usage(String),
+        Run(String),
+    }
+
+    impl From<String> for Failure {
+        fn from(e: String) -> Failure {
+            Failure::Run(e)
+        }
+    }
 
     #[derive(Parser)]
     #[command(
@@ -61,9 +76,14 @@ mod cli {
             /// Landing folders or files.
             #[arg(required = true)]
             landing: Vec<PathBuf>,
-            /// Output folder (Hive layout: <zone>/<table>/part-00000.parquet).
+            /// Output folder (Hive layout: <zone>/<table>/part-00000.parquet). Must be empty or new,
+            /// unless --overwrite.
             #[arg(long)]
             out: PathBuf,
+            /// Replace --out when it holds a previous stedi-lake output (it has _stedi-lake.json);
+            /// the new tree is written beside it and swapped in only when complete.
+            #[arg(long)]
+            overwrite: bool,
             #[arg(long, value_enum, default_value = "strict")]
             mode: ModeArg,
             /// S3 prefix the DDL's LOCATIONs point at.
@@ -75,6 +95,10 @@ mod cli {
             /// Table formats to write.
             #[arg(long, value_enum, value_delimiter = ',', default_value = "parquet,ndjson")]
             formats: Vec<Format>,
+            /// The most rows one derived table may have (default: 50 x the landing rows, between
+            /// 1 million and 200 million). The rubric joins fan out; over the limit nothing is written.
+            #[arg(long)]
+            max_rows: Option<u64>,
             /// Exit with code 3 if any record was quarantined.
             #[arg(long)]
             fail_on_quarantine: bool,
@@ -136,10 +160,12 @@ mod cli {
             Command::Run {
                 landing,
                 out,
+                overwrite,
                 mode,
                 location,
                 database,
                 formats,
+                max_rows,
                 fail_on_quarantine,
                 timings,
             } => {
@@ -147,11 +173,11 @@ mod cli {
                     ModeArg::Strict => Mode::Strict,
                     ModeArg::Rubric => Mode::Rubric,
                 };
-                let opts = RunOptions {
-                    mode,
-                    ddl: DdlOptions { location, database },
-                };
-                run(&landing, &out, opts, &formats, timings).map(|quarantined| {
+                (|| {
+                let ddl = DdlOptions::new(&location, &database)
+                    .map_err(|e| Failure::Usage(format!("--{e}")))?;
+                let opts = RunOptions { mode, ddl, max_rows };
+                run(&landing, &out, overwrite, opts, &formats, timings).map(|quarantined| {
                     if fail_on_quarantine && quarantined > 0 {
                         eprintln!(
                             "stedi-lake: {quarantined} record(s) quarantined (see {}/data_quality.json)",
@@ -162,6 +188,7 @@ mod cli {
                         ExitCode::SUCCESS
                     }
                 })
+                })()
             }
             Command::Presign {
                 location,
@@ -192,59 +219,261 @@ mod cli {
                 };
                 presign_cmd(&opts, out.as_deref())
             })()
-            .map(|_| ExitCode::SUCCESS),
-            Command::Generate { out, seed, size } => gen(&out, seed, &size).map(|_| ExitCode::SUCCESS),
+            .map(|_| ExitCode::SUCCESS)
+            .map_err(Failure::Run),
+            Command::Generate { out, seed, size } => gen(&out, seed, &size)
+                .map(|_| ExitCode::SUCCESS)
+                .map_err(Failure::Run),
         };
-        result.unwrap_or_else(|e| {
-            eprintln!("stedi-lake: {e}");
-            ExitCode::from(EXIT_ERROR)
+        result.unwrap_or_else(|e| match e {
+            Failure::Usage(e) => {
+                eprintln!("stedi-lake: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+            Failure::Run(e) => {
+                eprintln!("stedi-lake: {e}");
+                ExitCode::from(EXIT_ERROR)
+            }
         })
     }
 
-    /// Every file under the given paths, sorted, hidden files skipped.
-    fn landing_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-        fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    /// A file or folder under the inputs that is not read, and why.
+    struct Skipped {
+        name: String,
+        reason: String,
+    }
+
+    /// The landing files under the given paths, sorted, with their display names; and what was
+    /// skipped. Only regular files are read (a FIFO or a device would hang or read as empty);
+    /// hidden folders and `exclude` (this run's output folder) are not entered; the rest is decided
+    /// by the one landing rule, `stedi_lake::ingest::select`.
+    fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<(Vec<(PathBuf, String)>, Vec<Skipped>), String> {
+        fn walk(
+            root: &[PathBuf],
+            p: &Path,
+            exclude: &[&Path],
+            files: &mut Vec<(PathBuf, String)>,
+            skipped: &mut Vec<Skipped>,
+        ) -> Result<(), String> {
             let meta = fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
             if meta.is_dir() {
+                if exclude.iter().any(|x| same_path(p, x)) {
+                    skipped.push(Skipped {
+                        name: display_name(root, p),
+                        reason: "this run's output folder (--out), never input".into(),
+                    });
+                    return Ok(());
+                }
                 let mut entries: Vec<PathBuf> = fs::read_dir(p)
                     .map_err(|e| format!("{}: {e}", p.display()))?
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        !p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with('.'))
-                    })
                     .collect();
                 entries.sort();
                 for e in entries {
-                    walk(&e, out)?;
+                    let hidden_dir = e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+                        && fs::metadata(&e).is_ok_and(|m| m.is_dir());
+                    if hidden_dir {
+                        // Not entered (a .git tree can be huge); listed once.
+                        skipped.push(Skipped {
+                            name: display_name(root, &e) + "/",
+                            reason: select::Skip::Hidden.reason().into(),
+                        });
+                        continue;
+                    }
+                    walk(root, &e, exclude, files, skipped)?;
                 }
+            } else if meta.is_file() {
+                files.push((p.to_path_buf(), display_name(root, p)));
             } else {
-                out.push(p.to_path_buf());
+                skipped.push(Skipped {
+                    name: display_name(root, p),
+                    reason: "not a regular file (a FIFO, socket or device): not read".into(),
+                });
             }
             Ok(())
         }
-        let mut out = Vec::new();
+        let mut files = Vec::new();
+        let mut skipped = Vec::new();
         for p in paths {
-            walk(p, &mut out)?;
+            walk(paths, p, exclude, &mut files, &mut skipped)?;
         }
-        Ok(out)
+        let verdicts = select::select(&files.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>());
+        let mut read = Vec::new();
+        for (f, v) in files.into_iter().zip(verdicts) {
+            match v {
+                None => read.push(f),
+                Some(skip) => skipped.push(Skipped {
+                    name: f.1,
+                    reason: skip.reason().into(),
+                }),
+            }
+        }
+        Ok((read, skipped))
+    }
+
+    /// Whether two paths name the same existing folder.
+    fn same_path(a: &Path, b: &Path) -> bool {
+        match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// A name as it may be printed on a terminal: control characters (line breaks, ANSI escapes)
+    /// and bidirectional overrides escaped, so a file name can never forge or erase a status line.
+    fn printable(name: &str) -> String {
+        let mut s = String::with_capacity(name.len());
+        for c in name.chars() {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                s.extend(c.escape_unicode());
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    }
+
+    /// Where the run's outputs are written: a temporary sibling of `--out`, swapped in at the end.
+    struct OutDir {
+        out: PathBuf,
+        tmp: PathBuf,
+    }
+
+    impl OutDir {
+        /// Check `--out` (Spark's save modes: refuse a non-empty folder unless it is a previous
+        /// stedi-lake output and `--overwrite` is given) and create the temporary sibling.
+        fn prepare(out: &Path, overwrite: bool, inputs: &[PathBuf]) -> Result<OutDir, Failure> {
+            let marker = stedi_lake::ingest::select::OUTPUT_MARKER;
+            match fs::symlink_metadata(out) {
+                Ok(m) if !m.is_dir() => {
+                    return Err(Failure::Usage(format!("--out {}: exists and is not a folder", out.display())))
+                }
+                Ok(_) => {
+                    let non_empty = fs::read_dir(out)
+                        .map_err(|e| format!("{}: {e}", out.display()))?
+                        .next()
+                        .is_some();
+                    let ours = out.join(marker).is_file();
+                    if non_empty && !overwrite {
+                        return Err(Failure::Usage(format!(
+                            "--out {}: the folder is not empty; refusing to write tables beside files that are not this run's (Athena and Spark read every file of a table's folder). Use --overwrite to replace a previous stedi-lake output, or choose a new folder.",
+                            out.display()
+                        )));
+                    }
+                    if non_empty && !ours {
+                        return Err(Failure::Usage(format!(
+                            "--out {}: not a stedi-lake output (it has no {marker}); --overwrite only replaces a folder that stedi-lake wrote. Choose a new folder.",
+                            out.display()
+                        )));
+                    }
+                    let canon = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
+                    for i in inputs {
+                        if fs::canonicalize(i).is_ok_and(|i| i.starts_with(&canon)) {
+                            return Err(Failure::Usage(format!(
+                                "--out {}: holds the input {}; replacing it would delete landing data",
+                                out.display(),
+                                i.display()
+                            )));
+                        }
+                    }
+                }
+                Err(_) => {}
+            }
+            let parent = match out.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            let name = out
+                .file_name()
+                .ok_or_else(|| Failure::Usage(format!("--out {}: not a folder name", out.display())))?
+                .to_string_lossy()
+                .into_owned();
+            // Hidden, so that a walk over the parent never reads it.
+            let tmp = parent.join(format!(".{name}.stedi-lake-tmp-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&tmp);
+            fs::create_dir(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+            Ok(OutDir {
+                out: out.to_path_buf(),
+                tmp,
+            })
+        }
+
+        /// Swap the complete new tree in place of `--out` (the old tree, if any, is removed).
+        fn commit(self) -> Result<(), String> {
+            let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+            if fs::symlink_metadata(&self.out).is_ok() {
+                let old = self.tmp.with_file_name(
+                    self.tmp
+                        .file_name()
+                        .expect("tmp has a name")
+                        .to_string_lossy()
+                        .replace(".stedi-lake-tmp-", ".stedi-lake-old-"),
+                );
+                fs::rename(&self.out, &old).map_err(|e| err(&self.out, e))?;
+                if let Err(e) = fs::rename(&self.tmp, &self.out) {
+                    let _ = fs::rename(&old, &self.out);
+                    return Err(err(&self.out, e));
+                }
+                fs::remove_dir_all(&old).map_err(|e| err(&old, e))?;
+            } else {
+                fs::rename(&self.tmp, &self.out).map_err(|e| err(&self.out, e))?;
+            }
+            Ok(())
+        }
+
+        /// Give up: remove the temporary tree.
+        fn abandon(&self) {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
     }
 
     fn run(
         landing: &[PathBuf],
         out: &Path,
+        overwrite: bool,
         opts: RunOptions,
         formats: &[Format],
         timings: bool,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, Failure> {
+        let dir = OutDir::prepare(out, overwrite, landing)?;
+        let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, timings);
+        match result {
+            Ok(q) => {
+                dir.commit()?;
+                Ok(q)
+            }
+            Err(e) => {
+                dir.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    fn run_into(
+        landing: &[PathBuf],
+        outs: &[&Path],
+        out: &Path,
+        opts: RunOptions,
+        formats: &[Format],
+        timings: bool,
+    ) -> Result<u64, Failure> {
         let t0 = Instant::now();
-        let files = landing_files(landing)?;
+        let final_out = outs[0];
+        let (files, skipped) = landing_files(landing, outs)?;
+        for s in skipped.iter().take(20) {
+            eprintln!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason);
+        }
+        if skipped.len() > 20 {
+            eprintln!("stedi-lake: … and {} more skipped (listed in summary.json)", skipped.len() - 20);
+        }
         let mut lake = Lake::new();
+        for s in &skipped {
+            lake.note_skipped(&s.name, &s.reason);
+        }
         let mut buf = vec![0u8; 1 << 20];
         let mut bytes = 0u64;
-        for path in &files {
-            let name = display_name(landing, path);
+        for (path, name) in &files {
             let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
             lake.open_file(&name, None);
             // SAFETY: the map is only read while this loop runs; a landing file changed by another
@@ -268,17 +497,17 @@ mod cli {
             }
             if let Some(r) = lake.close_file() {
                 if let Some(err) = &r.error {
-                    eprintln!("stedi-lake: {}: {err}", r.name);
+                    eprintln!("stedi-lake: {}: {err}", printable(&r.name));
                 }
             }
         }
         let t_ingest = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
-        lake.run(opts);
+        lake.run(opts).map_err(|e| Failure::Run(e.to_string()))?;
         let t_zones = t1.elapsed().as_secs_f64();
 
-        let phase = |outputs: Vec<Output>| -> Result<f64, String> {
+        let phase = |outputs: Vec<Output>| -> Result<f64, Failure> {
             let t = Instant::now();
             for o in outputs {
                 let path = out.join(o.path());
@@ -307,6 +536,13 @@ mod cli {
         let t_reports = phase(pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_))))?;
 
         let summary = lake.summary().map_err(|e| e.to_string())?;
+        if summary.sources.values().all(|c| c.files == 0) {
+            return Err(Failure::Run(format!(
+                "no STEDI landing data: {} file(s) read, none routed to customer, accelerometer or step_trainer ({} skipped); see the messages above",
+                files.len(),
+                skipped.len()
+            )));
+        }
         println!("{:<15} {:>10} {:>10} {:>12}", "source", "read", "kept", "quarantined");
         for s in Source::ALL {
             let c = &summary.sources[s.name()];
@@ -343,7 +579,7 @@ mod cli {
             } else {
                 "ACCOUNTING DOES NOT BALANCE"
             },
-            out.display()
+            final_out.display()
         );
         if timings {
             let total = t0.elapsed().as_secs_f64();
@@ -364,7 +600,9 @@ mod cli {
             );
         }
         if !summary.accounted {
-            return Err("internal error: the record accounting does not balance (see summary.json)".into());
+            return Err(Failure::Run(
+                "internal error: the record accounting does not balance (see summary.json)".into(),
+            ));
         }
         Ok(quarantined)
     }

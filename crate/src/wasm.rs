@@ -121,7 +121,14 @@ impl Lake {
             database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
         )
         .map_err(js_err)?;
-        self.inner.run(RunOptions { mode, ddl });
+        // A derived table over the default row limit is refused before it is built (no OOM).
+        self.inner
+            .run(RunOptions {
+                mode,
+                ddl,
+                max_rows: None,
+            })
+            .map_err(js_err)?;
         self.summary()
     }
 

@@ -67,7 +67,7 @@ fn every_adversarial_case_is_handled_as_written() {
             lake.run(RunOptions {
                 mode,
                 ..Default::default()
-            });
+            }).unwrap();
             let summary = serde_json::to_value(lake.summary().unwrap()).unwrap();
             let ctx = format!("case {name} ({}): {}", mode.name(), case["handling"]);
             assert_eq!(summary["accounted"], true, "{ctx}");
@@ -127,7 +127,7 @@ fn every_adversarial_case_is_handled_as_written() {
 fn quarantined_records_name_file_line_and_reason() {
     let dir = PathBuf::from(format!("{ROOT}/cases/truncated_json"));
     let mut lake = load(&Value::Null, &dir);
-    lake.run(RunOptions::default());
+    lake.run(RunOptions::default()).unwrap();
     let q = &lake.ingest_report().quarantine;
     assert_eq!(q.len(), 1);
     assert_eq!((q[0].file.as_str(), q[0].line), ("accelerometer/a.json", 2));

@@ -57,11 +57,11 @@ fn ingests_exported_and_appended_match_one() {
         merged.run(RunOptions {
             mode,
             ..Default::default()
-        });
+        }).unwrap();
         whole.run(RunOptions {
             mode,
             ..Default::default()
-        });
+        }).unwrap();
         for o in stedi_lake::Output::all() {
             assert_eq!(
                 merged.output(&o.path()).unwrap(),

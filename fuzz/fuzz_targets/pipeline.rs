@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         for (name, bytes) in files {
             lake.add_file(name, None, bytes);
         }
-        lake.run(RunOptions { mode, ..Default::default() });
+        lake.run(RunOptions { mode, ..Default::default() }).unwrap();
         assert!(lake.summary().unwrap().accounted, "accounting must balance");
         for o in Output::all() {
             lake.output(&o.path()).unwrap();

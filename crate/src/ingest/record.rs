@@ -86,6 +86,8 @@ impl Rejection {
             None => msg.clone(),
         };
         let reason = match e.classify() {
+            // A number beyond the f64 range (`1e400`) is well-formed JSON with a value we can't hold.
+            serde_json::error::Category::Syntax if msg.starts_with("number out of range") => Reason::WrongType,
             serde_json::error::Category::Data => {
                 if msg.starts_with("missing field") || msg.starts_with("invalid type: null") {
                     Reason::MissingRequired
@@ -210,11 +212,13 @@ impl<'de> Visitor<'de> for KeySeed {
         f.write_str("a key")
     }
     fn visit_str<E: de::Error>(self, k: &str) -> Result<Option<usize>, E> {
+        // Same length and bytes first (cheap: the landing data spells its keys one way), then case.
+        let k = k.as_bytes();
         Ok(self
             .0
             .iter()
-            .position(|n| *n == k)
-            .or_else(|| self.0.iter().position(|n| n.eq_ignore_ascii_case(k))))
+            .position(|n| n.len() == k.len() && n.as_bytes() == k)
+            .or_else(|| self.0.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(k))))
     }
 }
 
@@ -260,12 +264,56 @@ fn required_id<'de, E: de::Error>(v: Option<Cow<'de, str>>, name: &'static str) 
     }
 }
 
-/// An epoch (milliseconds) or a distance: an integral JSON number judged on its decimal text, or `null`.
+thread_local! {
+    /// Set while a record is decoded a second time with its numbers read as text (see [`opt_integral`]).
+    static NUMBERS_AS_TEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The error that sends a record to the text pass: an epoch or distance written with a fraction
+/// or an exponent, or beyond the 64-bit range.
+const NEEDS_TEXT: &str = "\u{0}number needs its decimal text";
+
+/// An epoch (milliseconds) or a distance: an integral JSON number judged on its decimal text, or
+/// `null`. Plain integers (the usual case) are read directly; any other number text sends the
+/// record to a second pass ([`decode_into`]) that reads it as text, so `1655564376361.0001` is
+/// never taken for `1655564376361`.
 fn opt_integral<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<Option<i64>, A::Error> {
+    if !NUMBERS_AS_TEXT.get() {
+        return map.next_value_seed(PlainInteger);
+    }
     let raw: &'de RawValue = map.next_value()?;
     match raw.get() {
         "null" => Ok(None),
         t => number_text(t, name).and_then(integral_text).map(Some).map_err(de::Error::custom),
+    }
+}
+
+/// A plain JSON integer within i64, `null`, or [`NEEDS_TEXT`] for any other number.
+struct PlainInteger;
+
+impl<'de> de::DeserializeSeed<'de> for PlainInteger {
+    type Value = Option<i64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PlainInteger {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an integer (epoch milliseconds)")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v).map(Some).map_err(|_| E::custom(NEEDS_TEXT))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(E::custom(NEEDS_TEXT))
     }
 }
 
@@ -275,20 +323,10 @@ fn integral<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<i64, 
         .ok_or_else(|| de::Error::custom(format!("invalid type: null, expected an integer for `{name}`")))
 }
 
-/// A double, or `null`; a number beyond the double range is an error, not infinity.
-fn opt_double<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<Option<f64>, A::Error> {
-    let raw: &'de RawValue = map.next_value()?;
-    let t = raw.get();
-    if t == "null" {
-        return Ok(None);
-    }
-    let t = number_text(t, name).map_err(de::Error::custom)?;
-    match t.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
-        _ => Err(de::Error::custom(format!(
-            "invalid value: {t} is out of range for a double (`{name}`)"
-        ))),
-    }
+/// A double, or `null`. (A number beyond the double range is serde_json's "number out of range",
+/// classified as `wrong_type` by [`Rejection::from_serde`].)
+fn opt_double<'de, A: de::MapAccess<'de>>(map: &mut A, _name: &str) -> Result<Option<f64>, A::Error> {
+    map.next_value()
 }
 
 /// The text of a JSON value that must be a number.
@@ -470,8 +508,21 @@ impl<'de> Deserialize<'de> for StepTrainerIn<'de> {
     }
 }
 
-/// Decode one record of `source` and append it to `landing`.
+/// Decode one record of `source` and append it to `landing`. A record with an epoch or distance
+/// that is not a plain integer is decoded a second time with its numbers read as text.
 pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
+    match decode_pass(source, bytes, landing) {
+        Err(r) if r.detail.starts_with(NEEDS_TEXT) => {
+            NUMBERS_AS_TEXT.set(true);
+            let again = decode_pass(source, bytes, landing);
+            NUMBERS_AS_TEXT.set(false);
+            again
+        }
+        done => done,
+    }
+}
+
+fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
     if bytes.first() != Some(&b'{') {
         // A record must be an object.
         return Err(not_an_object(bytes));
@@ -704,5 +755,78 @@ mod tests {
         );
         assert_eq!(source_by_keys(br#"{"id":1}"#).unwrap(), None);
         assert!(source_by_keys(b"a,b,c").is_err());
+    }
+
+    #[test]
+    fn numbers_are_judged_on_their_text() {
+        assert_eq!(integral_text("1655564376361"), Ok(1655564376361));
+        assert_eq!(integral_text("1655564376361.000"), Ok(1655564376361));
+        assert_eq!(integral_text("1.655564376361e12"), Ok(1655564376361));
+        assert_eq!(integral_text("16555643763610E-1"), Ok(1655564376361));
+        assert_eq!(integral_text("-0.0e5"), Ok(0));
+        assert_eq!(integral_text("-9223372036854775808"), Ok(i64::MIN));
+        assert!(integral_text("1655564376361.0001").is_err());
+        assert!(integral_text("1.6555643763615e12").is_err());
+        assert!(integral_text("9223372036854775808").is_err());
+        assert!(integral_text("1e19").is_err());
+        assert!(integral_text("1e999999999999999999999").is_err());
+        use Reason::*;
+        let at = |t: &str| format!(r#"{{"user":"a","timestamp":{t}}}"#);
+        assert_eq!(reason(Source::Accelerometer, &at("1655564376361.0001")), WrongType);
+        assert_eq!(reason(Source::Accelerometer, &at("99999999999999999999")), WrongType);
+        for ok in ["1655564376361.000", "1.655564376361e12", "1655564376361"] {
+            let l = decode(Source::Accelerometer, &at(ok)).unwrap();
+            assert_eq!(l.accelerometer.timestamp, vec![1655564376361], "{ok}");
+        }
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":"a","timestamp":1,"x":1e400}"#),
+            WrongType
+        );
+        assert_eq!(
+            reason(Source::StepTrainer, r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2.5}"#),
+            WrongType
+        );
+    }
+
+    #[test]
+    fn keys_match_whatever_their_ascii_case() {
+        // What a Glue job that wrote JSON back emits: Athena reads this customer as consenting.
+        let l = decode(
+            Source::Customer,
+            r#"{"customername":"Lia","email":"lia@x.test","serialnumber":"S31","registrationdate":1655563999000,"lastupdatedate":1655563999000,"sharewithresearchasofdate":1655564000000}"#,
+        )
+        .unwrap();
+        let c = &l.customers[0];
+        assert_eq!(c.share_with_research_as_of_date, Some(1655564000000));
+        assert_eq!(l.serials.get(c.serial_number.unwrap()), "S31");
+        assert_eq!(c.customer_name.as_deref(), Some("Lia"));
+        let l = decode(Source::StepTrainer, r#"{"SENSORREADINGTIME":5,"SerialNumber":"s"}"#).unwrap();
+        assert_eq!(l.step_trainer.sensor_reading_time, vec![5]);
+        // Two spellings of one key.
+        assert_eq!(
+            reason(Source::Customer, r#"{"email":"a@x","serialNumber":"a","serialnumber":"b"}"#),
+            Reason::DuplicateKey
+        );
+        assert_eq!(
+            source_by_keys(br#"{"customername":"Lia","email":"l@x"}"#).unwrap(),
+            Some(Source::Customer)
+        );
+        assert_eq!(
+            source_by_keys(br#"{"sensorreadingtime":1}"#).unwrap(),
+            Some(Source::StepTrainer)
+        );
+    }
+
+    #[test]
+    fn empty_identifiers_are_missing() {
+        use Reason::*;
+        assert_eq!(reason(Source::Customer, r#"{"email":""}"#), MissingRequired);
+        assert_eq!(reason(Source::Accelerometer, r#"{"user":"","timestamp":1}"#), MissingRequired);
+        assert_eq!(
+            reason(Source::StepTrainer, r#"{"sensorReadingTime":1,"serialNumber":""}"#),
+            MissingRequired
+        );
+        let l = decode(Source::Customer, r#"{"email":"a@x","serialNumber":""}"#).unwrap();
+        assert_eq!(l.customers[0].serial_number, None, "an empty serial names no device");
     }
 }

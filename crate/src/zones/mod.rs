@@ -149,11 +149,13 @@ pub struct Facts {
 
 /// Run the zone rules of `mode` over the landing tables. The strict facts are always computed,
 /// since the data-quality report describes the data whatever rules are applied.
-pub fn run(landing: &Landing, mode: Mode) -> (Derived, Facts) {
+pub fn run(landing: &Landing, mode: Mode, max_rows: u64) -> Result<(Derived, Facts), rubric::RowLimit> {
     let (strict_tables, facts) = strict::run(landing);
     match mode {
-        Mode::Strict => (strict_tables, facts),
-        Mode::Rubric => (rubric::run(landing), facts),
+        // Strict joins never fan out (each derived table is at most its input), so the limit
+        // only matters for the reference joins.
+        Mode::Strict => Ok((strict_tables, facts)),
+        Mode::Rubric => Ok((rubric::run(landing, max_rows)?, facts)),
     }
 }
 

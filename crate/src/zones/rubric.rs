@@ -13,7 +13,34 @@ use rustc_hash::FxHashSet;
 use super::{Derived, Flow};
 use crate::model::{Customer, Landing};
 
-pub fn run(l: &Landing) -> Derived {
+/// A derived table that would exceed the row limit, found before it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowLimit {
+    /// The table that would be too large.
+    pub table: &'static str,
+    /// The rows it would have.
+    pub rows: u64,
+    /// The limit in force.
+    pub limit: u64,
+    /// The rule that multiplies rows, and how.
+    pub rule: &'static str,
+}
+
+impl std::fmt::Display for RowLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} would have {} rows, over the limit of {} rows per table (--max-rows): {}. Nothing was written. Run in strict mode, or raise --max-rows if you have the memory and disk for it.",
+            self.table, self.rows, self.limit, self.rule
+        )
+    }
+}
+
+impl std::error::Error for RowLimit {}
+
+/// The rubric rules over `l`; a join that would produce more than `max_rows` rows in one table is
+/// refused before any row of it is built (the reference joins fan out: see [`RowLimit`]).
+pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let n_emails = l.emails.len();
 
     // 1.
@@ -34,7 +61,16 @@ pub fn run(l: &Landing) -> Derived {
         matches[l.customers[i as usize].email as usize] += 1;
     }
     let a = &l.accelerometer;
-    let mut accelerometer_trusted = Vec::with_capacity(a.len());
+    let accel_rows: u64 = a.user.iter().map(|&u| matches[u as usize] as u64).sum();
+    if accel_rows > max_rows {
+        return Err(RowLimit {
+            table: "accelerometer_trusted",
+            rows: accel_rows,
+            limit: max_rows,
+            rule: "join_trusted_customer repeats each reading once per trusted customer row with the same email, so repeated customer rows multiply readings",
+        });
+    }
+    let mut accelerometer_trusted = Vec::with_capacity(accel_rows as usize);
     let mut has_reading = vec![false; n_emails];
     let mut unmatched = 0usize;
     for (i, &user) in a.user.iter().enumerate() {
@@ -107,12 +143,29 @@ pub fn run(l: &Landing) -> Derived {
         .map(|&i| (a.timestamp[i as usize], i))
         .collect();
     by_time.sort_by_key(|&(t, _)| t); // stable: equal times keep accelerometer_trusted order
-    let mut machine_learning_curated = Vec::new();
+    let range = |t: i64| {
+        let lo = by_time.partition_point(|&(x, _)| x < t);
+        (lo, lo + by_time[lo..].partition_point(|&(x, _)| x == t))
+    };
+    let ml_rows: u64 = step_trainer_trusted
+        .iter()
+        .map(|&si| {
+            let (lo, hi) = range(s.sensor_reading_time[si as usize]);
+            (hi - lo) as u64
+        })
+        .sum();
+    if ml_rows > max_rows {
+        return Err(RowLimit {
+            table: "machine_learning_curated",
+            rows: ml_rows,
+            limit: max_rows,
+            rule: "join_same_timestamp pairs every step reading with every accelerometer reading at the same instant, whoever the user, so shared timestamps multiply rows",
+        });
+    }
+    let mut machine_learning_curated = Vec::with_capacity(ml_rows as usize);
     let mut unmatched = 0usize;
     for &si in &step_trainer_trusted {
-        let t = s.sensor_reading_time[si as usize];
-        let lo = by_time.partition_point(|&(x, _)| x < t);
-        let hi = lo + by_time[lo..].partition_point(|&(x, _)| x == t);
+        let (lo, hi) = range(s.sensor_reading_time[si as usize]);
         if lo == hi {
             unmatched += 1;
         }
@@ -128,7 +181,7 @@ pub fn run(l: &Landing) -> Derived {
         )
         .out(machine_learning_curated.len());
 
-    Derived {
+    Ok(Derived {
         customer_trusted,
         accelerometer_trusted,
         customers_curated,
@@ -136,7 +189,7 @@ pub fn run(l: &Landing) -> Derived {
         machine_learning_curated,
         step_owner: Vec::new(),
         flows: vec![customer_flow, accel_flow, curated_flow, step_flow, ml_flow],
-    }
+    })
 }
 
 #[cfg(test)]
@@ -155,7 +208,7 @@ mod tests {
             &[],
             &[],
         );
-        let d = run(&l);
+        let d = run(&l, u64::MAX).unwrap();
         assert_eq!(d.customer_trusted, [0]);
     }
 
@@ -175,7 +228,7 @@ mod tests {
             ],
             &[],
         );
-        let d = run(&l);
+        let d = run(&l, u64::MAX).unwrap();
         // a@x's reading (before its consent date: the rubric does not look) twice, b@x's duplicate kept.
         assert_eq!(
             readings(&l, &d.accelerometer_trusted),
@@ -200,11 +253,28 @@ mod tests {
             &[acc("a@x", 10, 1.0), acc("b@x", 10, 2.0), acc("c@x", 10, 9.0)],
             &[step(10, "s1", 7), step(11, "s1", 8), step(10, "s3", 9)],
         );
-        let d = run(&l);
+        let d = run(&l, u64::MAX).unwrap();
         assert_eq!(d.step_trainer_trusted, [0, 1]);
         // Step at 10 pairs with a@x's and b@x's readings (not c@x's: c is not trusted); step at 11 with none.
         assert_eq!(d.machine_learning_curated, [(0, 0), (0, 1)]);
         assert_eq!((d.flows[4].rules[0].removed, d.flows[4].rules[0].added), (1, 1));
         assert!(d.flows.iter().all(Flow::balances));
+    }
+
+    #[test]
+    fn a_join_over_the_row_limit_is_refused_before_it_is_built() {
+        let three = |line: String| vec![line; 3];
+        let l = landing(
+            &[cust("a@x", "s1", Some(1), 1, Some(5))],
+            &three(acc("a@x", 10, 1.0)),
+            &three(step(10, "s1", 1)),
+        );
+        // 3 step readings × 3 accelerometer readings at one instant = 9 ML rows.
+        assert_eq!(run(&l, 9).unwrap().machine_learning_curated.len(), 9);
+        let e = run(&l, 8).unwrap_err();
+        assert_eq!((e.table, e.rows, e.limit), ("machine_learning_curated", 9, 8));
+        assert!(e.to_string().contains("join_same_timestamp"), "{e}");
+        let e = run(&l, 2).unwrap_err();
+        assert_eq!((e.table, e.rows), ("accelerometer_trusted", 3));
     }
 }

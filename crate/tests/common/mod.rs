@@ -45,7 +45,7 @@ pub fn golden_of_run(chunk: usize) -> String {
         lake.run(RunOptions {
             mode,
             ..Default::default()
-        });
+        }).unwrap();
         let summary = lake.summary().unwrap();
         assert!(summary.accounted, "every record accounted for");
         let rows: serde_json::Map<String, serde_json::Value> = summary
