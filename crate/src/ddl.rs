@@ -15,14 +15,14 @@ use crate::zones::Mode;
 
 /// Where the tables live and which Glue database they belong to.
 ///
-/// Build it with [`DdlOptions::new`] (validated) or [`DdlOptions::default`]. The fields are
-/// public only until the CLI (`main.rs`) builds through `new`; do not fill them by hand.
+/// Build it with [`DdlOptions::new`] (validated) or [`DdlOptions::default`]; the fields are
+/// private so that no unvalidated value can reach the DDL.
 #[derive(Clone, Debug)]
 pub struct DdlOptions {
     /// S3 prefix, e.g. `s3://my-bucket/stedi` (a trailing slash is allowed); see [`check_location`].
-    pub location: String,
+    location: String,
     /// Glue database name; see [`check_database`].
-    pub database: String,
+    database: String,
 }
 
 /// The location the DDL names when none is given (a placeholder to replace).

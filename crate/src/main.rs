@@ -203,6 +203,8 @@ mod cli {
                 formats,
                 signing_time,
             } => (|| {
+                // The manifest's location becomes the DDL's: refuse one the page would refuse.
+                stedi_lake::ddl::check_location(&location).map_err(|e| e.to_string())?;
                 let opts = PresignOptions {
                     location,
                     region,

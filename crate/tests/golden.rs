@@ -72,3 +72,20 @@ fn ingests_exported_and_appended_match_one() {
         }
     }
 }
+
+/// The size limit applies to a record's text alone, whatever the chunking: boundaries inside the
+/// CRLF / blanks / `},` around a record of exactly 1 MiB, and inside the record, change nothing.
+#[test]
+fn limits_and_framing_do_not_depend_on_chunking() {
+    use stedi_lake::ingest::split::MAX_RECORD_BYTES as M;
+    let whole = common::framing_summary(usize::MAX);
+    let s: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    // lines: at the limit kept, one byte over too_long, the small one kept; array: the same two;
+    // firehose: 4 readings over three framings.
+    assert_eq!(s["sources"]["customer"]["kept"], 3, "{whole}");
+    assert_eq!(s["sources"]["customer"]["quarantined"]["too_long"], 2, "{whole}");
+    assert_eq!(s["sources"]["accelerometer"]["kept"], 4, "{whole}");
+    for chunk in [7, 4096, M - 1, M, M + 1, M + 2, M + 3, M + 4, 4 << 20] {
+        assert_eq!(common::framing_summary(chunk), whole, "chunk size {chunk}");
+    }
+}

@@ -15,6 +15,15 @@ fn pipeline_in_browser_matches_native_golden() {
 }
 
 #[wasm_bindgen_test]
+fn limits_and_framing_in_browser_match_native_for_any_chunking() {
+    // The page feeds 4 MiB chunks; the outcome must not depend on where they fall.
+    let whole = common::framing_summary(usize::MAX);
+    for chunk in [4 << 20, (1 << 20) + 2, 4096] {
+        assert_eq!(common::framing_summary(chunk), whole, "chunk size {chunk}");
+    }
+}
+
+#[wasm_bindgen_test]
 fn js_api_runs_and_reports_errors() {
     use stedi_lake::wasm::Lake;
     let mut lake = Lake::new();
