@@ -239,7 +239,7 @@ async function run() {
     });
     result = await currentRun;
     result.mode = mode;
-    window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes }; // for scripts and the benchmark
+    window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes, summary: result.summary }; // for scripts, tests and the benchmark
     $('#upload').hidden = !s3Info;
     const secs = (performance.now() - t0) / 1000;
     renderFiles();
@@ -362,6 +362,7 @@ function renderQuality(q, summary) {
       list(q.quarantined.records.slice(0, 200), (r) => h('li', { 'data-quarantine': r.reason }, `${r.file}:${r.line} — ${r.reason.replaceAll('_', ' ')}: ${r.detail} `, h('span', { class: 'raw' }, r.raw.length > 120 ? `${r.raw.slice(0, 120)}…` : r.raw))),
       q.quarantined.rejected_files.length ? h('div', {}, h('b', {}, 'Files rejected: '), q.quarantined.rejected_files.map((f) => `${f.file} (${f.error})`).join('; ')) : null),
     box('Records accounted for', summary.accounted ? 'all' : 'NO', h('ul', {}, sources.map((s) => h('li', {}, s)))),
+    box('Bytes accounted for', summary.covered ? 'all' : 'NO', h('ul', {}, [h('li', {}, 'every byte of every file is in a kept record, a quarantined record, or framing (blanks, brackets, separators)')])),
     box('Serial numbers shared by several customers', fmt(q.shared_serials.serials), h('div', { class: 'muted' }, `${fmt(q.shared_serials.customers)} customers involved`),
       list(q.shared_serials.list, (s) => h('li', {}, `${s.serial_number}: ${s.emails.join(', ')}`))),
     box('Emails with several customer rows', fmt(q.duplicate_emails.emails), h('div', { class: 'muted' }, `${fmt(q.duplicate_emails.with_conflicting_consent)} with conflicting research consent`),

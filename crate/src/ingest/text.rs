@@ -3,7 +3,7 @@
 //!
 //! [`sniff`] looks at the first [`SNIFF_BYTES`] (or the whole file when shorter, so the verdict
 //! never depends on how the file is chunked): a byte-order mark selects the encoding (UTF-8, or
-//! UTF-16 LE/BE, decoded with `encoding_rs` as it streams); known binary signatures (gzip, zip,
+//! UTF-16 LE/BE, decoded as it streams); known binary signatures (gzip, zip,
 //! Parquet, images, PDF, other compressors) and NUL bytes (UTF-16/32 without a BOM, any other
 //! binary) reject the file whole, with one message saying what it looks like.
 
@@ -94,19 +94,26 @@ fn nul_kind(head: &[u8]) -> &'static str {
     }
 }
 
-/// Streamed UTF-16 → UTF-8. Ill-formed UTF-16 (an unpaired surrogate) becomes a byte that is never
-/// valid UTF-8 (0xFF), so the record holding it is quarantined as malformed rather than altered.
+/// Streamed UTF-16 → UTF-8 (the standard library's surrogate rules, carried across chunk
+/// boundaries: a unit split between chunks, a surrogate pair split between chunks). Ill-formed
+/// UTF-16 (an unpaired surrogate, an odd final byte) becomes a byte that is never valid UTF-8
+/// (0xFF), so the record holding it is quarantined as malformed rather than altered.
 pub struct Utf16Decoder {
-    inner: encoding_rs::Decoder,
+    big_endian: bool,
+    /// The first byte of a unit whose second byte is in the next chunk.
+    odd: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
     out: Vec<u8>,
 }
 
 impl Utf16Decoder {
     /// A decoder for text after its 2-byte BOM.
     pub fn new(big_endian: bool) -> Self {
-        let enc = if big_endian { encoding_rs::UTF_16BE } else { encoding_rs::UTF_16LE };
         Utf16Decoder {
-            inner: enc.new_decoder_without_bom_handling(),
+            big_endian,
+            odd: None,
+            high: None,
             out: Vec::new(),
         }
     }
@@ -114,25 +121,54 @@ impl Utf16Decoder {
     /// Decode `src` (`last`: the file ends after it) and return the UTF-8 produced.
     pub fn decode(&mut self, mut src: &[u8], last: bool) -> &[u8] {
         self.out.clear();
-        loop {
-            let need = self
-                .inner
-                .max_utf8_buffer_length_without_replacement(src.len())
-                .unwrap_or(src.len() * 3 + 16);
-            let start = self.out.len();
-            self.out.resize(start + need.max(16), 0);
-            let (res, read, written) = self
-                .inner
-                .decode_to_utf8_without_replacement(src, &mut self.out[start..], last);
-            self.out.truncate(start + written);
-            src = &src[read..];
-            match res {
-                encoding_rs::DecoderResult::InputEmpty => break,
-                encoding_rs::DecoderResult::OutputFull => {}
-                encoding_rs::DecoderResult::Malformed(_, _) => self.out.push(0xff),
+        self.out.reserve(src.len() * 3 / 2 + 4);
+        if let (Some(first), Some((&second, rest))) = (self.odd, src.split_first()) {
+            self.odd = None;
+            self.unit([first, second]);
+            src = rest;
+        }
+        let mut pairs = src.chunks_exact(2);
+        for p in &mut pairs {
+            self.unit([p[0], p[1]]);
+        }
+        if let [b] = pairs.remainder() {
+            self.odd = Some(*b);
+        }
+        if last {
+            if self.high.take().is_some() {
+                self.out.push(0xff);
+            }
+            if self.odd.take().is_some() {
+                self.out.push(0xff);
             }
         }
         &self.out
+    }
+
+    fn unit(&mut self, bytes: [u8; 2]) {
+        let u = if self.big_endian {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        };
+        if let Some(high) = self.high.take() {
+            if (0xDC00..=0xDFFF).contains(&u) {
+                let c = 0x10000 + (((high as u32) - 0xD800) << 10) + (u as u32 - 0xDC00);
+                self.push(char::from_u32(c).expect("a surrogate pair is a scalar value"));
+                return;
+            }
+            self.out.push(0xff);
+        }
+        match u {
+            0xD800..=0xDBFF => self.high = Some(u),
+            0xDC00..=0xDFFF => self.out.push(0xff),
+            _ => self.push(char::from_u32(u as u32).expect("not a surrogate")),
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     }
 }
 
@@ -195,5 +231,9 @@ mod tests {
         let mut d = Utf16Decoder::new(false);
         let got = d.decode(&[b'a', 0, 0x00, 0xd8, b'b', 0], true).to_vec();
         assert_eq!(got, b"a\xffb");
+        // A lone low surrogate, a high one at the end, an odd final byte.
+        let mut d = Utf16Decoder::new(false);
+        assert_eq!(d.decode(&[0x00, 0xdc, b'c', 0, 0x3d, 0xd8], false), b"\xffc");
+        assert_eq!(d.decode(&[b'd'], true), b"\xff\xff");
     }
 }

@@ -1,0 +1,113 @@
+// The page reads landing files the way the CLI does (issue #9): mixed framings in one file, a
+// damaged array element, UTF-16 with a BOM, lower-cased keys, numbers judged on their text, and
+// binary files rejected whole. Chosen with the file picker; every count, and every byte's
+// coverage, is compared with the native CLI's summary.json over the same folder.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const CLI = join(ROOT, 'target', 'release', 'stedi-lake');
+const tmp = mkdtempSync(join(tmpdir(), 'stedi-ingest-page-'));
+let server;
+let browser;
+let base;
+
+const acc = (t, user = 'a@x.test') => `{"user":"${user}","timestamp":${t},"x":1.0,"y":0.0,"z":0.0}`;
+const utf16le = (text) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+
+/** A landing folder with one file per kind of fault, and what each must give. */
+function writeLanding() {
+  const L = join(tmp, 'landing');
+  for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(L, s), { recursive: true });
+  // Customers as a Glue job writes them back (lower-case keys), saved by PowerShell (UTF-16 LE + BOM).
+  const customers = [
+    '{"customername":"Lia","email":"a@x.test","serialnumber":"S31","registrationdate":1655563999000,"lastupdatedate":1655563999000,"sharewithresearchasofdate":1655564000000}',
+    '{"customerName":"Bo","email":"b@x.test","serialNumber":"S32","shareWithResearchAsOfDate":1655564000000.0001}',
+  ].join('\r\n') + '\r\n';
+  writeFileSync(join(L, 'customer', 'customers.json'), utf16le(customers));
+  // The Firehose batch recipe: two arrays one per line, then an NDJSON line (4 readings).
+  writeFileSync(join(L, 'accelerometer', 'batch.json'),
+    `[${acc(1655564001000)},${acc(1655564002000)}]\n[${acc(1655564003000)}]\n${acc(1655564004000)}\n`);
+  // A pretty-printed array with a stray quote in one element: only that element is lost.
+  const st = (t) => `{"sensorReadingTime": ${t}, "serialNumber": "S31", "distanceFromObject": 10}`;
+  writeFileSync(join(L, 'step_trainer', 'pretty.json'),
+    `[\n  ${st(1655564001000)},\n  {"sensorReadingTime": 1655564002000, "serialNumber": "S31"", "distanceFromObject": 10},\n  ${st(1655564003000)}\n]\n`);
+  // A Parquet file and UTF-16 without a BOM: rejected whole, one record each.
+  writeFileSync(join(L, 'accelerometer', 'old.parquet'), Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 7), Buffer.from('\n\n\nPAR1')]));
+  writeFileSync(join(L, 'step_trainer', 'nobom.json'), Buffer.from(`${st(1655564004000)}\n`, 'utf16le'));
+  return L;
+}
+
+before(async () => {
+  assert.ok(existsSync(CLI), `${CLI} missing: build it with cargo build --release`);
+  assert.ok(existsSync(join(ROOT, 'pkg', 'stedi_lake_bg.wasm')), 'pkg/ missing: run scripts/build-web.sh');
+  server = await startServer(0);
+  base = `http://127.0.0.1:${server.address().port}/web/`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('the page reads mixed framings, UTF-16, lower-case keys and binary files exactly as the CLI', async () => {
+  const L = writeLanding();
+  const out = join(tmp, 'cli');
+  execFileSync(CLI, ['run', L, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
+  const want = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  // The CLI itself, against the figures written above (independent of both engines).
+  const files = Object.fromEntries(want.files.map((f) => [f.name, f]));
+  assert.equal(files['landing/accelerometer/batch.json'].kept, 4);
+  assert.deepEqual([files['landing/step_trainer/pretty.json'].kept, files['landing/step_trainer/pretty.json'].quarantined], [2, 1]);
+  assert.equal(files['landing/customer/customers.json'].encoding, 'utf-16le');
+  assert.deepEqual([files['landing/customer/customers.json'].kept, files['landing/customer/customers.json'].quarantined], [1, 1]);
+  for (const name of ['landing/accelerometer/old.parquet', 'landing/step_trainer/nobom.json']) {
+    assert.equal(files[name].encoding, 'binary', name);
+    assert.equal(files[name].records, 1, name);
+    assert.equal(files[name].coverage.quarantined_bytes, statSync(join(tmp, name)).size, name);
+  }
+  assert.equal(want.sources.customer.quarantined.wrong_type, 1, 'an epoch with a non-zero fraction');
+  assert.equal(want.tables.customer_trusted.rows, 1, 'the lower-cased customer consents');
+  for (const f of want.files) {
+    const c = f.coverage;
+    assert.equal(c.kept_bytes + c.quarantined_bytes + c.framing_bytes, c.text_bytes, f.name);
+  }
+  assert.ok(want.covered && want.accounted);
+
+  // The page, through the folder picker.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(base);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  await page.setInputFiles('#pick-folder', L);
+  const n = readdirSync(L, { recursive: true }).filter((p) => statSync(join(L, p)).isFile()).length;
+  await page.waitForFunction((k) => document.querySelectorAll('#files li, .zone li, #unrecognised li').length >= k && !document.querySelector('#run').disabled, n);
+  await page.evaluate(() => { document.body.dataset.state = 'running'; });
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+  const got = await page.evaluate(() => window.stediLastRun.summary);
+  for (const t of Object.keys(want.tables)) assert.equal(got.tables[t].rows, want.tables[t].rows, t);
+  for (const s of ['customer', 'accelerometer', 'step_trainer']) {
+    for (const k of ['records_read', 'kept', 'quarantined_total', 'quarantined', 'coverage']) {
+      assert.deepEqual(got.sources[s][k], want.sources[s][k], `${s}.${k}`);
+    }
+  }
+  const byName = (fs) => Object.fromEntries(fs.map((f) => [f.name, [f.kept, f.quarantined, f.encoding, f.coverage]]));
+  assert.deepEqual(byName(got.files), byName(want.files));
+  assert.ok(got.covered && got.accounted);
+  assert.match(await page.textContent('#results'), /Bytes accounted for\s*all/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
