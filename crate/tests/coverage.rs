@@ -1438,7 +1438,7 @@ mod tests {
 }
 
 /// Minimal reproducers of what the generator found where the engine and issue #9's rules disagree.
-/// `#[ignore]`d while the engine is being fixed (each says why); run with `-- --ignored`.
+/// Each was fixed in the engine; they stay as regression tests.
 #[cfg(test)]
 mod engine_findings {
     use super::*;
@@ -1477,7 +1477,6 @@ mod engine_findings {
     /// `unrouted` (a bucket for files that match no source), the step_trainer counts miss it, and
     /// `covered`/`accounted` turn false on an ordinary file.
     #[test]
-    #[ignore = "engine bug reported to the lead: pieces rejected before routing by keys are counted unrouted"]
     fn a_damaged_element_before_routing_counts_in_the_files_source() {
         let text = "[{\"x\":1,{\"sensorReadingTime\":1655564000000,\"serialNumber\":\"S1\"}]\n";
         let ing = read("upload/batch.json", text);
@@ -1499,7 +1498,6 @@ mod engine_findings {
     /// Today the `]` is taken into the damage, the splitter stays inside the array, and the next
     /// top-level array becomes one nested element: two records lost into one `not_an_object`.
     #[test]
-    #[ignore = "engine bug reported to the lead: a `]` that starts its line after damage does not close the array"]
     fn a_missing_close_on_the_last_element_loses_only_that_element() {
         let text = format!("[\n  {A1},\n  {}\n]\n[{A3}, {A4}]\n", &A2[..A2.len() - 1]);
         let ing = read("landing/accelerometer/a.json", &text);
@@ -1513,7 +1511,6 @@ mod engine_findings {
     /// the next line; today the `,` in front of the `{` hides the line start and the next element is
     /// lost with the damaged one.
     #[test]
-    #[ignore = "engine limitation reported to the lead: no re-synchronisation at a line starting with `,{`"]
     fn leading_comma_style_resyncs_at_the_next_line() {
         let damaged = A1.replace("\"z\":0.0", "\"z\":\"0.0");
         let text = format!("[\n  {damaged}\n  ,{A2}\n  ,{A3}\n]\n");
@@ -1528,7 +1525,6 @@ mod engine_findings {
     /// whatever value comes before its syntax error. Today the decoder reports the first error it
     /// meets: a line cut after `"timestamp":1.5` is `wrong_type`, and so is `{"user": 0r01x`.
     #[test]
-    #[ignore = "engine behaviour reported to the lead: invalid JSON classified by an earlier type error"]
     fn a_cut_line_is_malformed_whatever_its_last_value() {
         let text = "{\"user\":\"a@x.test\",\"timestamp\":1.5\n{\"user\": 0r01x\n";
         let ing = read("landing/accelerometer/a.json", text);
@@ -1542,7 +1538,6 @@ mod engine_findings {
     /// them. serde_json's default float parser is not correctly rounded (its `float_roundtrip`
     /// feature is): `-937.5125376128385` must not become `-937.5125376128384`.
     #[test]
-    #[ignore = "engine bug reported to the lead: axis values parsed by serde_json's default (not correctly rounded) float parser"]
     fn axis_values_are_the_nearest_double() {
         for x in [
             "-937.5125376128385",

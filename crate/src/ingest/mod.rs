@@ -161,11 +161,19 @@ struct OpenFile {
     source: Option<Source>,
     reader: Reader,
     splitter: Splitter,
-    /// Records waiting for the file's source to be known, and their bytes.
-    pending: Vec<(u64, Vec<u8>)>,
+    /// Pieces waiting for the file's source to be known (in file order), and their bytes.
+    pending: Vec<Pending>,
     pending_bytes: usize,
     /// No record told the source within the look-ahead: every record is `unrouted`.
     unroutable: bool,
+}
+
+/// A piece read before the file's source is known.
+enum Pending {
+    /// A record, to decode once the source is known.
+    Record(u64, Vec<u8>),
+    /// A piece already rejected (damaged, too long, truncated): its line, first bytes, length.
+    Rejected(u64, Vec<u8>, u64, Rejection),
 }
 
 /// Accumulates landing files into [`Landing`] tables.
@@ -359,16 +367,52 @@ impl Ingest {
         }
     }
 
-    /// Quarantine every record waiting for a source as `unrouted`.
+    /// Quarantine every piece waiting for a source: records as `unrouted`, rejected pieces with
+    /// their own reason, all under no source.
     fn unroute_pending(&mut self, file: &mut OpenFile) {
-        for (line, bytes) in std::mem::take(&mut file.pending) {
-            let rej = Rejection {
-                reason: Reason::Unrouted,
-                detail: "file not routed to a source".into(),
-            };
-            self.quarantine(&mut file.report, None, line, &bytes, bytes.len() as u64, rej);
+        for p in std::mem::take(&mut file.pending) {
+            match p {
+                Pending::Record(line, bytes) => {
+                    let rej = Rejection {
+                        reason: Reason::Unrouted,
+                        detail: "file not routed to a source".into(),
+                    };
+                    self.quarantine(&mut file.report, None, line, &bytes, bytes.len() as u64, rej);
+                }
+                Pending::Rejected(line, head, len, rej) => self.quarantine(&mut file.report, None, line, &head, len, rej),
+            }
         }
         file.pending_bytes = 0;
+    }
+
+    /// The file's source is now known: decode or quarantine every piece that waited for it.
+    fn route_pending(&mut self, file: &mut OpenFile, source: Source) {
+        for p in std::mem::take(&mut file.pending) {
+            match p {
+                Pending::Record(line, bytes) => self.decode(file, source, line, &bytes),
+                Pending::Rejected(line, head, len, rej) => {
+                    self.quarantine(&mut file.report, Some(source), line, &head, len, rej)
+                }
+            }
+        }
+        file.pending_bytes = 0;
+    }
+
+    /// A piece rejected by the splitter: quarantined under the file's source, or held until the
+    /// source is known.
+    fn reject_piece(&mut self, file: &mut OpenFile, line: u64, head: &[u8], len: u64, rej: Rejection) {
+        if file.source.is_some() || file.unroutable {
+            let source = if file.unroutable { None } else { file.source };
+            self.quarantine(&mut file.report, source, line, head, len, rej);
+            return;
+        }
+        // Counted against the look-ahead by what is held (the first bytes and the reason).
+        file.pending_bytes += head.len() + rej.detail.len();
+        file.pending.push(Pending::Rejected(line, head.to_vec(), len, rej));
+        if file.pending_bytes > ROUTING_LOOKAHEAD_BYTES {
+            file.unroutable = true;
+            self.unroute_pending(file);
+        }
     }
 
     /// Append everything another `Ingest` read (e.g. in another worker), as if its files had been
@@ -427,8 +471,7 @@ impl Ingest {
                         split::MAX_RECORD_BYTES
                     ),
                 };
-                let source = if file.unroutable { None } else { file.source };
-                self.quarantine(&mut file.report, source, line, head, len, rej);
+                self.reject_piece(file, line, head, len, rej);
                 return;
             }
             Piece::Truncated { line, head, .. } => {
@@ -436,8 +479,7 @@ impl Ingest {
                     reason: Reason::Truncated,
                     detail: "file ends inside this record".into(),
                 };
-                let source = if file.unroutable { None } else { file.source };
-                self.quarantine(&mut file.report, source, line, head, len, rej);
+                self.reject_piece(file, line, head, len, rej);
                 return;
             }
             Piece::Damaged { line, head, .. } => {
@@ -445,8 +487,7 @@ impl Ingest {
                     reason: Reason::MalformedJson,
                     detail: "JSON syntax error inside an array element; reading resumed at the next element".into(),
                 };
-                let source = if file.unroutable { None } else { file.source };
-                self.quarantine(&mut file.report, source, line, head, len, rej);
+                self.reject_piece(file, line, head, len, rej);
                 return;
             }
         };
@@ -466,15 +507,12 @@ impl Ingest {
                         file.source = Some(source);
                         file.report.source = Some(source.name());
                         file.report.routed_by = "keys";
-                        for (l, b) in std::mem::take(&mut file.pending) {
-                            self.decode(file, source, l, &b);
-                        }
-                        file.pending_bytes = 0;
+                        self.route_pending(file, source);
                         self.decode(file, source, line, bytes);
                     }
                     Ok(None) | Err(_) if file.pending_bytes + bytes.len() <= ROUTING_LOOKAHEAD_BYTES => {
                         file.pending_bytes += bytes.len();
-                        file.pending.push((line, bytes.to_vec()));
+                        file.pending.push(Pending::Record(line, bytes.to_vec()));
                     }
                     _ => {
                         // The look-ahead is spent: this file is not STEDI landing data.

@@ -511,7 +511,7 @@ impl<'de> Deserialize<'de> for StepTrainerIn<'de> {
 /// Decode one record of `source` and append it to `landing`. A record with an epoch or distance
 /// that is not a plain integer is decoded a second time with its numbers read as text.
 pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
-    match decode_pass(source, bytes, landing) {
+    let result = match decode_pass(source, bytes, landing) {
         Err(r) if r.detail.starts_with(NEEDS_TEXT) => {
             NUMBERS_AS_TEXT.set(true);
             let again = decode_pass(source, bytes, landing);
@@ -519,6 +519,15 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
             again
         }
         done => done,
+    };
+    match result {
+        // serde stops at the first error: a type error before a syntax error must not hide that
+        // the record is not JSON at all.
+        Err(r) if r.reason != Reason::MalformedJson => match serde_json::from_slice::<de::IgnoredAny>(bytes) {
+            Err(e) => Err(Rejection::from_serde(e)),
+            Ok(_) => Err(r),
+        },
+        other => other,
     }
 }
 

@@ -14,7 +14,8 @@
 //! syntax error (a byte the grammar does not allow there, or a line break inside a string, which
 //! JSON never allows) ends the element as [`Piece::Damaged`]; the splitter then re-synchronises at
 //! the next place an element can start: the offending `{`, a `}` `,` `{` sequence, or the next line
-//! that starts with `{`, `[` or `]`. Only the damaged element is lost, and it is reported.
+//! that starts with `{`, `[` or `]` (after blanks, or a leading `,`). Only the damaged element is
+//! lost, and it is reported.
 //!
 //! Coverage: every byte fed is either in exactly one piece's text (`Piece::len`) or framing
 //! (blanks, line breaks, `[`, `]`, separators, a trailing `,`): `fed = Σ piece lengths + framing`,
@@ -549,7 +550,10 @@ impl Splitter {
         }
         self.gap_junk = self.rec.total == 0;
         self.state = State::Recovering;
-        self.at_line_start = false;
+        // At a line start when only blanks follow the element text's last line break.
+        let kept = &self.rec.kept;
+        let blanks = kept.iter().rev().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r')).count();
+        self.at_line_start = kept.len() > blanks && kept[kept.len() - blanks - 1] == b'\n';
         self.last_sig = [0; 2];
         i // the byte is read again while recovering
     }
@@ -563,6 +567,11 @@ impl Splitter {
             return false;
         }
         if is_blank(b) {
+            self.rec.push(&[b]);
+            return false;
+        }
+        if self.at_line_start && b == b',' {
+            // The leading-comma style (`,{…}` starting each line): the comma is a separator.
             self.rec.push(&[b]);
             return false;
         }
@@ -788,6 +797,20 @@ mod tests {
         each_chunking(
             b"[{\"a\": \"x\n\"},\n{\"a\": 2}]",
             &[(1, "!damaged {\"a\": \"x\n\"}"), (3, "{\"a\": 2}")],
+        );
+    }
+
+    #[test]
+    fn resync_at_a_closing_bracket_or_a_leading_comma_line() {
+        // The last element misses its `}`: the `]` starting the next line closes the array.
+        each_chunking(
+            b"[\n  {\"a\":1},\n  {\"a\":2\n]\n[{\"a\":3}]\n",
+            &[(2, "{\"a\":1}"), (3, "!damaged {\"a\":2"), (5, "{\"a\":3}")],
+        );
+        // Leading-comma style.
+        each_chunking(
+            b"[\n  {\"a\":\"x\"\"}\n  ,{\"a\":2}\n  ,{\"a\":3}\n]\n",
+            &[(2, "!damaged {\"a\":\"x\"\"}"), (3, "{\"a\":2}"), (4, "{\"a\":3}")],
         );
     }
 
