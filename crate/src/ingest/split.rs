@@ -411,115 +411,135 @@ impl Splitter {
         self.in_scalar = false;
     }
 
-    /// One byte of an element. Returns where to continue (the same byte again when the element
-    /// ended just before it).
+    /// Read an element from `chunk[i..]` until it ends, fails or the chunk ends. Returns where to
+    /// continue (the byte after the element, or the byte that ended a scalar or broke the
+    /// grammar, read again in the new state). The element's bytes are appended in one piece.
     fn element_byte(&mut self, chunk: &[u8], i: usize, out: &mut dyn FnMut(Piece<'_>)) -> usize {
-        if self.in_string {
-            // Fast path: run to the next quote, backslash or line break.
-            let rest = &chunk[i..];
-            let n = if self.escaped {
-                0
-            } else {
-                memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len())
-            };
-            if n > 0 {
-                self.rec.push(&rest[..n]);
-                return i + n;
+        let mut j = i;
+        while j < chunk.len() {
+            if self.in_string {
+                // Run to the next quote, backslash or line break.
+                if self.escaped {
+                    if chunk[j] == b'\n' {
+                        self.rec.push(&chunk[i..j]);
+                        return self.syntax_error(chunk, j, out);
+                    }
+                    self.escaped = false;
+                    j += 1;
+                    continue;
+                }
+                let n = memchr::memchr3(b'"', b'\\', b'\n', &chunk[j..]).unwrap_or(chunk.len() - j);
+                j += n;
+                if j == chunk.len() {
+                    break;
+                }
+                match chunk[j] {
+                    b'\n' => {
+                        // JSON strings never hold a raw line break: the element is damaged.
+                        self.rec.push(&chunk[i..j]);
+                        return self.syntax_error(chunk, j, out);
+                    }
+                    b'\\' => self.escaped = true,
+                    _ => {
+                        self.in_string = false;
+                        if self.string_is_key {
+                            self.expect = Expect::Colon;
+                        } else if self.value_ends() {
+                            self.rec.push(&chunk[i..=j]);
+                            self.emit_element(out);
+                            return j + 1;
+                        }
+                    }
+                }
+                j += 1;
+                continue;
             }
-            let b = rest[0];
-            if b == b'\n' {
-                // JSON strings never hold a raw line break: the element is damaged.
-                return self.syntax_error(chunk, i, out);
-            }
-            self.rec.push(&[b]);
-            if self.escaped {
-                self.escaped = false;
-            } else if b == b'\\' {
-                self.escaped = true;
-            } else {
-                self.in_string = false;
-                if self.string_is_key {
-                    self.expect = Expect::Colon;
-                } else {
-                    return self.value_done(i + 1, out);
+            let b = chunk[j];
+            if self.in_scalar {
+                if is_scalar_byte(b) {
+                    j += 1;
+                    continue;
+                }
+                self.in_scalar = false;
+                if self.value_ends() {
+                    // The scalar was the element; `b` is read between elements.
+                    self.rec.push(&chunk[i..j]);
+                    self.emit_element(out);
+                    return j;
                 }
             }
-            return i + 1;
+            if is_blank(b) {
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                j += 1;
+                continue;
+            }
+            let ok = match b {
+                b'{' | b'[' if matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
+                    self.stack.push(b);
+                    self.expect = if b == b'{' { Expect::KeyOrClose } else { Expect::ValueOrClose };
+                    true
+                }
+                b'}' if self.stack.last() == Some(&b'{') && matches!(self.expect, Expect::KeyOrClose | Expect::CommaOrClose) => {
+                    self.stack.pop();
+                    if self.value_ends() {
+                        self.rec.push(&chunk[i..=j]);
+                        self.emit_element(out);
+                        return j + 1;
+                    }
+                    true
+                }
+                b']' if self.stack.last() == Some(&b'[') && matches!(self.expect, Expect::ValueOrClose | Expect::CommaOrClose) => {
+                    self.stack.pop();
+                    if self.value_ends() {
+                        self.rec.push(&chunk[i..=j]);
+                        self.emit_element(out);
+                        return j + 1;
+                    }
+                    true
+                }
+                b',' if self.expect == Expect::CommaOrClose => {
+                    self.expect = if self.stack.last() == Some(&b'{') { Expect::Key } else { Expect::Value };
+                    true
+                }
+                b':' if self.expect == Expect::Colon => {
+                    self.expect = Expect::Value;
+                    true
+                }
+                b'"' if matches!(self.expect, Expect::Key | Expect::KeyOrClose) => {
+                    (self.in_string, self.string_is_key) = (true, true);
+                    true
+                }
+                b'"' if matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
+                    (self.in_string, self.string_is_key) = (true, false);
+                    true
+                }
+                _ if is_scalar_byte(b) && matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
+                    self.in_scalar = true;
+                    true
+                }
+                _ => false,
+            };
+            if !ok {
+                self.rec.push(&chunk[i..j]);
+                return self.syntax_error(chunk, j, out);
+            }
+            j += 1;
         }
-        let b = chunk[i];
-        if self.in_scalar {
-            if is_scalar_byte(b) {
-                self.rec.push(&[b]);
-                return i + 1;
-            }
-            self.in_scalar = false;
-            let next = self.value_done(i, out);
-            if self.state != State::Element {
-                return next; // the scalar was the element; `b` is read between elements
-            }
-        }
-        if b == b'\n' {
-            self.line += 1;
-        }
-        if is_blank(b) {
-            self.rec.push(&[b]);
-            return i + 1;
-        }
-        let ok = match b {
-            b'{' | b'[' if matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
-                self.stack.push(b);
-                self.expect = if b == b'{' { Expect::KeyOrClose } else { Expect::ValueOrClose };
-                true
-            }
-            b'}' if self.stack.last() == Some(&b'{') && matches!(self.expect, Expect::KeyOrClose | Expect::CommaOrClose) => {
-                self.stack.pop();
-                self.rec.push(&[b]);
-                return self.value_done(i + 1, out);
-            }
-            b']' if self.stack.last() == Some(&b'[') && matches!(self.expect, Expect::ValueOrClose | Expect::CommaOrClose) => {
-                self.stack.pop();
-                self.rec.push(&[b]);
-                return self.value_done(i + 1, out);
-            }
-            b',' if self.expect == Expect::CommaOrClose => {
-                self.expect = if self.stack.last() == Some(&b'{') { Expect::Key } else { Expect::Value };
-                true
-            }
-            b':' if self.expect == Expect::Colon => {
-                self.expect = Expect::Value;
-                true
-            }
-            b'"' if matches!(self.expect, Expect::Key | Expect::KeyOrClose) => {
-                (self.in_string, self.string_is_key) = (true, true);
-                true
-            }
-            b'"' if matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
-                (self.in_string, self.string_is_key) = (true, false);
-                true
-            }
-            _ if is_scalar_byte(b) && matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
-                self.in_scalar = true;
-                true
-            }
-            _ => false,
-        };
-        if !ok {
-            return self.syntax_error(chunk, i, out);
-        }
-        self.rec.push(&[b]);
-        i + 1
+        self.rec.push(&chunk[i..j]);
+        j
     }
 
-    /// A value just ended (the byte before `next`): the element is complete when it was the
-    /// element itself.
-    fn value_done(&mut self, next: usize, out: &mut dyn FnMut(Piece<'_>)) -> usize {
+    /// A value just ended: `true` when it was the element itself (the element is complete),
+    /// else the container now expects `,` or its close.
+    fn value_ends(&mut self) -> bool {
         if self.stack.is_empty() {
-            self.emit_element(out);
-            self.state = State::ArrayGap;
+            true
         } else {
             self.expect = Expect::CommaOrClose;
+            false
         }
-        next
     }
 
     fn emit_element(&mut self, out: &mut dyn FnMut(Piece<'_>)) {
