@@ -43,6 +43,19 @@ pub struct QualityReport {
     /// Any other epoch value outside `plausible_epoch_range_ms` (0, negatives, before 2000,
     /// after 2100). Kept as given, flagged here.
     pub epochs_out_of_range: EpochCounts,
+    /// Keys of kept records that no source defines (schema drift), per source: key, count, first
+    /// file and line. The records are kept; the values of these keys are not in any table.
+    pub schema_drift: Vec<DriftedKey>,
+}
+
+/// One key that no source defines.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct DriftedKey {
+    pub source: &'static str,
+    pub key: String,
+    pub count: u64,
+    pub first_file: String,
+    pub first_line: u64,
 }
 
 /// Epoch values of one kind per source. Customer counts cover its five epoch fields
@@ -366,6 +379,19 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
         epochs_in_microseconds: count_epochs(landing, EpochScale::Microseconds),
         epochs_in_nanoseconds: count_epochs(landing, EpochScale::Nanoseconds),
         epochs_out_of_range: count_epochs(landing, EpochScale::OutOfRange),
+        schema_drift: ingest
+            .schema_drift
+            .iter()
+            .flat_map(|(&source, d)| {
+                d.keys.iter().map(move |(key, k)| DriftedKey {
+                    source,
+                    key: key.clone(),
+                    count: k.count,
+                    first_file: k.first_file.clone(),
+                    first_line: k.first_line,
+                })
+            })
+            .collect(),
     }
 }
 
@@ -513,5 +539,37 @@ mod tests {
         assert_eq!(counts(&q.epochs_in_nanoseconds), (0, 1, 0));
         assert_eq!(counts(&q.epochs_out_of_range), (1, 1, 1));
         assert_eq!(q.plausible_epoch_range_ms, [PLAUSIBLE_FROM_MS, PLAUSIBLE_TO_MS]);
+    }
+
+    #[test]
+    fn keys_no_source_defines_are_listed_with_count_and_first_place() {
+        let mut ing = Ingest::new();
+        ing.add_file(
+            "landing/accelerometer/a.json",
+            None,
+            b"{\"user\":\"a@x\",\"timestamp\":1655564000000,\"deviceTemp\":31}\n{\"user\":\"a@x\",\"timestamp\":1655564001000}\n{\"user\":\"a@x\",\"timestamp\":1655564002000,\"deviceTemp\":30,\"z_raw\":[1]}\n",
+        );
+        let (_, facts) = crate::zones::run(&ing.landing, crate::zones::Mode::Strict, u64::MAX).unwrap();
+        let q = report(&ing.landing, &ing.report, &facts);
+        assert_eq!(
+            q.schema_drift,
+            vec![
+                DriftedKey {
+                    source: "accelerometer",
+                    key: "deviceTemp".into(),
+                    count: 2,
+                    first_file: "landing/accelerometer/a.json".into(),
+                    first_line: 1
+                },
+                DriftedKey {
+                    source: "accelerometer",
+                    key: "z_raw".into(),
+                    count: 1,
+                    first_file: "landing/accelerometer/a.json".into(),
+                    first_line: 3
+                },
+            ]
+        );
+        assert_eq!(ing.landing.accelerometer.len(), 3, "the records are kept");
     }
 }

@@ -107,9 +107,67 @@ pub struct SourceCounts {
     pub coverage: Coverage,
 }
 
+/// A key that no source defines, seen in kept records of one source (schema drift).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// Kept records holding it.
+    pub count: u64,
+    /// Where it was first seen.
+    pub first_file: String,
+    pub first_line: u64,
+}
+
+/// Distinct unknown keys listed per source; more are only counted (a hostile file could hold a
+/// new key in every record).
+pub const UNKNOWN_KEYS_LISTED: usize = 1_000;
+
+/// Keys that no source defines, per source, in kept records.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct SchemaDrift {
+    /// Key (as written) → how often and where first.
+    pub keys: BTreeMap<String, UnknownKey>,
+    /// Occurrences of keys beyond the [`UNKNOWN_KEYS_LISTED`] listed ones.
+    pub not_listed: u64,
+}
+
+impl SchemaDrift {
+    fn note(&mut self, key: String, file: &str, line: u64) {
+        if let Some(k) = self.keys.get_mut(&key) {
+            k.count += 1;
+        } else if self.keys.len() < UNKNOWN_KEYS_LISTED {
+            self.keys.insert(
+                key,
+                UnknownKey {
+                    count: 1,
+                    first_file: file.to_owned(),
+                    first_line: line,
+                },
+            );
+        } else {
+            self.not_listed += 1;
+        }
+    }
+
+    /// Add another ingest's drift (read after ours).
+    pub fn append(&mut self, o: &SchemaDrift) {
+        for (k, v) in &o.keys {
+            if let Some(mine) = self.keys.get_mut(k) {
+                mine.count += v.count;
+            } else if self.keys.len() < UNKNOWN_KEYS_LISTED {
+                self.keys.insert(k.clone(), v.clone());
+            } else {
+                self.not_listed += v.count;
+            }
+        }
+        self.not_listed += o.not_listed;
+    }
+}
+
 /// The account of everything ingested so far.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct IngestReport {
+    /// Keys of kept records that no source defines, per source name.
+    pub schema_drift: BTreeMap<&'static str, SchemaDrift>,
     pub sources: BTreeMap<&'static str, SourceCounts>,
     /// Records of files that could not be routed to a source (all quarantined as `unrouted`).
     pub unrouted: SourceCounts,
@@ -442,6 +500,9 @@ impl Ingest {
             }
             c.coverage.add(&o.coverage);
         }
+        for (src, d) in &theirs.schema_drift {
+            mine.schema_drift.entry(src).or_default().append(d);
+        }
         mine.files.extend(theirs.files.iter().cloned());
         let room = QUARANTINE_SAMPLE_LIMIT.saturating_sub(mine.quarantine.len());
         mine.quarantine.extend(theirs.quarantine.iter().take(room).cloned());
@@ -535,6 +596,13 @@ impl Ingest {
                 file.report.records += 1;
                 file.report.kept += 1;
                 file.report.coverage.kept_bytes += bytes.len() as u64;
+                let unknown = record::take_unknown_keys();
+                if !unknown.is_empty() {
+                    let drift = self.report.schema_drift.entry(source.name()).or_default();
+                    for k in unknown {
+                        drift.note(k, &file.report.name, line);
+                    }
+                }
             }
             Err(rej) => self.quarantine(&mut file.report, Some(source), line, bytes, bytes.len() as u64, rej),
         }

@@ -174,17 +174,23 @@ impl<const N: usize> Keys<'_, N> {
         }
     }
 
-    /// The next key's index in `names` (`Some(None)`: an unknown key), or `None` at the end.
-    fn next<'de, A: de::MapAccess<'de>>(&mut self, map: &mut A) -> Result<Option<Option<usize>>, A::Error> {
-        let Some(k) = map.next_key_seed(KeySeed(self.names))? else {
-            return Ok(None);
-        };
-        if let Some(i) = k {
-            if std::mem::replace(&mut self.seen[i], true) {
-                return Err(de::Error::duplicate_field(self.names[i]));
+    /// The next key: `Some((Some(index), None))` for a known name, `Some((None, Some(key)))` for
+    /// an unknown key, or `None` at the end.
+    #[allow(clippy::type_complexity)]
+    fn next<'de, A: de::MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+    ) -> Result<Option<(Option<usize>, Option<Cow<'de, str>>)>, A::Error> {
+        match map.next_key_seed(KeySeed(self.names))? {
+            None => Ok(None),
+            Some(Key::Unknown(k)) => Ok(Some((None, Some(k)))),
+            Some(Key::Known(i)) => {
+                if std::mem::replace(&mut self.seen[i], true) {
+                    return Err(de::Error::duplicate_field(self.names[i]));
+                }
+                Ok(Some((Some(i), None)))
             }
         }
-        Ok(Some(k))
     }
 
     fn require<E: de::Error>(&self, i: usize) -> Result<(), E> {
@@ -196,29 +202,43 @@ impl<const N: usize> Keys<'_, N> {
     }
 }
 
+/// A key: the index of a known name, or an unknown key's text.
+enum Key<'de> {
+    Known(usize),
+    Unknown(Cow<'de, str>),
+}
+
 /// Matches a key against the known names: exact spelling first, then ignoring ASCII case.
 struct KeySeed(&'static [&'static str]);
 
 impl<'de> de::DeserializeSeed<'de> for KeySeed {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    type Value = Key<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
         d.deserialize_str(self)
     }
 }
 
+impl KeySeed {
+    fn find(&self, k: &str) -> Option<usize> {
+        // Same length and bytes first (cheap: the landing data spells its keys one way), then case.
+        let k = k.as_bytes();
+        self.0
+            .iter()
+            .position(|n| n.len() == k.len() && n.as_bytes() == k)
+            .or_else(|| self.0.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(k)))
+    }
+}
+
 impl<'de> Visitor<'de> for KeySeed {
-    type Value = Option<usize>;
+    type Value = Key<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
-    fn visit_str<E: de::Error>(self, k: &str) -> Result<Option<usize>, E> {
-        // Same length and bytes first (cheap: the landing data spells its keys one way), then case.
-        let k = k.as_bytes();
-        Ok(self
-            .0
-            .iter()
-            .position(|n| n.len() == k.len() && n.as_bytes() == k)
-            .or_else(|| self.0.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(k))))
+    fn visit_borrowed_str<E: de::Error>(self, k: &'de str) -> Result<Key<'de>, E> {
+        Ok(self.find(k).map_or(Key::Unknown(Cow::Borrowed(k)), Key::Known))
+    }
+    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key<'de>, E> {
+        Ok(self.find(k).map_or_else(|| Key::Unknown(Cow::Owned(k.to_owned())), Key::Known))
     }
 }
 
@@ -267,6 +287,16 @@ fn required_id<'de, E: de::Error>(v: Option<Cow<'de, str>>, name: &'static str) 
 thread_local! {
     /// Set while a record is decoded a second time with its numbers read as text (see [`opt_integral`]).
     static NUMBERS_AS_TEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Keys of the record being decoded that no source defines (schema drift), for [`decode_into`].
+    static UNKNOWN_KEYS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Skip an unknown key's value, noting the key (schema drift is reported, not dropped silently).
+fn skip_unknown<'de, A: de::MapAccess<'de>>(map: &mut A, key: Option<Cow<'de, str>>) -> Result<(), A::Error> {
+    if let Some(k) = key {
+        UNKNOWN_KEYS.with_borrow_mut(|v| v.push(k.into_owned()));
+    }
+    map.next_value::<de::IgnoredAny>().map(|_| ())
 }
 
 /// The error that sends a record to the text pass: an epoch or distance written with a fraction
@@ -408,7 +438,7 @@ impl<'de> Deserialize<'de> for CustomerIn<'de> {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut c = CustomerIn::default();
                 let mut keys = Keys::<10>::new(CUSTOMER_KEYS);
-                while let Some(k) = keys.next(&mut map)? {
+                while let Some((k, unknown)) = keys.next(&mut map)? {
                     let name = k.map(|i| CUSTOMER_KEYS[i]).unwrap_or("");
                     match k {
                         Some(0) => c.customer_name = map.next_value_seed(OptStr)?,
@@ -422,9 +452,7 @@ impl<'de> Deserialize<'de> for CustomerIn<'de> {
                         Some(7) => c.share_with_research_as_of_date = opt_integral(&mut map, name)?,
                         Some(8) => c.share_with_public_as_of_date = opt_integral(&mut map, name)?,
                         Some(9) => c.share_with_friends_as_of_date = opt_integral(&mut map, name)?,
-                        _ => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
+                        _ => skip_unknown(&mut map, unknown)?,
                     }
                 }
                 keys.require(1)?;
@@ -447,16 +475,14 @@ impl<'de> Deserialize<'de> for AccelerometerIn<'de> {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut keys = Keys::<5>::new(ACCELEROMETER_KEYS);
                 let (mut user, mut timestamp, mut x, mut y, mut z) = (None, None, None, None, None);
-                while let Some(k) = keys.next(&mut map)? {
+                while let Some((k, unknown)) = keys.next(&mut map)? {
                     match k {
                         Some(0) => user = map.next_value_seed(OptStr)?,
                         Some(1) => timestamp = Some(integral(&mut map, "timestamp")?),
                         Some(2) => x = opt_double(&mut map, "x")?,
                         Some(3) => y = opt_double(&mut map, "y")?,
                         Some(4) => z = opt_double(&mut map, "z")?,
-                        _ => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
+                        _ => skip_unknown(&mut map, unknown)?,
                     }
                 }
                 keys.require(0)?;
@@ -485,14 +511,12 @@ impl<'de> Deserialize<'de> for StepTrainerIn<'de> {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut keys = Keys::<3>::new(STEP_TRAINER_KEYS);
                 let (mut time, mut serial, mut distance) = (None, None, None);
-                while let Some(k) = keys.next(&mut map)? {
+                while let Some((k, unknown)) = keys.next(&mut map)? {
                     match k {
                         Some(0) => time = Some(integral(&mut map, "sensorReadingTime")?),
                         Some(1) => serial = map.next_value_seed(OptStr)?,
                         Some(2) => distance = opt_integral(&mut map, "distanceFromObject")?,
-                        _ => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
+                        _ => skip_unknown(&mut map, unknown)?,
                     }
                 }
                 keys.require(0)?;
@@ -508,11 +532,19 @@ impl<'de> Deserialize<'de> for StepTrainerIn<'de> {
     }
 }
 
+/// The keys no source defines that the last record given to [`decode_into`] held (empty when it
+/// had none); taken, so the next call starts afresh.
+pub fn take_unknown_keys() -> Vec<String> {
+    UNKNOWN_KEYS.with_borrow_mut(|v| if v.is_empty() { Vec::new() } else { std::mem::take(v) })
+}
+
 /// Decode one record of `source` and append it to `landing`. A record with an epoch or distance
 /// that is not a plain integer is decoded a second time with its numbers read as text.
 pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
+    UNKNOWN_KEYS.with_borrow_mut(Vec::clear);
     let result = match decode_pass(source, bytes, landing) {
         Err(r) if r.detail.starts_with(NEEDS_TEXT) => {
+            UNKNOWN_KEYS.with_borrow_mut(Vec::clear);
             NUMBERS_AS_TEXT.set(true);
             let again = decode_pass(source, bytes, landing);
             NUMBERS_AS_TEXT.set(false);

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Coverage, FileReport, Ingest, IngestReport, Quarantined, Reason, SourceCounts};
+use super::{Coverage, FileReport, Ingest, IngestReport, Quarantined, Reason, SchemaDrift, SourceCounts};
 use crate::model::{Accelerometer, Customer, Interner, Landing, Source, StepTrainer};
 
 /// Bumped whenever the wire layout changes; both sides come from the same build anyway.
-const WIRE_VERSION: u32 = 2;
+const WIRE_VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -27,6 +27,7 @@ struct Wire {
     files: Vec<File>,
     quarantine: Vec<Quarantine>,
     quarantine_not_listed: u64,
+    schema_drift: Vec<(String, SchemaDrift)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,6 +117,7 @@ impl Ingest {
                 })
                 .collect(),
             quarantine_not_listed: r.quarantine_not_listed,
+            schema_drift: r.schema_drift.iter().map(|(k, d)| (k.to_string(), d.clone())).collect(),
         };
         postcard::to_allocvec(&wire).expect("landing data serializes")
     }
@@ -189,6 +191,9 @@ impl Ingest {
             });
         }
         report.quarantine_not_listed = w.quarantine_not_listed;
+        for (name, d) in w.schema_drift {
+            report.schema_drift.insert(source(&name)?, d);
+        }
         Ok(Ingest {
             landing,
             report,
