@@ -38,6 +38,17 @@ impl std::fmt::Display for RowLimit {
 
 impl std::error::Error for RowLimit {}
 
+impl RowLimit {
+    /// `Err` when `rows` of `table` would exceed `limit`; `rule` says which join multiplies rows.
+    fn check(table: &'static str, rows: u64, limit: u64, rule: &'static str) -> Result<(), RowLimit> {
+        if rows > limit {
+            Err(RowLimit { table, rows, limit, rule })
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// The rubric rules over `l`; a join that would produce more than `max_rows` rows in one table is
 /// refused before any row of it is built (the reference joins fan out: see [`RowLimit`]).
 pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
@@ -62,14 +73,12 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     }
     let a = &l.accelerometer;
     let accel_rows: u64 = a.user.iter().map(|&u| matches[u as usize] as u64).sum();
-    if accel_rows > max_rows {
-        return Err(RowLimit {
-            table: "accelerometer_trusted",
-            rows: accel_rows,
-            limit: max_rows,
-            rule: "join_trusted_customer repeats each reading once per trusted customer row with the same email, so repeated customer rows multiply readings",
-        });
-    }
+    RowLimit::check(
+        "accelerometer_trusted",
+        accel_rows,
+        max_rows,
+        "join_trusted_customer repeats each reading once per trusted customer row with the same email, so repeated customer rows multiply readings",
+    )?;
     let mut accelerometer_trusted = Vec::with_capacity(accel_rows as usize);
     let mut has_reading = vec![false; n_emails];
     let mut unmatched = 0usize;
@@ -154,14 +163,12 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
             (hi - lo) as u64
         })
         .sum();
-    if ml_rows > max_rows {
-        return Err(RowLimit {
-            table: "machine_learning_curated",
-            rows: ml_rows,
-            limit: max_rows,
-            rule: "join_same_timestamp pairs every step reading with every accelerometer reading at the same instant, whoever the user, so shared timestamps multiply rows",
-        });
-    }
+    RowLimit::check(
+        "machine_learning_curated",
+        ml_rows,
+        max_rows,
+        "join_same_timestamp pairs every step reading with every accelerometer reading at the same instant, whoever the user, so shared timestamps multiply rows",
+    )?;
     let mut machine_learning_curated = Vec::with_capacity(ml_rows as usize);
     let mut unmatched = 0usize;
     for &si in &step_trainer_trusted {
