@@ -370,6 +370,12 @@ function renderQuality(q, summary) {
     box('Exact duplicate readings', fmt(q.exact_duplicates.accelerometer + q.exact_duplicates.step_trainer), h('div', { class: 'muted' }, `accelerometer ${fmt(q.exact_duplicates.accelerometer)} · step trainer ${fmt(q.exact_duplicates.step_trainer)}`)),
     box('Readings before consent', fmt(q.readings_before_consent.accelerometer + q.readings_before_consent.step_trainer), h('div', { class: 'muted' }, `accelerometer ${fmt(q.readings_before_consent.accelerometer)} · step trainer ${fmt(q.readings_before_consent.step_trainer)}`)),
     box('Step readings without a known owner', fmt(q.readings_without_owner.no_owner + q.readings_without_owner.ambiguous_owner), h('div', { class: 'muted' }, `no owner ${fmt(q.readings_without_owner.no_owner)} · ambiguous ${fmt(q.readings_without_owner.ambiguous_owner)} · readings of unknown users ${fmt(q.accelerometer_unknown_user)}`)),
+    box('Research consent that is not a date', fmt(q.consent_not_a_date.rows), h('div', { class: 'muted' }, `≤ 0 or in seconds: not consent in strict mode (${fmt(q.consent_not_a_date.customers_not_trusted_in_strict)} customers not trusted)`),
+      list(q.consent_not_a_date.list.slice(0, 50), (c) => h('li', {}, `${c.email}: ${c.share_with_research_as_of_date}${c.latest_row ? ' (latest row)' : ''}`))),
+    box('Step readings that disagree', fmt(q.conflicting_step_readings.instants), h('div', { class: 'muted' }, 'one device, one instant, different distances (kept)'),
+      list(q.conflicting_step_readings.examples, (c) => h('li', {}, `${c.serial_number} at ${c.sensor_reading_time}: ${c.distances.map((d) => d ?? 'null').join(' / ')}`))),
+    box('Keys no source defines', fmt(q.schema_drift.length), h('div', { class: 'muted' }, 'schema drift: the records are kept; these values are in no table'),
+      list(q.schema_drift.slice(0, 50), (k) => h('li', { 'data-drift': k.key }, `${k.source}.${k.key}: ${fmt(k.count)} records, first ${k.first_file}:${k.first_line}`))),
   );
 }
 
