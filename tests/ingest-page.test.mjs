@@ -35,7 +35,7 @@ function writeLanding() {
   writeFileSync(join(L, 'customer', 'customers.json'), utf16le(customers));
   // The Firehose batch recipe: two arrays one per line, then an NDJSON line (4 readings).
   writeFileSync(join(L, 'accelerometer', 'batch.json'),
-    `[${acc(1655564001000)},${acc(1655564002000)}]\n[${acc(1655564003000)}]\n${acc(1655564004000)}\n`);
+    `[${acc(1655564001000)},${acc(1655564002000)}]\n[${acc(1655564003000)}]\n${acc(1655564004000).replace('}', ',"deviceTemp":31}')}\n`);
   // A pretty-printed array with a stray quote in one element: only that element is lost.
   const st = (t) => `{"sensorReadingTime": ${t}, "serialNumber": "S31", "distanceFromObject": 10}`;
   writeFileSync(join(L, 'step_trainer', 'pretty.json'),
@@ -108,6 +108,10 @@ test('the page reads mixed framings, UTF-16, lower-case keys and binary files ex
   assert.deepEqual(byName(got.files), byName(want.files));
   assert.ok(got.covered && got.accounted);
   assert.match(await page.textContent('#results'), /Bytes accounted for\s*all/);
+  // Schema drift: the key no source defines is listed with where it was first seen.
+  const want_dq = JSON.parse(readFileSync(join(out, 'data_quality.json'), 'utf8'));
+  assert.deepEqual(want_dq.schema_drift.map((k) => [k.source, k.key, k.count, k.first_line]), [['accelerometer', 'deviceTemp', 1, 3]]);
+  assert.match(await page.textContent('[data-drift="deviceTemp"]'), /accelerometer\.deviceTemp: 1 records, first landing\/accelerometer\/batch\.json:3/);
   assert.deepEqual(errors, []);
   await context.close();
 });
