@@ -1,6 +1,11 @@
 //! The native CLI: `stedi-lake run` (landing folder → Hive-layout outputs), `stedi-lake presign`
 //! (the S3 manifest, `docs/manifest.md`) and `stedi-lake generate` (deterministic STEDI-shaped
 //! landing data). A thin shell over [`stedi_lake::Lake`] and [`stedi_lake::presign`].
+//!
+//! It behaves like the Unix tools beside it: human tables on stdout by default, `run --json` the
+//! run's `summary.json` as one JSON document, `--quiet` nothing but errors; notices and a progress
+//! bar (only when stderr is a terminal) on stderr; a closed stdout pipe ends it as it ends `cat`
+//! (killed by SIGPIPE, quietly, after the outputs are in place).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -12,20 +17,69 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
+    use std::fmt::Write as _;
     use std::fs::{self, File};
-    use std::io::{BufWriter, Read, Write};
+    use std::io::{BufWriter, IsTerminal, Read, Write};
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use clap::{Parser, Subcommand, ValueEnum};
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use stedi_lake::ddl::DdlOptions;
     use stedi_lake::generate::{generate, GenOptions};
-    use stedi_lake::presign::{presign, PresignOptions};
     use stedi_lake::ingest::select;
+    use stedi_lake::presign::{presign, PresignOptions};
     use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
 
-    /// Exit codes (also in the README).
+    /// One line on stderr. A stderr that is closed or a broken pipe is ignored: there is nowhere
+    /// left to report it, and a status line is never worth a crash.
+    macro_rules! note {
+        ($($arg:tt)*) => {{
+            let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        }};
+    }
+
+    /// Write `text` to stdout and flush it. A closed pipe (`stedi-lake … | head -1`) ends the
+    /// process the way it ends `cat` and `ls`: killed by SIGPIPE, without a message (a shell
+    /// reports status 141; `set -o pipefail` sees it as it sees `cat`'s). Other write errors are
+    /// returned. Every stdout write of the CLI goes through here (never `println!`, which panics).
+    fn to_stdout(text: &[u8]) -> Result<(), String> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => closed_pipe(),
+            Err(e) => Err(format!("writing to stdout: {e}")),
+        }
+    }
+
+    /// End the process as the default SIGPIPE action would (Rust's runtime ignores SIGPIPE, so a
+    /// write to a closed pipe returns an error instead; here the default is put back and raised).
+    #[cfg(unix)]
+    fn closed_pipe() -> ! {
+        use std::os::raw::c_int;
+        // The C library's signal(2) and raise(3): std links it already; no crate needed for two calls.
+        extern "C" {
+            fn signal(signum: c_int, handler: usize) -> usize;
+            fn raise(sig: c_int) -> c_int;
+        }
+        const SIGPIPE: c_int = 13; // the same number on Linux, macOS and the BSDs
+        const SIG_DFL: usize = 0;
+        // SAFETY: resetting one signal's disposition to its default and raising it; no handler runs.
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
+            raise(SIGPIPE);
+        }
+        // Only reached when SIGPIPE is blocked: the status a shell would report for it.
+        std::process::exit(128 + SIGPIPE)
+    }
+
+    #[cfg(not(unix))]
+    fn closed_pipe() -> ! {
+        std::process::exit(0)
+    }
+
+    /// Exit codes (also in `--help` and the README).
     const EXIT_ERROR: u8 = 1;
     const EXIT_USAGE: u8 = 2;
     const EXIT_QUARANTINE: u8 = 3;
@@ -43,15 +97,62 @@ mod cli {
         }
     }
 
+    /// The exit codes, as `--help` shows them.
+    const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    done (quarantined records are reported, not fatal)
+  1    error: unreadable input, unwritable output, no STEDI landing data, a table over --max-rows
+  2    usage error: bad arguments, a non-empty --out, an invalid --location or --database
+  3    run --fail-on-quarantine: some record was quarantined
+  141  (a shell's status for SIGPIPE) stdout closed early, e.g. `| head`: ends quietly as cat
+       does; a run's outputs are already in place";
+
     #[derive(Parser)]
     #[command(
         name = "stedi-lake",
         version,
-        about = "STEDI landing -> trusted -> curated, as Parquet, NDJSON and Glue/Athena DDL"
+        about = "STEDI landing -> trusted -> curated, as Parquet, NDJSON and Glue/Athena DDL",
+        after_help = top_help()
     )]
     struct Cli {
+        /// Print nothing on stdout and only errors on stderr (no notices, no progress).
+        #[arg(long, short, global = true)]
+        quiet: bool,
         #[command(subcommand)]
         command: Command,
+    }
+
+    /// `--help`'s closing text: examples, then the exit codes.
+    fn top_help() -> String {
+        format!(
+            "\
+Examples:
+  stedi-lake run landing/ --out out                      tables on stdout, progress on a terminal
+  stedi-lake run landing/ --out out --overwrite --json | jq .tables
+  stedi-lake run landing/ --out out --quiet --fail-on-quarantine   (CI: the exit code says it)
+  stedi-lake generate --size 20M --out sample/
+  stedi-lake presign s3://my-bucket/stedi --out manifest.json
+
+{EXIT_CODES_HELP}"
+        )
+    }
+
+    /// `run --help`'s closing text.
+    fn run_help() -> String {
+        format!(
+            "\
+Examples:
+  stedi-lake run ../shared/stedi/landing --out out
+  stedi-lake run landing/ --out out --mode rubric --formats parquet
+  stedi-lake run landing/ --out out --overwrite --json > summary.json
+  stedi-lake run a/ b/ c.json --out out --quiet --fail-on-quarantine || echo \"status $?\"
+
+Output: human tables on stdout (--json: summary.json as one JSON document instead; --quiet:
+nothing). Notices (skipped files, rejected files) and a progress bar go to stderr; the bar only
+when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns it off).
+
+{EXIT_CODES_HELP}"
+        )
     }
 
     #[derive(Clone, Copy, ValueEnum)]
@@ -72,6 +173,7 @@ mod cli {
     enum Command {
         /// Run the pipeline over landing files or folders (walked recursively; files are routed by
         /// folder or file name, else by their records' keys).
+        #[command(after_help = run_help())]
         Run {
             /// Landing folders or files.
             #[arg(required = true)]
@@ -102,9 +204,16 @@ mod cli {
             /// Exit with code 3 if any record was quarantined.
             #[arg(long)]
             fail_on_quarantine: bool,
-            /// Print seconds per phase, MB/s and peak memory.
+            /// Print seconds per phase, MB/s and peak memory (stderr; and a BENCH line on stdout
+            /// unless --json or --quiet, where it goes to stderr too).
             #[arg(long)]
             timings: bool,
+            /// Print the run's summary.json on stdout as one JSON document, instead of the tables.
+            #[arg(long)]
+            json: bool,
+            /// No progress bar on stderr, even on a terminal.
+            #[arg(long)]
+            no_progress: bool,
         },
         /// Write a transfer manifest for s3://bucket/prefix: presigned GETs for every object below a
         /// landing/ folder, presigned PUTs (and multipart uploads for tables) for every output.
@@ -155,7 +264,19 @@ mod cli {
     }
 
     pub fn main() -> ExitCode {
-        let cli = Cli::parse();
+        let cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                // --help and --version go to stdout (exit 0), usage errors to stderr (exit 2);
+                // a closed stdout ends the process like any other stdout write.
+                let printed = e.print().and_then(|()| std::io::stdout().flush());
+                if printed.is_err_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe) {
+                    closed_pipe();
+                }
+                return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            }
+        };
+        let quiet = cli.quiet;
         let result = match cli.command {
             Command::Run {
                 landing,
@@ -168,26 +289,50 @@ mod cli {
                 max_rows,
                 fail_on_quarantine,
                 timings,
+                json,
+                no_progress,
             } => {
                 let mode = match mode {
                     ModeArg::Strict => Mode::Strict,
                     ModeArg::Rubric => Mode::Rubric,
                 };
                 (|| {
-                let ddl = DdlOptions::new(&location, &database)
-                    .map_err(|e| Failure::Usage(format!("--{e}")))?;
-                let opts = RunOptions { mode, ddl, max_rows };
-                run(&landing, &out, overwrite, opts, &formats, timings).map(|quarantined| {
-                    if fail_on_quarantine && quarantined > 0 {
-                        eprintln!(
-                            "stedi-lake: {quarantined} record(s) quarantined (see {}/data_quality.json)",
+                    let ddl = DdlOptions::new(&location, &database).map_err(|e| Failure::Usage(format!("--{e}")))?;
+                    let opts = RunOptions { mode, ddl, max_rows };
+                    let ui = Ui {
+                        quiet,
+                        progress: !quiet && !no_progress && std::io::stderr().is_terminal(),
+                    };
+                    let done = run(&landing, &out, overwrite, opts, &formats, ui)?;
+                    // The outputs are in place: what follows only reports them.
+                    if timings {
+                        let _ = std::io::stderr().lock().write_all(done.timings.as_bytes());
+                    }
+                    if json {
+                        to_stdout(&done.summary_json)?;
+                        if !done.summary_json.ends_with(b"\n") {
+                            to_stdout(b"\n")?;
+                        }
+                    } else if !quiet {
+                        to_stdout(done.report.as_bytes())?;
+                    }
+                    if timings {
+                        if json || quiet {
+                            note!("{}", done.bench);
+                        } else {
+                            to_stdout(format!("{}\n", done.bench).as_bytes())?;
+                        }
+                    }
+                    if fail_on_quarantine && done.quarantined > 0 {
+                        note!(
+                            "stedi-lake: {} record(s) quarantined (see {}/data_quality.json)",
+                            done.quarantined,
                             out.display()
                         );
-                        ExitCode::from(EXIT_QUARANTINE)
+                        Ok(ExitCode::from(EXIT_QUARANTINE))
                     } else {
-                        ExitCode::SUCCESS
+                        Ok(ExitCode::SUCCESS)
                     }
-                })
                 })()
             }
             Command::Presign {
@@ -219,24 +364,136 @@ mod cli {
                         .map(|t| t.parse().map_err(|e| format!("--signing-time {t:?}: {e}")))
                         .transpose()?,
                 };
-                presign_cmd(&opts, out.as_deref())
+                presign_cmd(&opts, out.as_deref(), quiet)
             })()
             .map(|_| ExitCode::SUCCESS)
             .map_err(Failure::Run),
-            Command::Generate { out, seed, size } => gen(&out, seed, &size)
+            Command::Generate { out, seed, size } => gen(&out, seed, &size, quiet)
                 .map(|_| ExitCode::SUCCESS)
                 .map_err(Failure::Run),
         };
         result.unwrap_or_else(|e| match e {
             Failure::Usage(e) => {
-                eprintln!("stedi-lake: {e}");
+                note!("stedi-lake: {e}");
                 ExitCode::from(EXIT_USAGE)
             }
             Failure::Run(e) => {
-                eprintln!("stedi-lake: {e}");
+                note!("stedi-lake: {e}");
                 ExitCode::from(EXIT_ERROR)
             }
         })
+    }
+
+    /// What `run` may show on stderr besides errors.
+    #[derive(Clone, Copy)]
+    struct Ui {
+        /// `--quiet`: no notices (skipped files), no progress.
+        quiet: bool,
+        /// Draw a progress bar: stderr is a terminal and neither `--quiet` nor `--no-progress`.
+        progress: bool,
+    }
+
+    /// The run's progress bar on stderr, or nothing. Updated once per 1 MiB chunk read and once
+    /// per output written, never per record; indicatif redraws at most 20 times a second.
+    struct Progress {
+        bar: Option<ProgressBar>,
+    }
+
+    impl Progress {
+        fn new(show: bool) -> Progress {
+            Progress {
+                bar: show.then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())),
+            }
+        }
+
+        /// Phase 1: reading `total` bytes of landing files (a bar in MB, MB/s, files done).
+        fn reading(&self, total: u64, files: usize) {
+            if let Some(b) = &self.bar {
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "reading {msg:>12} [{bar:30}] {decimal_bytes:>9}/{decimal_total_bytes:<9} {decimal_bytes_per_sec:>11} {eta}",
+                    )
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+                );
+                b.set_message(format!("0/{files} files"));
+                b.set_length(total);
+                b.set_position(0);
+            }
+        }
+
+        /// `bytes` more read (called once per chunk fed).
+        fn read(&self, bytes: u64) {
+            if let Some(b) = &self.bar {
+                b.inc(bytes);
+            }
+        }
+
+        /// `files_done` of `files` files complete.
+        fn file_done(&self, files_done: usize, files: usize) {
+            if let Some(b) = &self.bar {
+                b.set_message(format!("{files_done}/{files} files"));
+            }
+        }
+
+        /// Phase 2: the rules (zones); a spinner, as the rules report no progress of their own.
+        fn rules(&self, mode: &str) {
+            if let Some(b) = &self.bar {
+                b.set_style(
+                    ProgressStyle::with_template("{spinner} rules ({msg}) {elapsed}").expect("a valid template"),
+                );
+                b.set_message(mode.to_owned());
+                b.enable_steady_tick(Duration::from_millis(120));
+            }
+        }
+
+        /// Phase 3: writing `outputs` files.
+        fn writing(&self, outputs: usize) {
+            if let Some(b) = &self.bar {
+                b.disable_steady_tick();
+                b.set_style(
+                    ProgressStyle::with_template("writing tables [{bar:30}] {pos}/{len} {wide_msg}")
+                        .expect("a valid template")
+                        .progress_chars("=> "),
+                );
+                b.set_length(outputs as u64);
+                b.set_position(0);
+            }
+        }
+
+        /// Output `path` is being written.
+        fn output(&self, path: &str) {
+            if let Some(b) = &self.bar {
+                b.set_message(path.to_owned());
+            }
+        }
+
+        fn output_done(&self) {
+            if let Some(b) = &self.bar {
+                b.inc(1);
+            }
+        }
+
+        /// Print a line on stderr without tearing the bar.
+        fn note(&self, line: &str) {
+            match &self.bar {
+                Some(b) => b.suspend(|| note!("{line}")),
+                None => note!("{line}"),
+            }
+        }
+
+        /// Remove the bar from the terminal.
+        fn finish(&self) {
+            if let Some(b) = &self.bar {
+                b.finish_and_clear();
+            }
+        }
+    }
+
+    impl Drop for Progress {
+        fn drop(&mut self) {
+            self.finish();
+        }
     }
 
     /// A file or folder under the inputs that is not read, and why.
@@ -272,7 +529,10 @@ mod cli {
                     .collect();
                 entries.sort();
                 for e in entries {
-                    let hidden_dir = e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+                    let hidden_dir = e
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.'))
                         && fs::metadata(&e).is_ok_and(|m| m.is_dir());
                     if hidden_dir {
                         // Not entered (a .git tree can be huge); listed once.
@@ -348,7 +608,10 @@ mod cli {
             let marker = stedi_lake::ingest::select::OUTPUT_MARKER;
             match fs::symlink_metadata(out) {
                 Ok(m) if !m.is_dir() => {
-                    return Err(Failure::Usage(format!("--out {}: exists and is not a folder", out.display())))
+                    return Err(Failure::Usage(format!(
+                        "--out {}: exists and is not a folder",
+                        out.display()
+                    )))
                 }
                 Ok(_) => {
                     let non_empty = fs::read_dir(out)
@@ -430,20 +693,33 @@ mod cli {
         }
     }
 
+    /// A run whose outputs are written: what is left to report.
+    struct Done {
+        /// The human tables (stdout by default).
+        report: String,
+        /// The bytes of the written `summary.json` (`--json`).
+        summary_json: Vec<u8>,
+        /// Records quarantined, over every source (`--fail-on-quarantine`).
+        quarantined: u64,
+        /// `--timings`: lines for stderr, and the one-line `BENCH {json}` that bench/bench.sh reads.
+        timings: String,
+        bench: String,
+    }
+
     fn run(
         landing: &[PathBuf],
         out: &Path,
         overwrite: bool,
         opts: RunOptions,
         formats: &[Format],
-        timings: bool,
-    ) -> Result<u64, Failure> {
+        ui: Ui,
+    ) -> Result<Done, Failure> {
         let dir = OutDir::prepare(out, overwrite, landing)?;
-        let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, timings);
+        let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, ui);
         match result {
-            Ok(q) => {
+            Ok(done) => {
                 dir.commit()?;
-                Ok(q)
+                Ok(done)
             }
             Err(e) => {
                 dir.abandon();
@@ -452,32 +728,45 @@ mod cli {
         }
     }
 
+    /// Read, apply the rules and write every output into `out` (the temporary tree); report
+    /// nothing on stdout (that waits until the tree is in place, see `main`).
     fn run_into(
         landing: &[PathBuf],
         outs: &[&Path],
         out: &Path,
         opts: RunOptions,
         formats: &[Format],
-        timings: bool,
-    ) -> Result<u64, Failure> {
+        ui: Ui,
+    ) -> Result<Done, Failure> {
         let t0 = Instant::now();
         let final_out = outs[0];
         let (files, skipped) = landing_files(landing, outs)?;
-        for s in skipped.iter().take(20) {
-            eprintln!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason);
-        }
-        if skipped.len() > 20 {
-            eprintln!("stedi-lake: … and {} more skipped (listed in summary.json)", skipped.len() - 20);
+        if !ui.quiet {
+            for s in skipped.iter().take(20) {
+                note!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason);
+            }
+            if skipped.len() > 20 {
+                note!(
+                    "stedi-lake: … and {} more skipped (listed in summary.json)",
+                    skipped.len() - 20
+                );
+            }
         }
         let mut lake = Lake::new();
         for s in &skipped {
             lake.note_skipped(&s.name, &s.reason);
         }
+        let progress = Progress::new(ui.progress);
+        if progress.bar.is_some() {
+            let total = files.iter().map(|(p, _)| fs::metadata(p).map_or(0, |m| m.len())).sum();
+            progress.reading(total, files.len());
+        }
         let mut buf = vec![0u8; 1 << 20];
         let mut bytes = 0u64;
-        for (path, name) in &files {
+        let mut held_back: Vec<String> = Vec::new();
+        for (i, (path, name)) in files.iter().enumerate() {
             let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            lake.open_file(&name, None);
+            lake.open_file(name, None);
             // SAFETY: the map is only read while this loop runs; a landing file changed by another
             // process meanwhile could give torn records (quarantined), never memory unsafety in Rust
             // terms beyond what reading a changing file gives. Fall back to read() where mapping fails.
@@ -485,6 +774,7 @@ mod cli {
                 Ok(map) => {
                     for chunk in map.chunks(1 << 20) {
                         lake.feed(chunk);
+                        progress.read(chunk.len() as u64);
                     }
                     bytes += map.len() as u64;
                 }
@@ -495,24 +785,52 @@ mod cli {
                     }
                     bytes += n as u64;
                     lake.feed(&buf[..n]);
+                    progress.read(n as u64);
                 },
             }
             if let Some(r) = lake.close_file() {
                 if let Some(err) = &r.error {
-                    eprintln!("stedi-lake: {}: {err}", printable(&r.name));
+                    // A file rejected whole is counted in summary.json (files[].error) and the run
+                    // goes on: a notice, kept back under --quiet unless the run then fails for it.
+                    let line = format!("stedi-lake: {}: {err}", printable(&r.name));
+                    if !ui.quiet {
+                        progress.note(&line);
+                    } else if held_back.len() < 20 {
+                        held_back.push(line);
+                    }
                 }
             }
+            progress.file_done(i + 1, files.len());
         }
         let t_ingest = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
+        progress.rules(match opts.mode {
+            Mode::Strict => "strict",
+            Mode::Rubric => "rubric",
+        });
         lake.run(opts).map_err(|e| Failure::Run(e.to_string()))?;
         let t_zones = t1.elapsed().as_secs_f64();
 
+        let all = Output::all();
+        let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
+        let parquet = if formats.contains(&Format::Parquet) {
+            pick(|o| matches!(o, Output::Parquet(_)))
+        } else {
+            Vec::new()
+        };
+        let ndjson = if formats.contains(&Format::Ndjson) {
+            pick(|o| matches!(o, Output::Ndjson(_)))
+        } else {
+            Vec::new()
+        };
+        let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
+        progress.writing(parquet.len() + ndjson.len() + reports.len());
         let phase = |outputs: Vec<Output>| -> Result<f64, Failure> {
             let t = Instant::now();
             for o in outputs {
                 let path = out.join(o.path());
+                progress.output(&o.path());
                 fs::create_dir_all(path.parent().expect("outputs are in folders or at the root"))
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -520,35 +838,41 @@ mod cli {
                 lake.write_output(o, &mut w)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+                progress.output_done();
             }
             Ok(t.elapsed().as_secs_f64())
         };
-        let all = Output::all();
-        let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
-        let t_parquet = if formats.contains(&Format::Parquet) {
-            phase(pick(|o| matches!(o, Output::Parquet(_))))?
-        } else {
-            0.0
-        };
-        let t_ndjson = if formats.contains(&Format::Ndjson) {
-            phase(pick(|o| matches!(o, Output::Ndjson(_))))?
-        } else {
-            0.0
-        };
-        let t_reports = phase(pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_))))?;
+        let t_parquet = phase(parquet)?;
+        let t_ndjson = phase(ndjson)?;
+        let t_reports = phase(reports)?;
+        progress.finish();
+        let summary_path = out.join(Output::Summary.path());
+        let summary_json = fs::read(&summary_path).map_err(|e| format!("{}: {e}", summary_path.display()))?;
 
         let summary = lake.summary().map_err(|e| e.to_string())?;
         if summary.sources.values().all(|c| c.files == 0) {
             return Err(Failure::Run(format!(
-                "no STEDI landing data: {} file(s) read, none routed to customer, accelerometer or step_trainer ({} skipped); see the messages above",
+                "no STEDI landing data: {} file(s) read, none routed to customer, accelerometer or step_trainer ({} skipped){}",
                 files.len(),
-                skipped.len()
+                skipped.len(),
+                if held_back.is_empty() {
+                    "; see the messages above".to_owned()
+                } else {
+                    format!(":\n{}", held_back.join("\n"))
+                }
             )));
         }
-        println!("{:<15} {:>10} {:>10} {:>12}", "source", "read", "kept", "quarantined");
+        // Writing to a String can not fail.
+        let mut report = String::new();
+        let _ = writeln!(
+            report,
+            "{:<15} {:>10} {:>10} {:>12}",
+            "source", "read", "kept", "quarantined"
+        );
         for s in Source::ALL {
             let c = &summary.sources[s.name()];
-            println!(
+            let _ = writeln!(
+                report,
                 "{:<15} {:>10} {:>10} {:>12}",
                 s.name(),
                 c.records_read,
@@ -558,20 +882,22 @@ mod cli {
         }
         if summary.unrouted.records_read > 0 {
             let c = summary.unrouted;
-            println!(
+            let _ = writeln!(
+                report,
                 "{:<15} {:>10} {:>10} {:>12}",
                 "(unrouted)", c.records_read, c.kept, c.quarantined_total
             );
         }
-        println!();
-        println!("{:<26} {:<8} {:>10}", "table", "zone", "rows");
+        let _ = writeln!(report);
+        let _ = writeln!(report, "{:<26} {:<8} {:>10}", "table", "zone", "rows");
         for id in stedi_lake::tables::TableId::ALL {
             let t = &summary.tables[id.name()];
-            println!("{:<26} {:<8} {:>10}", id.name(), t.zone, t.rows);
+            let _ = writeln!(report, "{:<26} {:<8} {:>10}", id.name(), t.zone, t.rows);
         }
         let quarantined: u64 =
             summary.sources.values().map(|c| c.quarantined_total).sum::<u64>() + summary.unrouted.quarantined_total;
-        println!(
+        let _ = writeln!(
+            report,
             "\nmode {}: {} landing records, {} quarantined; {}; outputs in {}",
             summary.mode.name(),
             summary.sources.values().map(|c| c.records_read).sum::<u64>() + summary.unrouted.records_read,
@@ -583,30 +909,40 @@ mod cli {
             },
             final_out.display()
         );
-        if timings {
-            let total = t0.elapsed().as_secs_f64();
-            let mb = bytes as f64 / 1e6;
-            eprintln!("timings: {mb:.1} MB landing in {} files", files.len());
-            eprintln!("  ingest   {t_ingest:>7.3} s  {:>7.1} MB/s", mb / t_ingest);
-            eprintln!("  zones    {t_zones:>7.3} s");
-            eprintln!("  parquet  {t_parquet:>7.3} s");
-            eprintln!("  ndjson   {t_ndjson:>7.3} s");
-            eprintln!("  reports  {t_reports:>7.3} s");
-            eprintln!("  total    {total:>7.3} s  {:>7.1} MB/s end to end", mb / total);
-            if let Some(kb) = peak_rss_kb() {
-                eprintln!("  peak RSS {:>7.1} MB", kb as f64 / 1024.0);
-            }
-            println!(
-                "BENCH {{\"mb\":{mb:.3},\"ingest_s\":{t_ingest:.4},\"zones_s\":{t_zones:.4},\"parquet_s\":{t_parquet:.4},\"ndjson_s\":{t_ndjson:.4},\"reports_s\":{t_reports:.4},\"total_s\":{total:.4},\"peak_rss_mb\":{:.1}}}",
-                peak_rss_kb().unwrap_or(0) as f64 / 1024.0
-            );
-        }
         if !summary.accounted {
+            note!("{report}");
             return Err(Failure::Run(
-                "internal error: the record accounting does not balance (see summary.json)".into(),
+                "internal error: the record accounting does not balance (see the tables above)".into(),
             ));
         }
-        Ok(quarantined)
+        let total = t0.elapsed().as_secs_f64();
+        let mb = bytes as f64 / 1e6;
+        let mut timings = String::new();
+        let _ = writeln!(timings, "timings: {mb:.1} MB landing in {} files", files.len());
+        let _ = writeln!(timings, "  ingest   {t_ingest:>7.3} s  {:>7.1} MB/s", mb / t_ingest);
+        let _ = writeln!(timings, "  zones    {t_zones:>7.3} s");
+        let _ = writeln!(timings, "  parquet  {t_parquet:>7.3} s");
+        let _ = writeln!(timings, "  ndjson   {t_ndjson:>7.3} s");
+        let _ = writeln!(timings, "  reports  {t_reports:>7.3} s");
+        let _ = writeln!(
+            timings,
+            "  total    {total:>7.3} s  {:>7.1} MB/s end to end",
+            mb / total
+        );
+        if let Some(kb) = peak_rss_kb() {
+            let _ = writeln!(timings, "  peak RSS {:>7.1} MB", kb as f64 / 1024.0);
+        }
+        let bench = format!(
+            "BENCH {{\"mb\":{mb:.3},\"ingest_s\":{t_ingest:.4},\"zones_s\":{t_zones:.4},\"parquet_s\":{t_parquet:.4},\"ndjson_s\":{t_ndjson:.4},\"reports_s\":{t_reports:.4},\"total_s\":{total:.4},\"peak_rss_mb\":{:.1}}}",
+            peak_rss_kb().unwrap_or(0) as f64 / 1024.0
+        );
+        Ok(Done {
+            report,
+            summary_json,
+            quarantined,
+            timings,
+            bench,
+        })
     }
 
     /// The name a file is routed and reported by: its path from the landing folder's parent
@@ -659,17 +995,18 @@ mod cli {
             .map_err(|_| format!("size '{s}': expected a number with an optional K, M, G, Ki, Mi or Gi"))
     }
 
-    fn presign_cmd(opts: &PresignOptions, out: Option<&Path>) -> Result<(), String> {
+    fn presign_cmd(opts: &PresignOptions, out: Option<&Path>, quiet: bool) -> Result<(), String> {
         let m = presign(opts)?;
         let text = serde_json::to_string_pretty(&m).map_err(|e| e.to_string())? + "\n";
         match out {
             Some(p) => fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?,
-            None => std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(|e| e.to_string())?,
+            None => to_stdout(text.as_bytes())?,
+        }
+        if quiet {
+            return Ok(());
         }
         let multipart = m.outputs.iter().filter(|o| o.multipart.is_some()).count();
-        eprintln!(
+        note!(
             "stedi-lake: {} landing object(s), {} skipped, {} output(s) ({multipart} with a multipart upload); URLs expire {}",
             m.landing.len(),
             m.skipped.len(),
@@ -679,7 +1016,7 @@ mod cli {
         Ok(())
     }
 
-    fn gen(out: &Path, seed: u64, size: &str) -> Result<(), String> {
+    fn gen(out: &Path, seed: u64, size: &str, quiet: bool) -> Result<(), String> {
         let target_bytes = parse_size(size)?;
         let stats = generate(&GenOptions { seed, target_bytes }, &mut |rel| {
             let p = out.join(rel);
@@ -687,8 +1024,11 @@ mod cli {
             Ok(Box::new(BufWriter::with_capacity(1 << 20, File::create(p)?)) as Box<dyn Write>)
         })
         .map_err(|e| format!("{}: {e}", out.display()))?;
-        println!(
-            "generated {} customers: {} customer, {} accelerometer, {} step_trainer lines ({} malformed), {:.1} MB in {} files under {}",
+        if quiet {
+            return Ok(());
+        }
+        to_stdout(format!(
+            "generated {} customers: {} customer, {} accelerometer, {} step_trainer lines ({} malformed), {:.1} MB in {} files under {}\n",
             stats.customers,
             stats.customer_lines,
             stats.accelerometer_lines,
@@ -697,7 +1037,6 @@ mod cli {
             stats.bytes as f64 / 1e6,
             stats.files.len(),
             out.display()
-        );
-        Ok(())
+        ).as_bytes())
     }
 }
