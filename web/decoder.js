@@ -22,7 +22,7 @@ self.onmessage = async ({ data: { files } }) => {
         lake.feed(chunk);
         self.postMessage({ type: 'parsed', bytes: chunk.length });
       }
-      self.postMessage({ type: 'file', report: JSON.parse(lake.closeFile()) });
+      self.postMessage({ type: 'file', report: lake.closeFile() });
     }
     const bytes = lake.exportIngest();
     lake.free();

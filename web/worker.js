@@ -47,7 +47,7 @@ async function loadManifest({ text, url }) {
     if (!res.ok) throw new Error(`Could not fetch the manifest from ${redact(url)}: HTTP ${res.status}.`);
     text = await res.text();
   }
-  const m = JSON.parse(Lake.parseManifest(text));
+  const m = Lake.parseManifest(text);
   manifest = m;
   // The earliest expiry of any link (a loop, not Math.min(...): manifests can list 100k objects).
   let expires = Infinity;
@@ -65,14 +65,14 @@ async function loadManifest({ text, url }) {
 
 /** Which paths are landing data: the core's one rule (`ingest::select`, as the CLI and presign). */
 function select({ paths }) {
-  return { results: JSON.parse(Lake.selectFiles(JSON.stringify(paths))) };
+  return { results: Lake.selectFiles(paths) };
 }
 
 async function sniff({ files }) {
   const results = [];
   for (const { key, name, file } of files) {
     const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
-    results.push({ key, ...JSON.parse(Lake.sniff(name, head)) });
+    results.push({ key, ...Lake.sniff(name, head) });
   }
   return { results };
 }
@@ -160,7 +160,7 @@ async function run({ id, mode, location, files, decoders: requested }) {
       if (!file) {
         // S3: the response body, piece by piece as it arrives (read and parse advance together).
         await feedRemote(remote, (chunk) => { progressRead(chunk.length); feed(chunk); });
-        post({ type: 'file', id, report: JSON.parse(lake.closeFile()) });
+        post({ type: 'file', id, report: lake.closeFile() });
         continue;
       }
       // Blob.slice + arrayBuffer: a bounded window of the file at a time, never the whole file.
@@ -172,7 +172,7 @@ async function run({ id, mode, location, files, decoders: requested }) {
         progressRead(chunk.length);
         feed(chunk);
       }
-      post({ type: 'file', id, report: JSON.parse(lake.closeFile()) });
+      post({ type: 'file', id, report: lake.closeFile() });
     }
     // The shares join in file order: the same tables as one worker reading everything.
     tOwn = performance.now();
@@ -191,7 +191,7 @@ async function run({ id, mode, location, files, decoders: requested }) {
   if (total === 0) for (const phase of ['read', 'parse']) post({ type: 'progress', id, phase, done: 0, total: 0, mbps: 0 });
   const tRead = performance.now();
   post({ type: 'progress', id, phase: 'join', done: 0, total: 1 });
-  const summary = JSON.parse(lake.run(mode, location || undefined, undefined));
+  const summary = lake.run(mode, location || undefined);
   const tJoin = performance.now();
   post({ type: 'progress', id, phase: 'join', done: 1, total: 1 });
   const parquet = Lake.outputPaths().filter((p) => p.endsWith('.parquet'));
@@ -204,8 +204,8 @@ async function run({ id, mode, location, files, decoders: requested }) {
   const sizes = Object.fromEntries([...parquetCache].map(([p, b]) => [p, b.length]));
   return {
     summary,
-    quality: JSON.parse(lake.quality()),
-    emails: JSON.parse(lake.curatedEmails()),
+    quality: lake.quality(),
+    emails: lake.curatedEmails(),
     sizes,
     timings: { read_s: (tRead - t0) / 1000, join_s: (tJoin - tRead) / 1000, write_s: (tWrite - tJoin) / 1000, bytes: total, decoders: n, own_s: ((tOwn || performance.now()) - t0) / 1000, wait_s: tWait / 1000, merge_s: tMerge / 1000, helpers_s: tHelpers ? (tHelpers - t0) / 1000 : 0 },
     memoryBytes: Lake.memoryBytes(),
@@ -233,7 +233,7 @@ async function upload({ id }) {
     const entry = { path: t.path, key: t.key, size: bytes.length, status: 'failed', etag: null, method: null, retries: 0, error: null, note: null, deleted: [], not_deleted: [], stale_kept: stale.length };
     let retries = 0;
     try {
-      const parts = Lake.uploadPlan(JSON.stringify(t), bytes.length);
+      const parts = Lake.uploadPlan(t, bytes.length);
       const r = await putObject(t, bytes, parts, (n) => progress(k, n / Math.max(bytes.length, 1)), () => { retries++; });
       Object.assign(entry, { status: 'uploaded', etag: r.etag, method: r.method, note: r.note && redact(r.note) });
       sent += bytes.length;
@@ -286,8 +286,8 @@ const handlers = {
   manifest: loadManifest,
   run,
   upload,
-  rows: ({ table, offset, limit }) => ({ rows: JSON.parse(lake.rows(table, offset, limit)) }),
-  series: ({ email }) => ({ series: JSON.parse(lake.customerSeries(email)) }),
+  rows: ({ table, offset, limit }) => ({ rows: lake.rows(table, offset, limit) }),
+  series: ({ email }) => ({ series: lake.customerSeries(email) }),
   output,
   zip,
 };

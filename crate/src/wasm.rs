@@ -1,13 +1,66 @@
 //! The JavaScript API (wasm-bindgen): a thin, typed layer over [`crate::Lake`]. Structured
-//! results cross as JSON strings (parsed by the caller), bytes as `Uint8Array`, and every error
-//! becomes a JS `Error` carrying the same message the CLI prints.
+//! results are built as JSON text by serde_json and cross to JS as the object `JSON.parse` makes
+//! of it ([`Json`]): no serializer per type in the module (serde-wasm-bindgen would add one) and
+//! the same numbers and key order as `summary.json`. Their TypeScript types are written out
+//! below ([`TS_TYPES`], checked against real results by `tests/package.test.mjs`); bytes cross as
+//! `Uint8Array`, and every error becomes a JS `Error` carrying the same message the CLI prints.
 
+use std::ops::Deref;
+
+use wasm_bindgen::convert::IntoWasmAbi;
+use wasm_bindgen::describe::WasmDescribe;
 use wasm_bindgen::prelude::*;
 
 use crate::ddl::{self, DdlOptions};
 use crate::lake;
 use crate::manifest;
 use crate::{Mode, Output, RunOptions, Source};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's `JSON.parse` (never throws here: the text is serde_json's).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &str) -> JsValue;
+    /// The host's `JSON.stringify`; `None` for `undefined` or a function, an error for a cycle or
+    /// a BigInt.
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(value: &JsValue) -> Result<Option<String>, JsValue>;
+}
+
+/// A structured result: JSON text that reaches JS as the value `JSON.parse` makes of it (an
+/// object or array, typed in `stedi_lake.d.ts` by the method's `unchecked_return_type`), and that
+/// Rust callers (the wasm-bindgen tests) read as `&str`. Integers cross as JS numbers, exact up to
+/// 2^53: counts and millisecond epochs are far below; an epoch given in nanoseconds (flagged by the
+/// quality report) arrives rounded.
+pub struct Json(String);
+
+impl Json {
+    fn of<T: serde::Serialize + ?Sized>(v: &T) -> Json {
+        Json(serde_json::to_string(v).expect("reports serialize"))
+    }
+}
+
+impl Deref for Json {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+// `Json` crosses the ABI exactly as the `JsValue` it becomes (wasm-bindgen is pinned in
+// Cargo.toml, so these conversion traits cannot change under us).
+impl WasmDescribe for Json {
+    fn describe() {
+        JsValue::describe()
+    }
+}
+
+impl IntoWasmAbi for Json {
+    type Abi = <JsValue as IntoWasmAbi>::Abi;
+    fn into_abi(self) -> Self::Abi {
+        json_parse(&self.0).into_abi()
+    }
+}
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -24,11 +77,326 @@ fn parse_source(source: Option<String>) -> Result<Option<Source>, JsError> {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("reports serialize")
+/// The TypeScript types of the structured results, added to `stedi_lake.d.ts`. They mirror the
+/// serde shapes of `lake::Summary`, `ingest::FileReport`, `quality::QualityReport`,
+/// `manifest::Manifest`, `lake::CustomerSeries` and the table columns (`tables.rs`); a change
+/// there must change them too (`tests/package.test.mjs` type-checks real results against them).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A landing source. */
+export type Source = "customer" | "accelerometer" | "step_trainer";
+/** A rule set: `strict` (the documented semantics) or `rubric` (the course's joins). */
+export type Mode = "strict" | "rubric";
+/** A table's zone. */
+export type Zone = "landing" | "trusted" | "curated";
+/** Every table, landing to curated. */
+export type TableName =
+  | "customer_landing" | "accelerometer_landing" | "step_trainer_landing"
+  | "customer_trusted" | "accelerometer_trusted" | "step_trainer_trusted"
+  | "customers_curated" | "machine_learning_curated";
+/** Why a record was quarantined. */
+export type Reason =
+  | "malformed_json" | "not_an_object" | "missing_required" | "wrong_type" | "duplicate_key"
+  | "too_long" | "truncated" | "binary" | "unrouted";
+/** Quarantined records by reason (reasons with none are absent). */
+export type ReasonCounts = { [R in Reason]?: number };
+
+/** Where a file's bytes went: `text_bytes = kept_bytes + quarantined_bytes + framing_bytes`. */
+export interface Coverage {
+  /** Bytes of text read (a UTF-16 file: its text as UTF-8). */
+  text_bytes: number;
+  kept_bytes: number;
+  /** A file rejected whole: all its bytes. */
+  quarantined_bytes: number;
+  /** Blanks, line breaks, `[` `]`, separators, byte-order marks. */
+  framing_bytes: number;
 }
 
-/// A landing → trusted → curated run in the browser.
+/** What happened to one landing file (`addFile`, `closeFile`, `summary.files`). */
+export interface FileReport {
+  name: string;
+  /** `null`: the file matched no source (its records are `unrouted`). */
+  source: Source | null;
+  /** `given` (the `source` argument), `path` (folder or file name), `keys` (a record's keys), `none`. */
+  routed_by: "given" | "path" | "keys" | "none";
+  bytes: number;
+  encoding: "utf-8" | "utf-16le" | "utf-16be" | "binary";
+  records: number;
+  kept: number;
+  quarantined: number;
+  coverage: Coverage;
+  /** Set when the whole file was rejected (binary, not STEDI data). */
+  error: string | null;
+}
+
+/** Per-source record accounting: `records_read = kept + quarantined_total`. */
+export interface SourceCounts {
+  files: number;
+  bytes: number;
+  records_read: number;
+  kept: number;
+  quarantined_total: number;
+  quarantined: ReasonCounts;
+  coverage: Coverage;
+}
+
+/** One table in `summary.json`. */
+export interface TableSummary {
+  zone: Zone;
+  rows: number;
+  columns: string[];
+  /** Output paths (Hive layout), for `output(path)`. */
+  paths: { parquet: string; ndjson: string; ddl: string };
+}
+
+/** One rule's effect on a table's rows. */
+export interface RuleEffect {
+  rule: string;
+  why: string;
+  /** Rows removed (for a join: input rows without a partner). */
+  removed: number;
+  /** Rows a join added. */
+  added: number;
+}
+
+/** How a derived table came from its input: `rows_in - Σ removed + Σ added = rows_out`. */
+export interface Flow {
+  table: TableName;
+  from: TableName;
+  rows_in: number;
+  rules: RuleEffect[];
+  rows_out: number;
+}
+
+/** A path under the inputs that was not read, and why. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
+}
+
+/** `summary.json` (`run`, `summary`). */
+export interface Summary {
+  mode: Mode;
+  tables: Record<TableName, TableSummary>;
+  sources: Record<Source, SourceCounts>;
+  /** Records of files that matched no source. */
+  unrouted: SourceCounts;
+  /** One entry per derived table. */
+  rules: Flow[];
+  /** Every byte of every file is in a kept record, a quarantined record or framing. */
+  covered: boolean;
+  /** `covered`, and every source and every rule balances. */
+  accounted: boolean;
+  files: FileReport[];
+  skipped: SkippedFile[];
+}
+
+/** One quarantined record. */
+export interface QuarantinedRecord {
+  file: string;
+  line: number;
+  /** `null` when the file could not be routed. */
+  source: Source | null;
+  reason: Reason;
+  detail: string;
+  /** The record's text, cut to a few hundred bytes. */
+  raw: string;
+}
+
+/** Epoch values of one kind, per source. */
+export interface EpochCounts {
+  customer: number;
+  accelerometer: number;
+  step_trainer: number;
+}
+
+/** The data-quality report (`quality`, `data_quality.json`). */
+export interface QualityReport {
+  quarantined: {
+    total: number;
+    by_source: Record<Source, ReasonCounts> & { unrouted?: ReasonCounts };
+    rejected_files: { file: string; error: string }[];
+    /** The first 10,000 records; the rest are counted in `records_not_listed`. */
+    records: QuarantinedRecord[];
+    records_not_listed: number;
+  };
+  shared_serials: {
+    serials: number;
+    customers: number;
+    list: { serial_number: string; emails: string[] }[];
+  };
+  duplicate_emails: {
+    emails: number;
+    rows: number;
+    with_conflicting_consent: number;
+    list: {
+      email: string;
+      rows: number;
+      research_consent_values: (number | null)[];
+      conflicting_consent: boolean;
+    }[];
+  };
+  exact_duplicates: { accelerometer: number; step_trainer: number };
+  readings_before_consent: { accelerometer: number; step_trainer: number };
+  readings_without_owner: { no_owner: number; ambiguous_owner: number };
+  accelerometer_unknown_user: number;
+  consent_not_a_date: {
+    rows: number;
+    customers_not_trusted_in_strict: number;
+    list: { email: string; share_with_research_as_of_date: number; latest_row: boolean }[];
+  };
+  conflicting_step_readings: {
+    instants: number;
+    readings: number;
+    examples: { serial_number: string; sensor_reading_time: number; distances: (number | null)[] }[];
+  };
+  /** Milliseconds, `[from, to)`. */
+  plausible_epoch_range_ms: [number, number];
+  epochs_in_seconds: EpochCounts;
+  epochs_in_microseconds: EpochCounts;
+  epochs_in_nanoseconds: EpochCounts;
+  epochs_out_of_range: EpochCounts;
+  /** Keys of kept records that no source defines: the records are kept, these values are in no table. */
+  schema_drift: { source: Source; key: string; count: number; first_file: string; first_line: number }[];
+}
+
+/** A row of `customer_landing`, `customer_trusted`, `customers_curated` (epochs in ms). */
+export interface CustomerRow {
+  customerName: string | null;
+  email: string;
+  phone: string | null;
+  birthDay: string | null;
+  serialNumber: string | null;
+  registrationDate: number | null;
+  lastUpdateDate: number | null;
+  shareWithResearchAsOfDate: number | null;
+  shareWithPublicAsOfDate: number | null;
+  shareWithFriendsAsOfDate: number | null;
+}
+/** A row of `accelerometer_landing`, `accelerometer_trusted`. */
+export interface AccelerometerRow {
+  user: string;
+  timestamp: number;
+  x: number | null;
+  y: number | null;
+  z: number | null;
+}
+/** A row of `step_trainer_landing`, `step_trainer_trusted`. */
+export interface StepTrainerRow {
+  sensorReadingTime: number;
+  serialNumber: string;
+  distanceFromObject: number | null;
+}
+/** A row of `machine_learning_curated` in strict mode (no personal data: `deviceId`). */
+export interface MachineLearningStrictRow {
+  sensorReadingTime: number;
+  deviceId: number;
+  distanceFromObject: number | null;
+  timestamp: number;
+  x: number | null;
+  y: number | null;
+  z: number | null;
+}
+/** A row of `machine_learning_curated` in rubric mode. */
+export interface MachineLearningRubricRow {
+  sensorReadingTime: number;
+  serialNumber: string;
+  distanceFromObject: number | null;
+  user: string;
+  timestamp: number;
+  x: number | null;
+  y: number | null;
+  z: number | null;
+}
+/** The row type of each table (`rows`). */
+export interface TableRow {
+  customer_landing: CustomerRow;
+  accelerometer_landing: AccelerometerRow;
+  step_trainer_landing: StepTrainerRow;
+  customer_trusted: CustomerRow;
+  accelerometer_trusted: AccelerometerRow;
+  step_trainer_trusted: StepTrainerRow;
+  customers_curated: CustomerRow;
+  machine_learning_curated: MachineLearningStrictRow | MachineLearningRubricRow;
+}
+/** Any table's row. */
+export type Row = TableRow[TableName];
+
+/** One customer's trusted readings, sorted by time (`customerSeries`). */
+export interface CustomerSeries {
+  email: string;
+  /** `[timestamp, x, y, z]`. */
+  accelerometer: [number, number | null, number | null, number | null][];
+  /** `[sensorReadingTime, distanceFromObject]`. */
+  step_trainer: [number, number | null][];
+}
+
+/** Where a file would be routed, from its name and first bytes (`sniff`). */
+export interface Sniff {
+  source: Source | null;
+  by: "path" | "keys" | "none";
+}
+
+/** Why a path is not landing data. */
+export type SkipKind = "engine_output" | "hidden" | "bookkeeping" | "outside_landing";
+/** One path's verdict (`selectFiles`): `skip` is `null` for landing data. */
+export interface FileSelection {
+  path: string;
+  skip: { kind: SkipKind; reason: string } | null;
+}
+
+/** An S3 transfer manifest (`parseManifest`; `docs/manifest.md`). */
+export interface Manifest {
+  format: "stedi-lake-manifest";
+  version: 1;
+  /** `s3://bucket/prefix`. */
+  location: string;
+  region: string;
+  /** RFC 3339 UTC. */
+  created: string;
+  expires: string;
+  landing: LandingObject[];
+  skipped: { key: string; reason: string }[];
+  outputs: OutputTarget[];
+}
+/** A landing object to read through its presigned GET. */
+export interface LandingObject {
+  key: string;
+  /** `null`: route by the records' keys. */
+  source: Source | null;
+  size: number;
+  get: string;
+}
+/** Where one output goes (`uploadPlan`'s `target`). */
+export interface OutputTarget {
+  /** The engine's output path. */
+  path: string;
+  key: string;
+  /** Send exactly this Content-Type. */
+  content_type: string;
+  put: string;
+  multipart?: {
+    upload_id: string;
+    /** Every part but the last is exactly this long. */
+    part_size: number;
+    parts: string[];
+    complete: string;
+    abort: string;
+  };
+  /** Objects of the table folder to delete once this output is uploaded. */
+  stale?: { key: string; delete: string }[];
+}
+
+export interface Lake {
+  /**
+   * Rows `offset..offset+limit` of a table (fewer at its end), one object per row keyed by
+   * column, typed by the table. Throws for an unknown table or before a run.
+   */
+  rows<T extends TableName>(table: T, offset: number, limit: number): TableRow[T][];
+}
+"#;
+
+/// A landing → trusted → curated run in the browser or Node.
 #[wasm_bindgen]
 pub struct Lake {
     inner: lake::Lake,
@@ -50,26 +418,24 @@ impl Lake {
     }
 
     /// Read a whole file. `source` forces the source; otherwise the name, then the keys decide.
-    /// Returns the file's report as JSON (`{name, source, routed_by, records, kept, quarantined, error}`).
-    #[wasm_bindgen(js_name = addFile)]
+    /// Returns the file's report. Throws for an unknown `source`.
+    #[wasm_bindgen(js_name = addFile, unchecked_return_type = "FileReport")]
     pub fn add_file(
         &mut self,
         name: &str,
         bytes: &[u8],
-        #[wasm_bindgen(unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined")]
-        source: Option<String>,
-    ) -> Result<String, JsError> {
+        #[wasm_bindgen(unchecked_optional_param_type = "Source | null")] source: Option<String>,
+    ) -> Result<Json, JsError> {
         let source = parse_source(source)?;
-        Ok(to_json(self.inner.add_file(name, source, bytes)))
+        Ok(Json::of(self.inner.add_file(name, source, bytes)))
     }
 
-    /// Start a file that will arrive in chunks through [`Lake::feed`].
+    /// Start a file that will arrive in chunks through `feed`; `source` as for `addFile`.
     #[wasm_bindgen(js_name = openFile)]
     pub fn open_file(
         &mut self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "\"customer\" | \"accelerometer\" | \"step_trainer\" | undefined")]
-        source: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Source | null")] source: Option<String>,
     ) -> Result<(), JsError> {
         let source = parse_source(source)?;
         self.inner.open_file(name, source);
@@ -81,12 +447,12 @@ impl Lake {
         self.inner.feed(chunk);
     }
 
-    /// Finish the open file; returns its report as JSON.
-    #[wasm_bindgen(js_name = closeFile)]
-    pub fn close_file(&mut self) -> Result<String, JsError> {
+    /// Finish the open file; returns its report. Throws when no file is open.
+    #[wasm_bindgen(js_name = closeFile, unchecked_return_type = "FileReport")]
+    pub fn close_file(&mut self) -> Result<Json, JsError> {
         self.inner
             .close_file()
-            .map(to_json)
+            .map(Json::of)
             .ok_or_else(|| js_err("no file is open"))
     }
 
@@ -103,14 +469,16 @@ impl Lake {
         self.inner.append_exported(bytes).map_err(js_err)
     }
 
-    /// Apply the zone rules. Returns `summary.json` as a string. Errors: an unknown mode, or a
-    /// location/database `DdlOptions::new` refuses (its message; absent or empty = the default).
+    /// Apply the zone rules; returns `summary.json`. `location`/`database` go into the DDL
+    /// (absent or empty: the defaults). Throws for an unknown mode, a location or database the DDL
+    /// refuses, or a derived table over the row limit (refused before it is built).
+    #[wasm_bindgen(unchecked_return_type = "Summary")]
     pub fn run(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "\"strict\" | \"rubric\"")] mode: &str,
+        #[wasm_bindgen(unchecked_param_type = "Mode")] mode: &str,
         location: Option<String>,
         database: Option<String>,
-    ) -> Result<String, JsError> {
+    ) -> Result<Json, JsError> {
         let mode =
             Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
         // Absent or empty: the default; anything given is validated (`DdlError`'s message).
@@ -132,14 +500,16 @@ impl Lake {
         self.summary()
     }
 
-    /// `summary.json` of the last run.
-    pub fn summary(&self) -> Result<String, JsError> {
-        self.inner.summary().map(|s| to_json(&s)).map_err(js_err)
+    /// `summary.json` of the last run. Throws before a run.
+    #[wasm_bindgen(unchecked_return_type = "Summary")]
+    pub fn summary(&self) -> Result<Json, JsError> {
+        self.inner.summary().map(|s| Json::of(&s)).map_err(js_err)
     }
 
-    /// The data-quality report of the last run, as JSON.
-    pub fn quality(&self) -> Result<String, JsError> {
-        self.inner.quality().map(|q| to_json(&q)).map_err(js_err)
+    /// The data-quality report of the last run (`data_quality.json`). Throws before a run.
+    #[wasm_bindgen(unchecked_return_type = "QualityReport")]
+    pub fn quality(&self) -> Result<Json, JsError> {
+        self.inner.quality().map(|q| Json::of(&q)).map_err(js_err)
     }
 
     /// Every output path (Hive layout), e.g. `trusted/customer_trusted/part-00000.parquet`.
@@ -156,32 +526,32 @@ impl Lake {
             .ok_or_else(|| js_err(lake::Error::UnknownOutput(path.into())))
     }
 
-    /// One output's bytes.
+    /// One output's bytes (a path of `outputPaths`). Throws before a run.
     pub fn output(&self, path: &str) -> Result<Vec<u8>, JsError> {
         self.inner.output(path).map_err(js_err)
     }
 
-    /// Rows `offset..offset+limit` of a table as a JSON array of objects.
-    pub fn rows(&self, table: &str, offset: usize, limit: usize) -> Result<String, JsError> {
-        self.inner.rows_json(table, offset, limit).map_err(js_err)
+    /// Rows `offset..offset+limit` of a table (fewer at its end), one object per row keyed by
+    /// column. Throws for an unknown table or before a run. Its TypeScript signature, generic in
+    /// the table, is in [`TS_TYPES`] (`interface Lake`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn rows(&self, table: &str, offset: usize, limit: usize) -> Result<Json, JsError> {
+        self.inner.rows_json(table, offset, limit).map(Json).map_err(js_err)
     }
 
-    /// Where a file would be routed before reading it all: `{"source": "customer" | … | null, "by": "path" | "keys" | "none"}`
-    /// from its name and first bytes (the same rule ingest applies).
-    pub fn sniff(name: &str, head: &[u8]) -> String {
+    /// Where a file would be routed before reading it all, from its name and first bytes (the
+    /// same rule ingest applies).
+    #[wasm_bindgen(unchecked_return_type = "Sniff")]
+    pub fn sniff(name: &str, head: &[u8]) -> Json {
         let (source, by) = crate::ingest::sniff(name, head);
-        serde_json::json!({ "source": source.map(Source::name), "by": by }).to_string()
+        Json::of(&serde_json::json!({ "source": source.map(Source::name), "by": by }))
     }
 
-    /// Which of the given paths are landing data: the one rule (`ingest::select`) the CLI applies to
-    /// a local folder and `presign` to an S3 prefix. `paths_json` is a JSON array of relative paths
-    /// (`/`-separated, the dropped or picked folder's name first); returns, in the same order,
-    /// `[{"path", "skip": null | {"kind": "engine_output" | "hidden" | "bookkeeping" | "outside_landing", "reason"}}]`.
-    /// Errors: `paths_json` is not an array of strings.
-    #[wasm_bindgen(js_name = selectFiles)]
-    pub fn select_files(paths_json: &str) -> Result<String, JsError> {
-        let paths: Vec<String> = serde_json::from_str(paths_json)
-            .map_err(|e| js_err(format!("selectFiles expects a JSON array of paths: {e}")))?;
+    /// Which of the given paths are landing data: the one rule (`ingest::select`) the CLI applies
+    /// to a local folder and `presign` to an S3 prefix. `paths` are relative (`/`-separated, the
+    /// dropped or picked folder's name first); the verdicts come in the same order.
+    #[wasm_bindgen(js_name = selectFiles, unchecked_return_type = "FileSelection[]")]
+    pub fn select_files(paths: Vec<String>) -> Json {
         let verdicts = crate::ingest::select::select(&paths);
         let out: Vec<serde_json::Value> = paths
             .iter()
@@ -191,19 +561,20 @@ impl Lake {
                 serde_json::json!({ "path": path, "skip": skip })
             })
             .collect();
-        Ok(to_json(&out))
+        Json::of(&out)
     }
 
-    /// Emails of `customers_curated` as a JSON array.
-    #[wasm_bindgen(js_name = curatedEmails)]
-    pub fn curated_emails(&self) -> Result<String, JsError> {
-        self.inner.curated_emails().map(|v| to_json(&v)).map_err(js_err)
+    /// Emails of `customers_curated` without repeats, those with the most trusted readings
+    /// first. Throws before a run.
+    #[wasm_bindgen(js_name = curatedEmails, unchecked_return_type = "string[]")]
+    pub fn curated_emails(&self) -> Result<Json, JsError> {
+        self.inner.curated_emails().map(|v| Json::of(&v)).map_err(js_err)
     }
 
-    /// One customer's trusted readings as JSON: `{email, accelerometer: [[t,x,y,z]…], step_trainer: [[t,d]…]}`.
-    #[wasm_bindgen(js_name = customerSeries)]
-    pub fn customer_series(&self, email: &str) -> Result<String, JsError> {
-        self.inner.customer_series(email).map(|v| to_json(&v)).map_err(js_err)
+    /// One customer's trusted readings (empty for an unknown email). Throws before a run.
+    #[wasm_bindgen(js_name = customerSeries, unchecked_return_type = "CustomerSeries")]
+    pub fn customer_series(&self, email: &str) -> Result<Json, JsError> {
+        self.inner.customer_series(email).map(|v| Json::of(&v)).map_err(js_err)
     }
 
     /// Bytes of wasm linear memory in use (it only grows).
@@ -212,18 +583,27 @@ impl Lake {
         (core::arch::wasm32::memory_size(0) * 65536) as f64
     }
 
-    /// Parse and check an S3 transfer manifest (`docs/manifest.md`); returns it as JSON.
-    /// Errors name the field, never a URL.
-    #[wasm_bindgen(js_name = parseManifest)]
-    pub fn parse_manifest(text: &str) -> Result<String, JsError> {
-        manifest::Manifest::parse(text).map(|m| to_json(&m)).map_err(js_err)
+    /// Parse and check an S3 transfer manifest (`docs/manifest.md`). Throws with a message that
+    /// names the field, never a URL.
+    #[wasm_bindgen(js_name = parseManifest, unchecked_return_type = "Manifest")]
+    pub fn parse_manifest(text: &str) -> Result<Json, JsError> {
+        manifest::Manifest::parse(text).map(|m| Json::of(&m)).map_err(js_err)
     }
 
-    /// How an output of `size` bytes travels to its manifest target (JSON of one `outputs` entry):
-    /// 0 = one PUT, n > 1 = that many multipart parts. Throws when neither can carry it.
+    /// How an output of `size` bytes travels to its manifest target (an entry of the manifest's
+    /// `outputs`): 0 = one PUT, n > 1 = that many multipart parts. Throws when neither can carry it
+    /// or `target` is not such an entry.
     #[wasm_bindgen(js_name = uploadPlan)]
-    pub fn upload_plan(target: &str, size: f64) -> Result<u32, JsError> {
-        let t: manifest::OutputTarget = serde_json::from_str(target).map_err(js_err)?;
+    pub fn upload_plan(
+        #[wasm_bindgen(unchecked_param_type = "OutputTarget")] target: JsValue,
+        size: f64,
+    ) -> Result<u32, JsError> {
+        let text = json_stringify(&target)
+            .ok()
+            .flatten()
+            .ok_or_else(|| js_err("uploadPlan expects an entry of the manifest's outputs"))?;
+        let t: manifest::OutputTarget = serde_json::from_str(&text)
+            .map_err(|e| js_err(format!("uploadPlan expects an entry of the manifest's outputs: {e}")))?;
         match t.plan(size as u64).map_err(js_err)? {
             manifest::Plan::Single => Ok(0),
             manifest::Plan::Multipart { parts } => Ok(parts as u32),
