@@ -210,14 +210,14 @@ const RICH: &[char] = &[
 /// Scalars: valid JSON, not objects.
 const SCALARS: &[&str] = &["42", "-1.5e3", "\"text\"", "null", "true", "\"}]\""];
 /// Starts of top-level junk lines (never framing: not blank, `,` or `[`).
-/// (`{"user": @`: a syntax error before any value, which the decoder would otherwise report first.)
+/// (`{"user": 0…`: not JSON, `malformed_json` even though a type error comes first.)
 const TOP_JUNK: &[&str] = &[
     "#",
     "<html>",
     "}",
     "]",
     "{'user': ",
-    "{\"user\": @",
+    "{\"user\": ",
     "--",
     "user,timestamp",
     "NaN x",
@@ -228,18 +228,6 @@ const GAP_JUNK: &[char] = &[
     'a', 'z', 'Q', '0', '5', ' ', '#', '<', '>', '!', '*', ';', ':', '.', '@', '-', '=', '/', 'é',
 ];
 
-/// Engine bug (reported; `probes::a_damaged_element_before_routing_counts_in_the_files_source`):
-/// a piece the splitter rejects before a file is routed by its keys is counted as `unrouted`.
-/// While it stands, files routed by keys get a telling path instead when such a piece comes first.
-const AVOID_PIECES_BEFORE_ROUTING: bool = true;
-/// Engine behaviour reported (`engine_findings::a_cut_line_is_malformed_whatever_its_last_value`):
-/// a line cut inside a number that the decoder rejects first (`"sensorReadingTime":1.65`) is
-/// `wrong_type` rather than `malformed_json`. While it stands, lines are not cut inside numbers.
-const AVOID_CUT_NUMBERS: bool = true;
-/// Engine bug reported (`engine_findings::axis_values_are_the_nearest_double`): `x`, `y`, `z` go
-/// through serde_json's default float parser, which may be one ulp off the nearest double. While it
-/// stands, kept axis values may differ from the generator's by one ulp (no more).
-const ACCEPT_ONE_ULP_AXES: bool = true;
 /// Engine bug reported (`fuzz_findings::a_line_ending_in_comma_blanks_comma_is_cut_the_same_in_any_chunking`):
 /// a line ending in `,` blanks `,` is cut differently when it spans chunks. While it stands, lines
 /// do not end that way.
@@ -615,10 +603,10 @@ impl<'c> Gen<'c> {
     }
 
     /// A good record in plain text (nothing structural in its strings) with a syntax error
-    /// (`stray_quote`: may be a stray `"`; `must`: must be).
-    fn damaged(&mut self, source: Source, stray_quote: bool, must: bool) -> Rec {
+    /// (`stray_quote`: may be a stray `"` rather than a missing `}`).
+    fn damaged(&mut self, source: Source, stray_quote: bool) -> Rec {
         let (fields, _) = self.good(source, true);
-        let damage = if must || (stray_quote && self.chance(50)) {
+        let damage = if stray_quote && self.chance(50) {
             Damage::StrayQuote(self.below(1 << 16))
         } else {
             Damage::MissingClose
@@ -683,13 +671,6 @@ impl<'c> Gen<'c> {
                 b.text.truncate(b.text.len() - 2);
             } else if b.text.ends_with('\n') {
                 b.text.pop();
-            }
-        }
-        if AVOID_PIECES_BEFORE_ROUTING && routed_by == "keys" {
-            let first_telling = b.expect.iter().position(|e| e.tells).unwrap_or(b.expect.len());
-            if b.expect[..first_telling].iter().any(|e| e.split_error) {
-                // See `probes::a_damaged_element_before_routing_counts_in_the_files_source`.
-                return self.file_named(b, source, format!("landing/{src}/part-{index}.json"), None, "path");
             }
         }
         self.file_named(b, source, name, given, routed_by)
@@ -771,12 +752,10 @@ impl<'c> Gen<'c> {
             b.push(trail);
             if !AVOID_COMMA_BLANKS_COMMA && self.chance(5) {
                 // `…}, \t,`: only the last comma and the blanks around it are framing; the first
-                // comma stays in the text, which is then not JSON.
-                // Only on records whose one fault this is (which error the decoder reports first is
-                // not a rule).
+                // comma stays in the text, which is then not JSON: `malformed_json`, whatever other
+                // fault the record has.
                 let e = b.expect.last_mut().unwrap();
-                let one_fault = matches!(e.outcome, Outcome::Kept(_) | Outcome::Quarantined("not_an_object"));
-                if one_fault && (trail.starts_with(',') || trail.starts_with(" ,")) {
+                if trail.starts_with(',') || trail.starts_with(" ,") {
                     e.outcome = Outcome::Quarantined("malformed_json");
                     e.bytes += 1 + trail.starts_with(' ') as u64;
                     e.tells = false;
@@ -788,15 +767,14 @@ impl<'c> Gen<'c> {
     }
 
     /// The items of one array. Damage goes only where issue #9 says what must happen: a damaged
-    /// element is followed by an object element (where the splitter resumes), or (a stray quote,
-    /// pretty arrays only, where a line break ends any string it opened) by the array's end; a junk
-    /// line never follows a damaged element (it would be part of the same damage).
+    /// element is followed by an object element (where the splitter resumes), or, in a pretty
+    /// array, by the array's end (its `]` starts a line, where the splitter resumes); a junk line
+    /// never follows a damaged element (it would be part of the same damage). A stray `"` only in
+    /// pretty arrays: on one line it may open a string that swallows the next element's start.
     ///
     /// A junk line is likewise followed by an object element or the array's end (a scalar on the
     /// next line would be read as part of the junk: the splitter resumes at `{`, `[`, `]` or `,`).
-    /// `stray_quote`: whether a stray `"` may be generated (a one-line array, or a pretty one with
-    /// leading commas, has no line that starts with `{` or `]` after a string it opened).
-    fn array_items(&mut self, source: Source, pretty: bool, stray_quote: bool) -> Vec<Item> {
+    fn array_items(&mut self, source: Source, pretty: bool) -> Vec<Item> {
         let n = self.below(7) as usize;
         let mut items: Vec<Item> = (0..n)
             .map(|_| match self.below(20) {
@@ -813,8 +791,8 @@ impl<'c> Gen<'c> {
         for k in 0..n {
             let next_is_object = items.get(k + 1).is_some_and(Item::is_object);
             let last = k + 1 == n;
-            if self.chance(12) && (next_is_object || (stray_quote && last)) {
-                items[k] = Item::Rec(self.damaged(source, stray_quote, !next_is_object));
+            if self.chance(12) && (next_is_object || (pretty && last)) {
+                items[k] = Item::Rec(self.damaged(source, pretty));
             }
         }
         items
@@ -830,7 +808,7 @@ impl<'c> Gen<'c> {
                 b.push(glue);
             }
             b.push("[");
-            let items = self.array_items(source, false, false);
+            let items = self.array_items(source, false);
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     let sep = self.pick(&[",", ", ", " ,", ",  "]);
@@ -853,7 +831,7 @@ impl<'c> Gen<'c> {
         let leading_commas = self.chance(15);
         b.push("[");
         b.eol(self);
-        let items = self.array_items(source, true, !leading_commas);
+        let items = self.array_items(source, true);
         for (i, item) in items.iter().enumerate() {
             let junk = matches!(item, Item::Junk(_));
             b.push(unit);
@@ -924,16 +902,9 @@ impl<'c> Gen<'c> {
             Style::Compact
         };
         let t = render(&fields, style, "  ", "  ", b.eol);
-        let mut cuts: Vec<usize> = t.char_indices().map(|(i, _)| i).filter(|&i| i >= 1).collect();
-        if AVOID_CUT_NUMBERS && !in_array {
-            // See `engine_findings::a_cut_line_is_malformed_whatever_its_last_value`.
-            let in_number = |i: &usize| {
-                let t = t[..*i].trim_end_matches(blank);
-                let t = t.strip_suffix(',').unwrap_or(t).trim_end_matches(blank);
-                t.ends_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-            };
-            cuts.retain(|i| !in_number(i));
-        }
+        // A cut line is not JSON: `malformed_json`, whatever value the cut leaves last (a number
+        // cut to `1.65` in an epoch included).
+        let cuts: Vec<usize> = t.char_indices().map(|(i, _)| i).filter(|&i| i >= 1).collect();
         let cut = &t[..cuts[self.below(cuts.len() as u32) as usize]];
         if in_array {
             b.push("[");
@@ -1288,20 +1259,8 @@ pub fn check(files: &[GenFile], lake: bool) -> Result<(), String> {
             ));
         }
         let want = want_rows.remove(s.name()).unwrap_or_default();
-        let mut got = rows(&ing.landing, *s);
-        if ACCEPT_ONE_ULP_AXES {
-            for (g, w) in got.iter_mut().zip(&want) {
-                if let (Row::Accelerometer { xyz: gx, .. }, Row::Accelerometer { xyz: wx, .. }) = (g, w) {
-                    for (a, b) in gx.iter_mut().zip(wx) {
-                        if let (Some(x), Some(y)) = (a.as_mut(), b) {
-                            if (x.to_bits() as i64 - y.to_bits() as i64).abs() <= 1 {
-                                *x = *y;
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        // Exactly: axis values are the nearest double to their text, as Athena and `str::parse` read them.
+        let got = rows(&ing.landing, *s);
         if got != want {
             let first = got.iter().zip(&want).position(|(a, b)| a != b);
             return Err(format!(
@@ -1491,9 +1450,9 @@ mod engine_findings {
     }
 
     /// A file without a telling path is routed by its first telling record; a damaged element
-    /// before that record belongs to the same file, hence the same source. Today it is counted as
-    /// `unrouted` (a bucket for files that match no source), the step_trainer counts miss it, and
-    /// `covered`/`accounted` turn false on an ordinary file.
+    /// before that record belongs to the same file, hence the same source. Before the fix (a2d2cbc) it was counted as
+    /// `unrouted` (a bucket for files that match no source), the step_trainer counts missed it, and
+    /// `covered`/`accounted` turned false on an ordinary file.
     #[test]
     fn a_damaged_element_before_routing_counts_in_the_files_source() {
         let text = "[{\"x\":1,{\"sensorReadingTime\":1655564000000,\"serialNumber\":\"S1\"}]\n";
@@ -1513,8 +1472,8 @@ mod engine_findings {
 
     /// The last element of a pretty array misses its `}`: the `]` that follows starts its line, so
     /// the splitter re-synchronises there (issue #9: "at the next line"); only that element is lost.
-    /// Today the `]` is taken into the damage, the splitter stays inside the array, and the next
-    /// top-level array becomes one nested element: two records lost into one `not_an_object`.
+    /// Before the fix the `]` was taken into the damage, the splitter stayed inside the array, and
+    /// the next top-level array became one nested element: two records lost into one `not_an_object`.
     #[test]
     fn a_missing_close_on_the_last_element_loses_only_that_element() {
         let text = format!("[\n  {A1},\n  {}\n]\n[{A3}, {A4}]\n", &A2[..A2.len() - 1]);
@@ -1526,8 +1485,8 @@ mod engine_findings {
     }
 
     /// Leading-comma style (`,{…}` starting each line): after a stray `"` the splitter resumes at
-    /// the next line; today the `,` in front of the `{` hides the line start and the next element is
-    /// lost with the damaged one.
+    /// the next line; before the fix the `,` in front of the `{` hid the line start and the next element
+    /// was lost with the damaged one.
     #[test]
     fn leading_comma_style_resyncs_at_the_next_line() {
         let damaged = A1.replace("\"z\":0.0", "\"z\":\"0.0");
@@ -1540,8 +1499,8 @@ mod engine_findings {
     }
 
     /// A record that is not valid JSON is `malformed_json` (the reasons table: "syntax, truncation"),
-    /// whatever value comes before its syntax error. Today the decoder reports the first error it
-    /// meets: a line cut after `"timestamp":1.5` is `wrong_type`, and so is `{"user": 0r01x`.
+    /// whatever value comes before its syntax error. Before the fix the decoder reported the first error
+    /// it met: a line cut after `"timestamp":1.5` was `wrong_type`, and so was `{"user": 0r01x`.
     #[test]
     fn a_cut_line_is_malformed_whatever_its_last_value() {
         let text = "{\"user\":\"a@x.test\",\"timestamp\":1.5\n{\"user\": 0r01x\n";
