@@ -79,6 +79,37 @@ def test_overwrite_replaces_the_whole_tree_and_refuses_foreign_folders(landing, 
     assert res.returncode == 2 and "holds the input" in res.stderr, res.stderr
 
 
+def test_overwrite_never_deletes_what_stedi_lake_did_not_write(landing, tmp_path):
+    # A planted (or copied) marker does not make a folder ours.
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / "Documents" / "x").write_text("precious")
+    (home / "_stedi-lake.json").write_text("{}")
+    res = run(landing, "--out", home, "--overwrite")
+    assert res.returncode == 2 and "not written by stedi-lake" in res.stderr, res.stderr
+    assert (home / "Documents" / "x").read_text() == "precious"
+    # A real output with a foreign file beside its tables: refused, the file stays.
+    out = tmp_path / "out"
+    assert run(landing, "--out", out).returncode == 0
+    (out / "notes").mkdir()
+    (out / "notes" / "mine.txt").write_text("mine")
+    res = run(landing, "--out", out, "--overwrite")
+    assert res.returncode == 2 and "notes/mine.txt" in res.stderr, res.stderr
+    assert (out / "notes" / "mine.txt").read_text() == "mine"
+
+
+def test_landing_reached_through_a_symlink_into_the_output_is_never_read(landing, tmp_path):
+    out = tmp_path / "out"
+    assert run(landing, "--out", out).returncode == 0
+    # A link inside the input pointing into the output's table folder.
+    os.symlink(out / "trusted", landing / "accelerometer" / "more")
+    res = run(landing, "--out", out, "--overwrite")
+    assert res.returncode == 0, res.stderr
+    s = summary(out)
+    assert s["sources"]["accelerometer"]["files"] == 2, "only the two real accelerometer files"
+    assert any("reached through a symlink" in k["reason"] or "written by stedi-lake" in k["reason"] for k in s["skipped"])
+
+
 def test_a_failed_run_leaves_the_previous_output_untouched(landing, tmp_path):
     out = tmp_path / "out"
     assert run(landing, "--out", out, "--mode", "rubric").returncode == 0

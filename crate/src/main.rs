@@ -545,7 +545,20 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
                     walk(root, &e, exclude, files, skipped)?;
                 }
             } else if meta.is_file() {
-                files.push((p.to_path_buf(), display_name(root, p)));
+                // A file reached through a symlink may still lie inside the output folder, which
+                // --overwrite replaces: never read it (and so never delete landing data there).
+                let real = fs::canonicalize(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                if exclude
+                    .iter()
+                    .any(|x| fs::canonicalize(x).is_ok_and(|x| real.starts_with(x)))
+                {
+                    skipped.push(Skipped {
+                        name: display_name(root, p),
+                        reason: "inside this run's output folder (--out), reached through a symlink: never input".into(),
+                    });
+                } else {
+                    files.push((p.to_path_buf(), display_name(root, p)));
+                }
             } else {
                 skipped.push(Skipped {
                     name: display_name(root, p),
@@ -595,6 +608,62 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
         s
     }
 
+    /// The first file under a previous output folder `out` that `--overwrite` may not delete,
+    /// described for a message; `None` when everything there is stedi-lake's. Its marker must be
+    /// stedi-lake's (`written_by`, `outputs`); then only its listed outputs, files in the folders
+    /// those outputs sit in (stale parts of a table folder), and what the landing rule knows as
+    /// engine output (an older layout's table parts) may go. Anything else (a document, another
+    /// tool's folder, a symlink) stops the run.
+    fn foreign_files(out: &Path) -> Result<Option<String>, String> {
+        let marker = stedi_lake::ingest::select::OUTPUT_MARKER;
+        let text = fs::read_to_string(out.join(marker)).unwrap_or_default();
+        let listed: Vec<String> = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) if v["written_by"] == "stedi-lake" => v["outputs"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
+            _ => return Ok(Some(format!("its {marker} was not written by stedi-lake"))),
+        };
+        let listed_dirs: std::collections::BTreeSet<&str> = listed
+            .iter()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        let mut files = Vec::new();
+        fn walk(root: &Path, dir: &Path, files: &mut Vec<Result<String, String>>) -> Result<(), String> {
+            for e in fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+                let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
+                let p = e.path();
+                let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                let t = e.file_type().map_err(|e| format!("{}: {e}", p.display()))?;
+                if t.is_dir() {
+                    walk(root, &p, files)?;
+                } else if t.is_file() {
+                    files.push(Ok(rel));
+                } else {
+                    files.push(Err(rel)); // a symlink or special file: never ours
+                }
+            }
+            Ok(())
+        }
+        walk(out, out, &mut files)?;
+        let names: Vec<&str> = files.iter().filter_map(|f| f.as_deref().ok()).collect();
+        let engine = select::select(&names);
+        let mut verdicts = engine.into_iter();
+        for f in &files {
+            match f {
+                Err(rel) => return Ok(Some(format!("'{}' is not a regular file", printable(rel)))),
+                Ok(rel) => {
+                    let is_engine = verdicts.next().flatten() == Some(select::Skip::EngineOutput);
+                    let in_listed_dir = rel.rsplit_once('/').is_some_and(|(d, _)| listed_dirs.contains(d));
+                    if !(listed.contains(rel) || in_listed_dir || is_engine) {
+                        return Ok(Some(format!("'{}' was not written by stedi-lake", printable(rel))));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Where the run's outputs are written: a temporary sibling of `--out`, swapped in at the end.
     struct OutDir {
         out: PathBuf,
@@ -630,6 +699,14 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
                             "--out {}: not a stedi-lake output (it has no {marker}); --overwrite only replaces a folder that stedi-lake wrote. Choose a new folder.",
                             out.display()
                         )));
+                    }
+                    if non_empty {
+                        if let Some(foreign) = foreign_files(out)? {
+                            return Err(Failure::Usage(format!(
+                                "--out {}: {foreign}; --overwrite replaces only a stedi-lake output (its outputs, and stale parts in its table folders). Move it away or choose a new folder.",
+                                out.display()
+                            )));
+                        }
                     }
                     let canon = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
                     for i in inputs {
