@@ -122,9 +122,14 @@ impl RecordText {
     fn push_trailing(&mut self, b: u8) {
         if b == b',' {
             if self.run.comma {
-                // A second comma: the run so far (and the first comma) is content after all.
-                self.content += self.run.len();
-                self.run = Run::default();
+                // A second comma: the blanks before the first comma and that comma are content
+                // after all; the blanks between the two commas are trailing blanks before the new one.
+                self.content += self.run.ws_a + 1;
+                self.run = Run {
+                    ws_a: self.run.ws_b,
+                    comma: false,
+                    ws_b: 0,
+                };
             }
             self.run.comma = true;
         } else if self.run.comma {
@@ -600,6 +605,11 @@ impl Splitter {
             || (self.gap_junk && matches!(b, b'{' | b'[' | b']' | b','));
         if resync {
             self.emit_damaged(out);
+            if self.at_line_start && b == b'[' {
+                // A line that starts with `[` after damage opens the next array (one array per
+                // line, the Firehose recipe): the damaged array ends here.
+                self.state = State::Top;
+            }
             return true;
         }
         self.at_line_start = false;
@@ -740,6 +750,7 @@ mod tests {
         );
         // Only one trailing comma is framing.
         each_chunking(b"{\"a\":1},,\n", &[(1, "{\"a\":1},")]);
+        each_chunking(b"{\"a\":1} ,\t\t, \n{\"a\":2}\n", &[(1, "{\"a\":1} ,"), (2, "{\"a\":2}")]);
     }
 
     #[test]
