@@ -91,7 +91,13 @@ impl Output {
         v.extend(TableId::ALL.map(Output::Parquet));
         v.extend(TableId::ALL.map(Output::Ndjson));
         v.extend(TableId::ALL.map(Output::Ddl));
-        v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine, Output::Marker]);
+        v.extend([
+            Output::DdlAll,
+            Output::Summary,
+            Output::Quality,
+            Output::Quarantine,
+            Output::Marker,
+        ]);
         v
     }
 
@@ -297,7 +303,11 @@ impl Lake {
             .iter()
             .all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
         let covered = rep.files.iter().all(|f| f.coverage.balances())
-            && rep.sources.values().chain([&rep.unrouted]).all(|c| c.coverage.balances());
+            && rep
+                .sources
+                .values()
+                .chain([&rep.unrouted])
+                .all(|c| c.coverage.balances());
         let accounted = covered && sources_balance && landing_matches && r.derived.flows.iter().all(Flow::balances);
         Ok(Summary {
             mode: r.options.mode,

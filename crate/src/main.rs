@@ -554,7 +554,8 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
                 {
                     skipped.push(Skipped {
                         name: display_name(root, p),
-                        reason: "inside this run's output folder (--out), reached through a symlink: never input".into(),
+                        reason: "inside this run's output folder (--out), reached through a symlink: never input"
+                            .into(),
                     });
                 } else {
                     files.push((p.to_path_buf(), display_name(root, p)));

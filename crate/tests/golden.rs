@@ -54,14 +54,18 @@ fn ingests_exported_and_appended_match_one() {
     assert_eq!(a.report, *whole.ingest_report());
     let mut merged = Lake::from_ingest(a);
     for mode in [Mode::Strict, Mode::Rubric] {
-        merged.run(RunOptions {
-            mode,
-            ..Default::default()
-        }).unwrap();
-        whole.run(RunOptions {
-            mode,
-            ..Default::default()
-        }).unwrap();
+        merged
+            .run(RunOptions {
+                mode,
+                ..Default::default()
+            })
+            .unwrap();
+        whole
+            .run(RunOptions {
+                mode,
+                ..Default::default()
+            })
+            .unwrap();
         for o in stedi_lake::Output::all() {
             assert_eq!(
                 merged.output(&o.path()).unwrap(),

@@ -34,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
         Some((c, rest)) => (*c as usize + 1, rest),
         None => return,
     };
-    for source in [None, Some(Source::Customer), Some(Source::Accelerometer), Some(Source::StepTrainer)] {
+    for source in [
+        None,
+        Some(Source::Customer),
+        Some(Source::Accelerometer),
+        Some(Source::StepTrainer),
+    ] {
         let mut whole = Ingest::new();
         whole.add_file("fuzz.json", source, bytes);
         let mut chunked = Ingest::new();
@@ -62,7 +67,10 @@ fuzz_target!(|data: &[u8]| {
             "binary" => assert_eq!((cov.quarantined_bytes, f.quarantined), (f.bytes, 1), "rejected whole"),
             _ => {}
         }
-        assert!(total.balances(), "coverage summed over the sources does not balance: {total:?}");
+        assert!(
+            total.balances(),
+            "coverage summed over the sources does not balance: {total:?}"
+        );
         assert_eq!(total, cov, "the sources' coverage is not the file's");
     }
 });

@@ -15,14 +15,24 @@ fuzz_target!(|data: &[u8]| {
     let rest = &data[2..];
     let a = (data[0] as usize * rest.len()) / 256;
     let b = a + ((data[1] as usize * (rest.len() - a)) / 256);
-    let files = [("customer/c.json", &rest[..a]), ("accelerometer/a.json", &rest[a..b]), ("step_trainer/s.json", &rest[b..])];
+    let files = [
+        ("customer/c.json", &rest[..a]),
+        ("accelerometer/a.json", &rest[a..b]),
+        ("step_trainer/s.json", &rest[b..]),
+    ];
     for mode in [Mode::Strict, Mode::Rubric] {
         let mut lake = Lake::new();
         for (name, bytes) in files {
             lake.add_file(name, None, bytes);
         }
         // A run may refuse (e.g. a join over the row limit) with an error, never a panic.
-        if lake.run(RunOptions { mode, ..Default::default() }).is_err() {
+        if lake
+            .run(RunOptions {
+                mode,
+                ..Default::default()
+            })
+            .is_err()
+        {
             continue;
         }
         let summary = lake.summary().unwrap();

@@ -437,7 +437,9 @@ impl Ingest {
                     };
                     self.quarantine(&mut file.report, None, line, &bytes, bytes.len() as u64, rej);
                 }
-                Pending::Rejected(line, head, len, rej) => self.quarantine(&mut file.report, None, line, &head, len, rej),
+                Pending::Rejected(line, head, len, rej) => {
+                    self.quarantine(&mut file.report, None, line, &head, len, rej)
+                }
             }
         }
         file.pending_bytes = 0;

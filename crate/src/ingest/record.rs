@@ -238,7 +238,9 @@ impl<'de> Visitor<'de> for KeySeed {
         Ok(self.find(k).map_or(Key::Unknown(Cow::Borrowed(k)), Key::Known))
     }
     fn visit_str<E: de::Error>(self, k: &str) -> Result<Key<'de>, E> {
-        Ok(self.find(k).map_or_else(|| Key::Unknown(Cow::Owned(k.to_owned())), Key::Known))
+        Ok(self
+            .find(k)
+            .map_or_else(|| Key::Unknown(Cow::Owned(k.to_owned())), Key::Known))
     }
 }
 
@@ -279,7 +281,9 @@ impl<'de> Visitor<'de> for OptStr {
 fn required_id<'de, E: de::Error>(v: Option<Cow<'de, str>>, name: &'static str) -> Result<Cow<'de, str>, E> {
     match v {
         Some(s) if !s.is_empty() => Ok(s),
-        Some(_) => Err(E::custom(format!("missing field `{name}`: the value is an empty string"))),
+        Some(_) => Err(E::custom(format!(
+            "missing field `{name}`: the value is an empty string"
+        ))),
         None => Err(E::custom(format!("invalid type: null, expected a string for `{name}`"))),
     }
 }
@@ -314,7 +318,10 @@ fn opt_integral<'de, A: de::MapAccess<'de>>(map: &mut A, name: &str) -> Result<O
     let raw: &'de RawValue = map.next_value()?;
     match raw.get() {
         "null" => Ok(None),
-        t => number_text(t, name).and_then(integral_text).map(Some).map_err(de::Error::custom),
+        t => number_text(t, name)
+            .and_then(integral_text)
+            .map(Some)
+            .map_err(de::Error::custom),
     }
 }
 
@@ -824,7 +831,10 @@ mod tests {
             WrongType
         );
         assert_eq!(
-            reason(Source::StepTrainer, r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2.5}"#),
+            reason(
+                Source::StepTrainer,
+                r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2.5}"#
+            ),
             WrongType
         );
     }
@@ -845,7 +855,10 @@ mod tests {
         assert_eq!(l.step_trainer.sensor_reading_time, vec![5]);
         // Two spellings of one key.
         assert_eq!(
-            reason(Source::Customer, r#"{"email":"a@x","serialNumber":"a","serialnumber":"b"}"#),
+            reason(
+                Source::Customer,
+                r#"{"email":"a@x","serialNumber":"a","serialnumber":"b"}"#
+            ),
             Reason::DuplicateKey
         );
         assert_eq!(
@@ -862,7 +875,10 @@ mod tests {
     fn empty_identifiers_are_missing() {
         use Reason::*;
         assert_eq!(reason(Source::Customer, r#"{"email":""}"#), MissingRequired);
-        assert_eq!(reason(Source::Accelerometer, r#"{"user":"","timestamp":1}"#), MissingRequired);
+        assert_eq!(
+            reason(Source::Accelerometer, r#"{"user":"","timestamp":1}"#),
+            MissingRequired
+        );
         assert_eq!(
             reason(Source::StepTrainer, r#"{"sensorReadingTime":1,"serialNumber":""}"#),
             MissingRequired

@@ -221,7 +221,10 @@ mod tests {
             assert_eq!(*s, Some(Skip::EngineOutput), "{p}");
         }
         // A marker at the root of a prefix that also holds the landing data marks only outputs.
-        assert_eq!(skipped(&["_stedi-lake.json", "landing/customer/c.json"]), vec![("_stedi-lake.json", Skip::EngineOutput)]);
+        assert_eq!(
+            skipped(&["_stedi-lake.json", "landing/customer/c.json"]),
+            vec![("_stedi-lake.json", Skip::EngineOutput)]
+        );
         // A landing file that merely is called summary.json, with no output beside it, is read.
         assert_eq!(skipped(&["landing/customer/summary.json"]), vec![]);
     }

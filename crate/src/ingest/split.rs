@@ -483,10 +483,16 @@ impl Splitter {
             let ok = match b {
                 b'{' | b'[' if matches!(self.expect, Expect::Value | Expect::ValueOrClose) => {
                     self.stack.push(b);
-                    self.expect = if b == b'{' { Expect::KeyOrClose } else { Expect::ValueOrClose };
+                    self.expect = if b == b'{' {
+                        Expect::KeyOrClose
+                    } else {
+                        Expect::ValueOrClose
+                    };
                     true
                 }
-                b'}' if self.stack.last() == Some(&b'{') && matches!(self.expect, Expect::KeyOrClose | Expect::CommaOrClose) => {
+                b'}' if self.stack.last() == Some(&b'{')
+                    && matches!(self.expect, Expect::KeyOrClose | Expect::CommaOrClose) =>
+                {
                     self.stack.pop();
                     if self.value_ends() {
                         self.rec.push(&chunk[i..=j]);
@@ -495,7 +501,9 @@ impl Splitter {
                     }
                     true
                 }
-                b']' if self.stack.last() == Some(&b'[') && matches!(self.expect, Expect::ValueOrClose | Expect::CommaOrClose) => {
+                b']' if self.stack.last() == Some(&b'[')
+                    && matches!(self.expect, Expect::ValueOrClose | Expect::CommaOrClose) =>
+                {
                     self.stack.pop();
                     if self.value_ends() {
                         self.rec.push(&chunk[i..=j]);
@@ -505,7 +513,11 @@ impl Splitter {
                     true
                 }
                 b',' if self.expect == Expect::CommaOrClose => {
-                    self.expect = if self.stack.last() == Some(&b'{') { Expect::Key } else { Expect::Value };
+                    self.expect = if self.stack.last() == Some(&b'{') {
+                        Expect::Key
+                    } else {
+                        Expect::Value
+                    };
                     true
                 }
                 b':' if self.expect == Expect::Colon => {
@@ -577,7 +589,11 @@ impl Splitter {
         self.state = State::Recovering;
         // At a line start when only blanks follow the element text's last line break.
         let kept = &self.rec.kept;
-        let blanks = kept.iter().rev().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r')).count();
+        let blanks = kept
+            .iter()
+            .rev()
+            .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r'))
+            .count();
         self.at_line_start = kept.len() > blanks && kept[kept.len() - blanks - 1] == b'\n';
         self.last_sig = [0; 2];
         i // the byte is read again while recovering
@@ -722,7 +738,11 @@ mod tests {
         }
         s.finish(&mut out);
         assert_eq!(s.fed_bytes(), input.len() as u64);
-        assert_eq!(covered + s.framing_bytes(), input.len() as u64, "coverage, chunk {chunk}");
+        assert_eq!(
+            covered + s.framing_bytes(),
+            input.len() as u64,
+            "coverage, chunk {chunk}"
+        );
         got
     }
 
@@ -750,7 +770,10 @@ mod tests {
         );
         // Only one trailing comma is framing.
         each_chunking(b"{\"a\":1},,\n", &[(1, "{\"a\":1},")]);
-        each_chunking(b"{\"a\":1} ,\t\t, \n{\"a\":2}\n", &[(1, "{\"a\":1} ,"), (2, "{\"a\":2}")]);
+        each_chunking(
+            b"{\"a\":1} ,\t\t, \n{\"a\":2}\n",
+            &[(1, "{\"a\":1} ,"), (2, "{\"a\":2}")],
+        );
     }
 
     #[test]
@@ -780,7 +803,10 @@ mod tests {
             ],
         );
         // Arrays glued together, and a comma between them.
-        each_chunking(b"[{\"a\":1}][{\"a\":2}],[{\"a\":3}]", &[(1, "{\"a\":1}"), (1, "{\"a\":2}"), (1, "{\"a\":3}")]);
+        each_chunking(
+            b"[{\"a\":1}][{\"a\":2}],[{\"a\":3}]",
+            &[(1, "{\"a\":1}"), (1, "{\"a\":2}"), (1, "{\"a\":3}")],
+        );
     }
 
     #[test]
@@ -847,7 +873,15 @@ mod tests {
 
     #[test]
     fn junk_between_array_elements_is_damaged_alone() {
-        each_chunking(b"[ } {\"a\":1} :: ,{\"a\":2}]", &[(1, "!damaged }"), (1, "{\"a\":1}"), (1, "!damaged ::"), (1, "{\"a\":2}")]);
+        each_chunking(
+            b"[ } {\"a\":1} :: ,{\"a\":2}]",
+            &[
+                (1, "!damaged }"),
+                (1, "{\"a\":1}"),
+                (1, "!damaged ::"),
+                (1, "{\"a\":2}"),
+            ],
+        );
     }
 
     #[test]
@@ -864,7 +898,10 @@ mod tests {
 
     #[test]
     fn a_bom_inside_the_file_is_framing() {
-        each_chunking(b"{\"a\":1}\n\xEF\xBB\xBF{\"a\":2}\n", &[(1, "{\"a\":1}"), (2, "{\"a\":2}")]);
+        each_chunking(
+            b"{\"a\":1}\n\xEF\xBB\xBF{\"a\":2}\n",
+            &[(1, "{\"a\":1}"), (2, "{\"a\":2}")],
+        );
     }
 
     #[test]
@@ -910,7 +947,10 @@ mod tests {
         for (a, b) in [(&b""[..], &b"\n"[..]), (b"[", b"]")] {
             let input = [a, &over, b].concat();
             for chunk in [4096, input.len()] {
-                assert_eq!(split(&input, chunk), vec![(1, format!("!too_long {}", MAX_RECORD_BYTES + 1))]);
+                assert_eq!(
+                    split(&input, chunk),
+                    vec![(1, format!("!too_long {}", MAX_RECORD_BYTES + 1))]
+                );
             }
         }
     }

@@ -42,7 +42,12 @@ impl RowLimit {
     /// `Err` when `rows` of `table` would exceed `limit`; `rule` says which join multiplies rows.
     fn check(table: &'static str, rows: u64, limit: u64, rule: &'static str) -> Result<(), RowLimit> {
         if rows > limit {
-            Err(RowLimit { table, rows, limit, rule })
+            Err(RowLimit {
+                table,
+                rows,
+                limit,
+                rule,
+            })
         } else {
             Ok(())
         }

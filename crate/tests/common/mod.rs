@@ -45,7 +45,8 @@ pub fn golden_of_run(chunk: usize) -> String {
         lake.run(RunOptions {
             mode,
             ..Default::default()
-        }).unwrap();
+        })
+        .unwrap();
         let summary = lake.summary().unwrap();
         assert!(summary.covered, "every byte accounted for");
         assert!(summary.accounted, "every record accounted for");
@@ -59,7 +60,12 @@ pub fn golden_of_run(chunk: usize) -> String {
             // Tables, the reports and the marker: nothing a restructuring could change unnoticed.
             if matches!(
                 o,
-                Output::Parquet(_) | Output::Ndjson(_) | Output::Quarantine | Output::Summary | Output::Quality | Output::Marker
+                Output::Parquet(_)
+                    | Output::Ndjson(_)
+                    | Output::Quarantine
+                    | Output::Summary
+                    | Output::Quality
+                    | Output::Marker
             ) {
                 let bytes = lake.output(&o.path()).unwrap();
                 let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
@@ -80,7 +86,8 @@ pub fn golden_of_run(chunk: usize) -> String {
 pub fn framing_set() -> Vec<(&'static str, Vec<u8>)> {
     use stedi_lake::ingest::split::MAX_RECORD_BYTES;
     let customer = |name_len: usize| {
-        let head = r#"{"email":"big@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000,"customerName":""#;
+        let head =
+            r#"{"email":"big@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000,"customerName":""#;
         let mut r = head.as_bytes().to_vec();
         r.extend(std::iter::repeat(b'n').take(name_len));
         r.extend_from_slice(b"\"}");
@@ -103,7 +110,13 @@ pub fn framing_set() -> Vec<(&'static str, Vec<u8>)> {
     array.extend_from_slice(&over);
     array.extend_from_slice(b"\r\n]\r\n");
     let r = |t: u64| format!(r#"{{"user":"big@x.test","timestamp":{t},"x":1.0,"y":0.0,"z":0.0}}"#);
-    let firehose = format!("[{},{}]\n[{}]\n{}\n", r(1655564001000), r(1655564002000), r(1655564003000), r(1655564004000));
+    let firehose = format!(
+        "[{},{}]\n[{}]\n{}\n",
+        r(1655564001000),
+        r(1655564002000),
+        r(1655564003000),
+        r(1655564004000)
+    );
     vec![
         ("landing/customer/lines.json", lines),
         ("landing/customer/array.json", array),
