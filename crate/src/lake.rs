@@ -144,7 +144,8 @@ impl Output {
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
     pub mode: Mode,
-    pub tables: BTreeMap<&'static str, TableSummary>,
+    /// Every table, keyed by name, in pipeline order (landing, trusted, curated).
+    pub tables: TableSummaries,
     /// Per source: files, bytes, records read = kept + quarantined (by reason).
     pub sources: &'a BTreeMap<&'static str, SourceCounts>,
     /// Records of files that matched no source.
@@ -167,10 +168,40 @@ pub struct Summary<'a> {
 pub struct TableSummary {
     /// `landing`, `trusted` or `curated`.
     pub zone: &'static str,
+    /// The tables it is derived from, main input first (`TableId::inputs`).
+    pub from: Vec<&'static str>,
     pub rows: u64,
     pub columns: Vec<&'static str>,
     /// Its output paths (Hive layout): `parquet`, `ndjson`, `ddl`.
     pub paths: BTreeMap<&'static str, String>,
+}
+
+/// `summary.tables`: one entry per table in `TableId::ALL` (pipeline) order, serialized as a JSON
+/// object keyed by table name (keys in that order).
+#[derive(Debug)]
+pub struct TableSummaries(Vec<(TableId, TableSummary)>);
+
+impl TableSummaries {
+    /// The entry of one table.
+    pub fn get(&self, id: TableId) -> &TableSummary {
+        &self
+            .0
+            .iter()
+            .find(|(t, _)| *t == id)
+            .expect("every table has an entry")
+            .1
+    }
+
+    /// `(table name, entry)` in pipeline order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &TableSummary)> {
+        self.0.iter().map(|(id, t)| (id.name(), t))
+    }
+}
+
+impl Serialize for TableSummaries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(id, t)| (id.name(), t)))
+    }
 }
 
 /// A path under the inputs that was not read, and why (see `ingest::select`).
@@ -278,13 +309,14 @@ impl Lake {
 
     pub fn summary(&self) -> Result<Summary<'_>, Error> {
         let r = self.done()?;
-        let mut tables = BTreeMap::new();
+        let mut tables = TableSummaries(Vec::with_capacity(TableId::ALL.len()));
         for id in TableId::ALL {
             let view = self.table(id)?;
-            tables.insert(
-                id.name(),
+            tables.0.push((
+                id,
                 TableSummary {
                     zone: id.zone(),
+                    from: id.inputs().iter().map(|t| t.name()).collect(),
                     rows: view.rows.len() as u64,
                     columns: view.columns().iter().map(|c| c.name).collect(),
                     paths: BTreeMap::from([
@@ -293,7 +325,7 @@ impl Lake {
                         ("ddl", Output::Ddl(id).path()),
                     ]),
                 },
-            );
+            ));
         }
         let rep = &self.ingest.report;
         let sources_balance = rep.sources.values().chain([&rep.unrouted]).all(|c| {
@@ -489,4 +521,48 @@ impl Lake {
 fn write_json<T: Serialize, W: Write>(v: &T, mut out: W) -> Result<(), Error> {
     serde_json::to_writer_pretty(&mut out, v).map_err(|e| Error::Write(e.to_string()))?;
     out.write_all(b"\n").map_err(|e| Error::Write(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `summary.tables` keeps pipeline order in JSON, and each table's main input is the one its
+    /// rule flow (computed by the rules, not by `TableId::inputs`) says it read.
+    #[test]
+    fn summary_tables_in_pipeline_order_with_their_inputs() {
+        let mut lake = Lake::new();
+        lake.add_file(
+            "customer/c.json",
+            None,
+            br#"{"customerName":"A","email":"a@x.test","phone":"1","birthDay":"1990-01-01","serialNumber":"S1","registrationDate":1,"lastUpdateDate":1,"shareWithResearchAsOfDate":1,"shareWithPublicAsOfDate":1,"shareWithFriendsAsOfDate":1}"#,
+        );
+        for mode in [Mode::Strict, Mode::Rubric] {
+            lake.run(RunOptions {
+                mode,
+                ..Default::default()
+            })
+            .unwrap();
+            let summary = lake.summary().unwrap();
+            let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&summary).unwrap()).unwrap();
+            let text = serde_json::to_string(&summary.tables).unwrap(); // as written, not re-parsed (a Value sorts keys)
+            let positions: Vec<usize> = TableId::ALL
+                .iter()
+                .map(|t| text.find(&format!("\"{}\":", t.name())).unwrap())
+                .collect();
+            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+            for flow in summary.rules {
+                assert_eq!(
+                    json["tables"][flow.table]["from"][0], flow.from,
+                    "{mode:?} {}",
+                    flow.table
+                );
+            }
+            assert_eq!(json["tables"]["customer_landing"]["from"], serde_json::json!([]));
+            assert_eq!(
+                json["tables"]["machine_learning_curated"]["from"],
+                serde_json::json!(["step_trainer_trusted", "accelerometer_trusted"])
+            );
+        }
+    }
 }

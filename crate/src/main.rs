@@ -969,7 +969,7 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
         let _ = writeln!(report);
         let _ = writeln!(report, "{:<26} {:<8} {:>10}", "table", "zone", "rows");
         for id in stedi_lake::tables::TableId::ALL {
-            let t = &summary.tables[id.name()];
+            let t = summary.tables.get(id);
             let _ = writeln!(report, "{:<26} {:<8} {:>10}", id.name(), t.zone, t.rows);
         }
         let quarantined: u64 =

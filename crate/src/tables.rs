@@ -230,6 +230,20 @@ impl TableId {
         }
     }
 
+    /// The tables this one is derived from, its main input first, then the tables it is joined
+    /// with (the STEDI project's lineage; both modes). Landing tables come from files: `[]`.
+    pub fn inputs(self) -> &'static [TableId] {
+        use TableId::*;
+        match self {
+            CustomerLanding | AccelerometerLanding | StepTrainerLanding => &[],
+            CustomerTrusted => &[CustomerLanding],
+            AccelerometerTrusted => &[AccelerometerLanding, CustomerTrusted],
+            CustomersCurated => &[CustomerTrusted, AccelerometerTrusted],
+            StepTrainerTrusted => &[StepTrainerLanding, CustomersCurated],
+            MachineLearningCurated => &[StepTrainerTrusted, AccelerometerTrusted],
+        }
+    }
+
     pub fn kind(self) -> Kind {
         match self {
             TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => Kind::Customer,

@@ -143,6 +143,8 @@ export interface SourceCounts {
 /** One table in `summary.json`. */
 export interface TableSummary {
   zone: Zone;
+  /** The tables it is derived from, main input first (`[]` for landing tables). */
+  from: TableName[];
   rows: number;
   columns: string[];
   /** Output paths (Hive layout), for `output(path)`. */
@@ -177,6 +179,7 @@ export interface SkippedFile {
 /** `summary.json` (`run`, `summary`). */
 export interface Summary {
   mode: Mode;
+  /** Every table, keys in pipeline order (landing, trusted, curated). */
   tables: Record<TableName, TableSummary>;
   sources: Record<Source, SourceCounts>;
   /** Records of files that matched no source. */
