@@ -8,18 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startPage } from './pagekit.mjs';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const CUSTOMER = join(ROOT, 'fixtures', 'landing', 'customer', 'customer-42.json');
 const BUCKET = 'stedi-ddl-test';
 
-let server;
+let env;
 let bucket; // {url, log: [{method, path, body}]}
 let browser;
 let base;
@@ -84,17 +80,14 @@ async function loadManifestText(page, text) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(ROOT, 'pkg', 'stedi_lake_bg.wasm')), 'pkg/ missing: run scripts/build-web.sh');
-  server = await startServer(0);
-  base = `http://127.0.0.1:${server.address().port}/web/`;
+  env = await startPage({ cli: false });
+  ({ browser, base } = env);
   bucket = await startBucket();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 after(async () => {
-  await browser?.close();
+  await env?.stop();
   bucket?.srv.close();
-  server?.close();
 });
 
 describe('the manifest location in the generated SQL', () => {

@@ -5,18 +5,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/serve.mjs';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { join } from 'node:path';
+import { CLI, startPage } from './pagekit.mjs';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
-const CLI = join(ROOT, 'target', 'release', 'stedi-lake');
 const tmp = mkdtempSync(join(tmpdir(), 'stedi-ingest-page-'));
-let server;
+let env;
 let browser;
 let base;
 
@@ -47,17 +42,11 @@ function writeLanding() {
 }
 
 before(async () => {
-  assert.ok(existsSync(CLI), `${CLI} missing: build it with cargo build --release`);
-  assert.ok(existsSync(join(ROOT, 'pkg', 'stedi_lake_bg.wasm')), 'pkg/ missing: run scripts/build-web.sh');
-  server = await startServer(0);
-  base = `http://127.0.0.1:${server.address().port}/web/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  env = await startPage();
+  ({ browser, base } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => env?.stop());
 
 test('the page reads mixed framings, UTF-16, lower-case keys and binary files exactly as the CLI', async () => {
   const L = writeLanding();

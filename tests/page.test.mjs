@@ -7,20 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { CLI, ROOT, startPage } from './pagekit.mjs';
 
-const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
-const CLI = join(ROOT, 'target', 'release', 'stedi-lake');
 const FIXTURES = join(ROOT, 'fixtures', 'landing');
 const REAL = resolve(ROOT, '..', 'shared', 'stedi', 'landing');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TABLES = ['customer_landing', 'accelerometer_landing', 'step_trainer_landing', 'customer_trusted',
   'accelerometer_trusted', 'step_trainer_trusted', 'customers_curated', 'machine_learning_curated'];
 
-let server;
+let env;
 let browser;
 let base;
 const tmp = mkdtempSync(join(tmpdir(), 'stedi-page-'));
@@ -91,18 +88,12 @@ function parquetStats(path, column) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CLI), `${CLI} missing: build it with cargo build --release`);
-  assert.ok(existsSync(join(ROOT, 'pkg', 'stedi_lake_bg.wasm')), 'pkg/ missing: run scripts/build-web.sh');
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServer(0);
-  base = `http://127.0.0.1:${server.address().port}/web/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  env = await startPage();
+  ({ browser, base } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => env?.stop());
 
 describe('getting data in and running', () => {
   test('several decode workers (?decoders=3) write byte-identical outputs to the CLI', async () => {
