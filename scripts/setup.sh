@@ -13,6 +13,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 log "rust wasm32 target"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+log "rustfmt and clippy (the style checks of scripts/test.sh)"
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
 log "Debian packages (chromium, chromium-driver; Java 17 for the PySpark interop test)"
 if [ "$PAGE_ONLY" = 1 ]; then
   echo "skipped (--page)"

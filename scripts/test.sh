@@ -11,6 +11,12 @@ step() { printf '\n=== %s\n' "$*"; }
 step "set-up"
 bash scripts/setup.sh
 
+step "style: rustfmt and clippy (native and wasm32, warnings are errors)"
+cargo fmt --check
+(cd fuzz && cargo fmt --check)
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
 step "native unit tests and the golden (native == wasm) file"
 cargo test
 

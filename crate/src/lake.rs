@@ -429,12 +429,15 @@ impl Lake {
     }
 }
 
+/// One accelerometer reading in a chart: timestamp (epoch ms), x, y, z.
+pub type AccelerometerPoint = (i64, Option<f64>, Option<f64>, Option<f64>);
+
 /// One customer's trusted readings over time (for the page's chart).
 #[derive(Debug, Serialize, Default)]
 pub struct CustomerSeries {
     pub email: String,
     /// Accelerometer: timestamp, x, y, z (sorted by time).
-    pub accelerometer: Vec<(i64, Option<f64>, Option<f64>, Option<f64>)>,
+    pub accelerometer: Vec<AccelerometerPoint>,
     /// Step trainer: sensorReadingTime, distanceFromObject (sorted by time).
     pub step_trainer: Vec<(i64, Option<i64>)>,
 }

@@ -502,11 +502,14 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
         reason: String,
     }
 
+    /// Landing files (path, display name), sorted, and the paths skipped.
+    type LandingFiles = (Vec<(PathBuf, String)>, Vec<Skipped>);
+
     /// The landing files under the given paths, sorted, with their display names; and what was
     /// skipped. Only regular files are read (a FIFO or a device would hang or read as empty);
     /// hidden folders and `exclude` (this run's output folder) are not entered; the rest is decided
     /// by the one landing rule, `stedi_lake::ingest::select`.
-    fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<(Vec<(PathBuf, String)>, Vec<Skipped>), String> {
+    fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<LandingFiles, String> {
         fn walk(
             root: &[PathBuf],
             p: &Path,

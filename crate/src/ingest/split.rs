@@ -83,12 +83,6 @@ struct Run {
     ws_b: u64,
 }
 
-impl Run {
-    fn len(self) -> u64 {
-        self.ws_a + self.comma as u64 + self.ws_b
-    }
-}
-
 impl RecordText {
     fn start(&mut self, comma_is_framing: bool) {
         self.kept.clear();
@@ -400,7 +394,13 @@ impl Splitter {
                 i + 1
             }
             State::Element => self.element_byte(chunk, i, out),
-            State::Recovering => self.recover_byte(b, out).then_some(i).unwrap_or(i + 1),
+            State::Recovering => {
+                if self.recover_byte(b, out) {
+                    i
+                } else {
+                    i + 1
+                }
+            }
             State::Top | State::Line => unreachable!("array_byte outside an array"),
         }
     }
@@ -907,7 +907,7 @@ mod tests {
     #[test]
     fn overlong_line_is_reported_not_buffered() {
         let mut input = b"{\"a\":1}\n{\"big\":\"".to_vec();
-        input.extend(std::iter::repeat(b'x').take(MAX_RECORD_BYTES + 10));
+        input.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 10));
         input.extend_from_slice(b"\"}\n{\"a\":3}\n");
         let total = (input.len() - 8 - 8 - 1) as u64; // the long line's bytes without its newline
         for chunk in [4096, 1 << 16, input.len()] {
@@ -925,7 +925,7 @@ mod tests {
     fn the_limit_counts_the_record_text_only() {
         let body = |n: usize| {
             let mut r = b"{\"k\":\"".to_vec();
-            r.extend(std::iter::repeat(b'x').take(n - 8));
+            r.extend(std::iter::repeat_n(b'x', n - 8));
             r.extend_from_slice(b"\"}");
             r
         };

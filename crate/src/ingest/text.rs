@@ -234,6 +234,6 @@ mod tests {
         // A lone low surrogate, a high one at the end, an odd final byte.
         let mut d = Utf16Decoder::new(false);
         assert_eq!(d.decode(&[0x00, 0xdc, b'c', 0, 0x3d, 0xd8], false), b"\xffc");
-        assert_eq!(d.decode(&[b'd'], true), b"\xff\xff");
+        assert_eq!(d.decode(b"d", true), b"\xff\xff");
     }
 }

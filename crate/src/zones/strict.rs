@@ -65,7 +65,7 @@ impl Heads {
         let off = (ts as i128) - (min_ts as i128);
         (0..(1i128 << TIME_BITS))
             .contains(&off)
-            .then(|| ((user as u64) << TIME_BITS) | off as u64)
+            .then_some(((user as u64) << TIME_BITS) | off as u64)
     }
 
     /// Insert `row` as the head for its key, or return the existing head.
@@ -100,6 +100,7 @@ impl Heads {
 }
 
 impl ReadingIndex {
+    #[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
     fn build(l: &Landing) -> ReadingIndex {
         let a = &l.accelerometer;
         let n = a.len();
@@ -270,6 +271,7 @@ pub fn device_ids(l: &Landing, ml: &[(u32, u32)]) -> Vec<u32> {
     ids
 }
 
+#[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
 pub fn run(l: &Landing) -> (Derived, Facts) {
     let mut facts = Facts::default();
     let n_emails = l.emails.len();

@@ -89,7 +89,7 @@ pub fn framing_set() -> Vec<(&'static str, Vec<u8>)> {
         let head =
             r#"{"email":"big@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000,"customerName":""#;
         let mut r = head.as_bytes().to_vec();
-        r.extend(std::iter::repeat(b'n').take(name_len));
+        r.extend(std::iter::repeat_n(b'n', name_len));
         r.extend_from_slice(b"\"}");
         r
     };
