@@ -11,13 +11,19 @@ use std::path::PathBuf;
 use ini::Ini;
 use rusty_s3::Credentials;
 
+/// What `presign` signs with, found by the rules above.
 pub struct AwsSettings {
+    /// Access key, secret and session token (if any), from the environment or the profile.
     pub credentials: Credentials,
+    /// AWS region name (`us-east-1` when nothing names one).
     pub region: String,
+    /// S3 endpoint URL (`https://s3.<region>.amazonaws.com` when nothing names one).
     pub endpoint: String,
 }
 
-/// Read settings from the real environment and files.
+/// Read settings from the real environment and files (an empty variable counts as unset).
+/// Errors: a credentials or config file that exists but does not parse (`<path>: <ini error>`), or
+/// no access key and secret anywhere (`no AWS credentials: …`, naming the profile).
 pub fn settings(profile: Option<&str>, region: Option<&str>, endpoint: Option<&str>) -> Result<AwsSettings, String> {
     settings_from(
         &|k| std::env::var(k).ok().filter(|v| !v.is_empty()),
@@ -27,7 +33,7 @@ pub fn settings(profile: Option<&str>, region: Option<&str>, endpoint: Option<&s
     )
 }
 
-/// The same, with the environment as a function (for tests).
+/// [`settings`] with the environment as a function (for tests); same rules, same errors.
 pub fn settings_from(
     env: &dyn Fn(&str) -> Option<String>,
     profile: Option<&str>,

@@ -61,9 +61,19 @@ impl DdlOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DdlError {
     /// The location is not an `s3://bucket[/prefix]` URI by [`check_location`]'s rules.
-    Location { value: String, rule: String },
+    Location {
+        /// The location exactly as given (escaped only when displayed).
+        value: String,
+        /// The rule it breaks, as a phrase (`bucket "Bad_Bucket": …`).
+        rule: String,
+    },
     /// The database name breaks [`check_database`]'s rule.
-    Database { value: String, rule: String },
+    Database {
+        /// The database name exactly as given (escaped only when displayed).
+        value: String,
+        /// The rule it breaks, as a phrase.
+        rule: String,
+    },
 }
 
 impl DdlError {

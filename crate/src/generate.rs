@@ -8,21 +8,32 @@
 
 use std::io::{self, Write};
 
+/// What to generate (`stedi-lake generate --seed N --size S`).
 #[derive(Clone, Debug)]
 pub struct GenOptions {
+    /// PRNG seed: the same seed and size give the same bytes; also names the files (`customer-<seed>.json`).
     pub seed: u64,
     /// Approximate total size of the landing files in bytes.
     pub target_bytes: u64,
 }
 
+/// What [`generate`] wrote. Line counts are lines as written (duplicates included); malformed
+/// lines are counted only in `malformed_lines`, so the four line counts add up to every record line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GenStats {
+    /// Distinct customers in the customer file (a few generated customers are left out of the export).
     pub customers: u64,
+    /// Well-formed customer lines, later updates and exact copies included.
     pub customer_lines: u64,
+    /// Well-formed accelerometer lines, exact copies included.
     pub accelerometer_lines: u64,
+    /// Well-formed step_trainer lines, exact copies and the unregistered device's reading included.
     pub step_trainer_lines: u64,
+    /// Lines made to be quarantined (truncated, missing key, wrong type, a CSV header): 9 in every set.
     pub malformed_lines: u64,
+    /// Bytes written over all files, line ends included.
     pub bytes: u64,
+    /// The relative paths written, in order (`customer/customer-42.json`, then accelerometer and step_trainer pairs).
     pub files: Vec<String>,
 }
 
@@ -118,7 +129,9 @@ impl LandingFile {
     }
 }
 
-/// Write the landing files through `create(relative_path)`, e.g. `customer/customer-1.json`.
+/// Write the landing files through `create(relative_path)`, e.g. `customer/customer-1.json`:
+/// one customer file, and `target_bytes / 64 MiB` (at least two) accelerometer and as many
+/// step_trainer files. Errors: the first `io::Error` from `create` or a write.
 pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Box<dyn Write>>) -> io::Result<GenStats> {
     let mut rng = fastrand::Rng::with_seed(opts.seed);
     let mut stats = GenStats::default();

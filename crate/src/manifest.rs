@@ -1,6 +1,7 @@
 //! The S3 transfer manifest (format `stedi-lake-manifest`, version 1): which landing objects to
 //! read through presigned GET URLs, where each output goes through presigned PUT or multipart
-//! URLs, and which stale objects of each table folder it writes go through presigned DELETEs. `stedi-lake presign` writes it (native, with credentials); the page reads it through
+//! URLs, and which stale objects of each table folder it writes go through presigned DELETEs.
+//! `stedi-lake presign` writes it (native, with credentials); the page reads it through
 //! [`Manifest::parse`] (in wasm), so the format and its checks are defined once, here.
 //! Documented in `docs/manifest.md`.
 //!
@@ -11,55 +12,75 @@ use serde::{Deserialize, Serialize};
 use crate::lake::Output;
 use crate::model::Source;
 
+/// The manifest's `format` field: a manifest must carry exactly this.
 pub const FORMAT: &str = "stedi-lake-manifest";
+/// The one `version` this build reads and writes; other versions are refused.
 pub const VERSION: u32 = 1;
-/// S3's smallest part (all parts but the last) and its largest part count.
+/// S3's smallest part in bytes (5 MiB), for all parts but the last.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest part count of a multipart upload (10,000).
 pub const MAX_PARTS: usize = 10_000;
-/// The largest object a single PUT may carry.
+/// The largest object a single PUT may carry, in bytes (5 GiB, S3's limit).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
+/// A transfer plan as written to `manifest.json` (field names are the JSON keys; unknown keys are
+/// refused). Build one with `stedi-lake presign`, load one with [`Manifest::parse`].
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// Always [`FORMAT`].
     pub format: String,
+    /// Always [`VERSION`].
     pub version: u32,
     /// `s3://bucket/prefix`: the DDL's LOCATION prefix (no credentials in it).
     pub location: String,
+    /// The AWS region the URLs were signed for (`us-east-1`).
     pub region: String,
-    /// RFC 3339 UTC: when the URLs were signed and when they stop working.
+    /// RFC 3339 UTC (`2026-11-28T05:19:51Z`): when the URLs were signed.
     pub created: String,
+    /// RFC 3339 UTC: when every URL stops working (`created` plus `presign --expires`).
     pub expires: String,
+    /// The landing objects to read, in key order.
     pub landing: Vec<LandingObject>,
     /// Keys under the prefix that are not landing data, with why (so nothing is silently ignored).
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// One upload target per output the page uploads (derived tables, DDL, reports).
     pub outputs: Vec<OutputTarget>,
 }
 
+/// One landing object to read through its presigned GET.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LandingObject {
+    /// The full S3 key (prefix included): `stedi/landing/customer/customer-1.json`.
     pub key: String,
     /// `customer`, `accelerometer`, `step_trainer`, or null to route by the records' keys.
     pub source: Option<String>,
+    /// Object size in bytes, as ListObjectsV2 reported it.
     pub size: u64,
     /// Presigned GET.
     pub get: String,
 }
 
+/// A key under the prefix that is not read, with why: the landing rule of `ingest/select.rs`, or
+/// a key with `.`/`..` segments that no presigned URL can address.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Skipped {
+    /// The full S3 key.
     pub key: String,
+    /// Why it is not landing data, as a sentence (`written by stedi-lake (…), never landing data`).
     pub reason: String,
 }
 
+/// Where one engine output goes and the presigned requests that put it there.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OutputTarget {
     /// The engine's output path (`trusted/customer_trusted/part-00000.parquet`, `summary.json`, …).
     pub path: String,
+    /// The full S3 key it is written to: `<prefix>/<path>`.
     pub key: String,
     /// The Content-Type the PUT URL (and the multipart upload) was signed for; send exactly this.
     pub content_type: String,
@@ -87,16 +108,19 @@ pub struct StaleObject {
     pub delete: String,
 }
 
+/// A multipart upload `presign` already created (CreateMultipartUpload) for one table output.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Multipart {
+    /// S3's UploadId of that upload.
     pub upload_id: String,
-    /// Every part but the last is exactly this long.
+    /// Every part but the last is exactly this long, in bytes (at least [`MIN_PART_SIZE`]).
     pub part_size: u64,
     /// Presigned UploadPart URLs for part numbers 1, 2, …
     pub parts: Vec<String>,
-    /// Presigned CompleteMultipartUpload (POST) and AbortMultipartUpload (DELETE).
+    /// Presigned CompleteMultipartUpload (POST).
     pub complete: String,
+    /// Presigned AbortMultipartUpload (DELETE).
     pub abort: String,
 }
 
@@ -106,10 +130,17 @@ pub enum Plan {
     /// One PUT; abort the prepared multipart upload if there is one.
     Single,
     /// This many parts of the multipart upload.
-    Multipart { parts: usize },
+    Multipart {
+        /// Parts to send (2 or more, at most the manifest's part URLs), each `part_size` bytes but the last.
+        parts: usize,
+    },
 }
 
 impl OutputTarget {
+    /// How to upload this output once it is `size` bytes: [`Plan::Multipart`] when it has a
+    /// multipart upload and needs 2 or more parts of `part_size` and the manifest signed that many;
+    /// otherwise [`Plan::Single`]. Errors (naming the path and size, no URL) when it needs more
+    /// parts than were signed (or has no multipart upload) and is over [`MAX_SINGLE_PUT`].
     pub fn plan(&self, size: u64) -> Result<Plan, String> {
         if let Some(m) = &self.multipart {
             let parts = size.div_ceil(m.part_size).max(1) as usize;
@@ -129,7 +160,8 @@ impl OutputTarget {
 }
 
 impl Manifest {
-    /// Parse and check a manifest. Errors name the field, never a URL.
+    /// Parse and [`check`](Manifest::check) a manifest's JSON text. Errors (`not a stedi-lake
+    /// manifest: …` for JSON that is not this shape, unknown fields included) name the field, never a URL.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let m: Manifest = serde_json::from_str(text).map_err(|e| {
             // serde_json's messages quote at most a field name or a type, never string values.
@@ -139,6 +171,11 @@ impl Manifest {
         Ok(m)
     }
 
+    /// The manifest rules (docs/manifest.md, "Format"): [`FORMAT`] and [`VERSION`], a location the
+    /// DDL accepts ([`crate::ddl::check_location`]), known sources, http(s) URLs, each output an
+    /// engine output listed once with its own Content-Type, multipart parts of at least
+    /// [`MIN_PART_SIZE`] and 1 to [`MAX_PARTS`] part URLs, and stale objects only below their own
+    /// table folder. Errors name the first broken field (`outputs[3] (summary.json): …`), never a URL.
     pub fn check(&self) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!(
@@ -283,7 +320,7 @@ fn check_url(url: &str, what: &str) -> Result<(), String> {
 }
 
 /// Strip a presigned URL down to what can be shown or logged: scheme, host and path.
-/// The one redaction rule; the page has the same rule in `web/redact.js` (tested against this).
+/// The one redaction rule: the page applies it through the wasm binding `Lake.redactText`.
 pub fn redact_url(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     if end < url.len() {

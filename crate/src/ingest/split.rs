@@ -35,14 +35,40 @@ pub const RAW_SNIPPET_BYTES: usize = 200;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Piece<'a> {
     /// One record's text (trimmed, without a trailing comma).
-    Record { line: u64, bytes: &'a [u8] },
+    Record {
+        /// 1-based line the text starts on.
+        line: u64,
+        /// The text, at most [`MAX_RECORD_BYTES`] long.
+        bytes: &'a [u8],
+    },
     /// A record whose text is over the size limit; `head` is its beginning, `bytes` its length.
-    TooLong { line: u64, bytes: u64, head: &'a [u8] },
+    TooLong {
+        /// 1-based line the text starts on.
+        line: u64,
+        /// Length of the whole text in bytes (more than [`MAX_RECORD_BYTES`]).
+        bytes: u64,
+        /// Its first [`RAW_SNIPPET_BYTES`] bytes at most.
+        head: &'a [u8],
+    },
     /// The file ended inside an array element.
-    Truncated { line: u64, bytes: u64, head: &'a [u8] },
+    Truncated {
+        /// 1-based line the element starts on.
+        line: u64,
+        /// Length in bytes of the element's text up to the end of the file (trailing blanks excluded).
+        bytes: u64,
+        /// Its first [`RAW_SNIPPET_BYTES`] bytes at most.
+        head: &'a [u8],
+    },
     /// An array element cut short by a JSON syntax error (its text up to where the splitter
     /// re-synchronised).
-    Damaged { line: u64, bytes: u64, head: &'a [u8] },
+    Damaged {
+        /// 1-based line the element starts on.
+        line: u64,
+        /// Length in bytes of the damaged text (trailing blanks and a separating `,` excluded).
+        bytes: u64,
+        /// Its first [`RAW_SNIPPET_BYTES`] bytes at most.
+        head: &'a [u8],
+    },
 }
 
 impl Piece<'_> {
