@@ -1,8 +1,8 @@
-// Unit checks of the page's S3 transfer rules (web/s3.js) and of the test proxy's SigV4 check,
+// Unit checks of the page's S3 transfer rules (web/engine/s3.js) and of the test proxy's SigV4 check,
 // so the end-to-end tests rest on verified pieces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RETRY, TransferError, expiryOf, withRetries } from '../web/s3.js';
+import { RETRY, TransferError, expiryOf, withRetries } from '../web/engine/s3.js';
 import { execFileSync } from 'node:child_process';
 import { SECRET_KEY, checkPresigned } from './s3server.mjs';
 

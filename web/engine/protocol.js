@@ -1,0 +1,125 @@
+// Every message between the page, the engine worker and the decode workers, by name. A message
+// is a plain object with a `type` from below; the typedefs say what else it carries.
+//
+//   page ──Request {type: REQUEST.*, id, ...}──▶ engine worker (engine/worker.js, owns the wasm Lake)
+//   page ◀──Event {type: EVENT.PROGRESS | FILE, id} (any number) then one REPLY | RESULT | ERROR──
+//   engine worker ──DecodeShare {files}──▶ decode worker (engine/decoder.js, large local sets)
+//   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
+//
+// Cancel is not a message: the page terminates the engine worker and starts a new one (the only
+// way to stop wasm mid-call). Files cross as File/Blob handles (never their bytes), outputs as
+// transferred Uint8Arrays; a presigned URL never crosses to the page (engine/upload.js).
+
+/** What the page asks the engine worker (engine/client.js `ask`; engine/worker.js answers). */
+export const REQUEST = Object.freeze({
+  /** {paths: string[]} → {results: FileSelection[]}: which paths are landing data. */
+  SELECT: 'select',
+  /** {files: SniffFile[]} → {results: SniffResult[]}: an early guess of each file's source, for display. */
+  SNIFF: 'sniff',
+  /** {text?, url?} → {info: ManifestInfo}: load an S3 manifest (kept in the worker). */
+  MANIFEST: 'manifest',
+  /** RunRequest → RunResult (as EVENT.RESULT), with EVENT.PROGRESS and EVENT.FILE on the way. */
+  RUN: 'run',
+  /** {} → {report: UploadEntry[], location}: write every output through the manifest. */
+  UPLOAD: 'upload',
+  /** {table, offset, limit} → {rows: object[]}: rows of a table of the last run. */
+  ROWS: 'rows',
+  /** {email} → {series: CustomerSeries}: one curated customer's readings, for the chart. */
+  SERIES: 'series',
+  /** {path} → {path, contentType, bytes: Uint8Array}: one output of the last run. */
+  OUTPUT: 'output',
+  /** {} → {blob: Blob}: every output of the last run in one zip. */
+  ZIP: 'zip',
+});
+
+/** Requests answered before any run (the others need the last run's results). */
+export const WITHOUT_RUN = Object.freeze([REQUEST.SELECT, REQUEST.SNIFF, REQUEST.RUN, REQUEST.MANIFEST]);
+
+/** What the engine worker sends back; each carries the `id` of the request it answers. */
+export const EVENT = Object.freeze({
+  /** Progress: {phase: 'read' | 'parse' | 'join' | 'write' | 'upload', done, total, mbps?, sent?}. */
+  PROGRESS: 'progress',
+  /** One landing file was read: {report: FileReport}. */
+  FILE: 'file',
+  /** The answer to RUN: a RunResult. */
+  RESULT: 'result',
+  /** The answer to any other request. */
+  REPLY: 'reply',
+  /** The request failed: {message, fatal} (fatal: the wasm instance is unusable, restart the worker). */
+  ERROR: 'error',
+});
+
+/** What a decode worker sends the engine worker (it receives one DecodeShare). */
+export const DECODE = Object.freeze({
+  /** {bytes}: read from a file. */
+  READ: 'read',
+  /** {bytes}: fed to the engine. */
+  PARSED: 'parsed',
+  /** {report: FileReport}: a file is done. */
+  FILE: 'file',
+  /** {bytes: Uint8Array} (transferred): the share, decoded (Lake.exportIngest). */
+  DONE: 'done',
+  /** {message}: the share could not be decoded. */
+  ERROR: 'error',
+});
+
+/**
+ * A landing file to read: a local File, or an S3 object by its index in the loaded manifest.
+ * @typedef {object} RunFile
+ * @property {string} name the path shown and reported (`landing/customer/x.json`, an S3 key)
+ * @property {File} [file] a local file
+ * @property {number} [remote] an S3 object: its index in the manifest's `landing`
+ * @property {string} [source] only when the user moved the file to a source; otherwise the engine routes it
+ */
+
+/**
+ * @typedef {object} RunRequest
+ * @property {'strict' | 'rubric'} mode
+ * @property {string} [location] the S3 location the DDL names (from the manifest)
+ * @property {number} [decoders] how many workers decode (`?decoders=N`); by default the worker decides
+ * @property {RunFile[]} files in the order they are read
+ */
+
+/**
+ * @typedef {object} RunResult
+ * @property {object} summary `summary.json` (Summary in pkg/stedi_lake.d.ts)
+ * @property {object} quality `data_quality.json` (QualityReport)
+ * @property {string[]} emails curated customers, for the chart
+ * @property {Record<string, number>} sizes bytes of each Parquet output
+ * @property {Record<string, number>} timings seconds per phase, bytes read, decoders used
+ * @property {number} memoryBytes the wasm memory after the run
+ */
+
+/** @typedef {{key: string, name: string, file: File}} SniffFile */
+/** @typedef {{key: string, source: string | null, by: string}} SniffResult */
+/** @typedef {{files: {name: string, file: File, source?: string}[]}} DecodeShare */
+
+/**
+ * The page's view of a manifest: keys, sizes and expiry, never a URL.
+ * @typedef {object} ManifestInfo
+ * @property {string} location
+ * @property {string} region
+ * @property {string} created
+ * @property {string} expires
+ * @property {number | null} expiresMs the earliest expiry of any link (ms since the epoch)
+ * @property {{index: number, key: string, source: string | null, size: number}[]} landing
+ * @property {{key: string, reason: string}[]} skipped
+ * @property {{path: string, key: string, parts: number, stale: string[]}[]} outputs
+ */
+
+/**
+ * One output in the upload report.
+ * @typedef {object} UploadEntry
+ * @property {string} path
+ * @property {string} key
+ * @property {number} size
+ * @property {'uploaded' | 'failed'} status
+ * @property {string | null} etag
+ * @property {string | null} method
+ * @property {number} retries
+ * @property {string | null} error
+ * @property {string | null} note
+ * @property {string[]} deleted stale objects of its table folder, deleted after it arrived
+ * @property {{key: string, error: string}[]} not_deleted
+ * @property {number} stale_kept stale objects left because the upload failed
+ */

@@ -1,0 +1,129 @@
+// The engine's Web Worker: owns the wasm Lake, so the page never blocks. It answers the page's
+// requests (engine/protocol.js REQUEST) one handler each, and holds the state of a session: the
+// Lake of the last run, its Parquet outputs, and the loaded S3 manifest (URLs included, never
+// posted to the page: the page receives its redacted view and messages passed through redact).
+//
+//   page (engine/client.js) ──{type, id, ...}──▶ handlers[type] ──▶ {type: EVENT.REPLY | RESULT, id, ...}
+//                                           ├── run: engine/ingest.js (files → Lake), then the rules
+//                                           ├── manifest, upload: engine/upload.js
+//                                           └── failure: {type: EVENT.ERROR, id, message, fatal} (engine/redact.js)
+import init, { Lake } from '../../pkg/stedi_lake.js';
+import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
+import { ingest } from './ingest.js';
+import { EVENT, REQUEST, WITHOUT_RUN } from './protocol.js';
+import { describe } from './redact.js';
+import { fetchLandingObject, loadManifest, upload } from './upload.js';
+
+const ready = init();
+let lake = null; // the Lake of the last run
+let parquetCache = new Map(); // its Parquet outputs, built once by the run
+let manifest = null; // the parsed manifest, URLs included: never posted to the page
+
+const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
+const outputOf = (path) => parquetCache.get(path) ?? lake.output(path);
+
+/** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
+async function run({ id, mode, location, files, decoders }) {
+  lake = new Lake();
+  parquetCache = new Map();
+  const sizeOf = (f) => (f.file ? f.file.size : manifest?.landing[f.remote]?.size ?? 0);
+  const total = files.reduce((n, f) => n + sizeOf(f), 0);
+  let parsed = 0; // bytes parsed
+  let read = 0; // bytes read from the files (one window ahead of parsing)
+  const t0 = performance.now();
+  const marks = await ingest(lake, files, total, decoders, {
+    onRead: (n) => {
+      read += n;
+      post({ type: EVENT.PROGRESS, id, phase: 'read', done: read, total });
+    },
+    onParsed: (n) => {
+      parsed += n;
+      post({ type: EVENT.PROGRESS, id, phase: 'parse', done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
+    },
+    onFile: (report) => post({ type: EVENT.FILE, id, report }),
+    fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
+  });
+  if (total === 0) for (const phase of ['read', 'parse']) post({ type: EVENT.PROGRESS, id, phase, done: 0, total: 0, mbps: 0 });
+  const tRead = performance.now();
+  post({ type: EVENT.PROGRESS, id, phase: 'join', done: 0, total: 1 });
+  const summary = lake.run(mode, location || undefined);
+  const tJoin = performance.now();
+  post({ type: EVENT.PROGRESS, id, phase: 'join', done: 1, total: 1 });
+  const parquet = Lake.outputPaths().filter((p) => p.endsWith('.parquet'));
+  let k = 0;
+  for (const path of parquet) {
+    parquetCache.set(path, lake.output(path));
+    post({ type: EVENT.PROGRESS, id, phase: 'write', done: ++k, total: parquet.length });
+  }
+  const tWrite = performance.now();
+  const sizes = Object.fromEntries([...parquetCache].map(([p, b]) => [p, b.length]));
+  const s = (ms) => ms / 1000;
+  /** @type {import('./protocol.js').RunResult} */
+  const result = {
+    summary,
+    quality: lake.quality(),
+    emails: lake.curatedEmails(),
+    sizes,
+    timings: {
+      read_s: s(tRead - t0), join_s: s(tJoin - tRead), write_s: s(tWrite - tJoin), bytes: total, decoders: marks.decoders,
+      own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
+    },
+    memoryBytes: Lake.memoryBytes(),
+  };
+  return result;
+}
+
+/** Every output in its Hive-layout path, zipped one file at a time into Blob parts. */
+async function zip() {
+  const parts = [];
+  let fail = null;
+  const z = new Zip((err, chunk) => { if (err) fail = err; else parts.push(chunk); });
+  for (const path of Lake.outputPaths()) {
+    const bytes = outputOf(path);
+    // Parquet is already compressed: store it; deflate the text outputs.
+    const entry = path.endsWith('.parquet') ? new ZipPassThrough(path) : new ZipDeflate(path, { level: 6 });
+    z.add(entry);
+    entry.push(bytes, true);
+  }
+  z.end();
+  if (fail) throw fail;
+  return { blob: new Blob(parts, { type: 'application/zip' }) };
+}
+
+/** One handler per request type: its payload in, its reply out. */
+const handlers = {
+  // Which paths are landing data: the core's one rule (`ingest::select`, as the CLI and presign).
+  [REQUEST.SELECT]: ({ paths }) => ({ results: Lake.selectFiles(paths) }),
+  // An early guess from the name and first 64 KiB, for display only: a run routes every file itself.
+  [REQUEST.SNIFF]: async ({ files }) => {
+    const results = [];
+    for (const { key, name, file } of files) {
+      const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+      results.push({ key, ...Lake.sniff(name, head) });
+    }
+    return { results };
+  },
+  [REQUEST.MANIFEST]: async (payload) => {
+    const loaded = await loadManifest(payload);
+    manifest = loaded.manifest;
+    return { info: loaded.info };
+  },
+  [REQUEST.RUN]: run,
+  [REQUEST.UPLOAD]: ({ id }) => upload(manifest, outputOf, (p) => post({ type: EVENT.PROGRESS, id, phase: 'upload', ...p })),
+  [REQUEST.ROWS]: ({ table, offset, limit }) => ({ rows: lake.rows(table, offset, limit) }),
+  [REQUEST.SERIES]: ({ email }) => ({ series: lake.customerSeries(email) }),
+  [REQUEST.OUTPUT]: ({ path }) => ({ path, contentType: Lake.contentType(path), bytes: outputOf(path).slice() }),
+  [REQUEST.ZIP]: zip,
+};
+
+self.onmessage = async ({ data }) => {
+  const { id, type } = data;
+  try {
+    await ready;
+    if (!WITHOUT_RUN.includes(type) && !lake) throw new Error('no results yet: run the pipeline first');
+    const reply = await handlers[type](data);
+    post({ type: type === REQUEST.RUN ? EVENT.RESULT : EVENT.REPLY, id, ...reply }, reply.bytes ? [reply.bytes.buffer] : []);
+  } catch (err) {
+    post({ type: EVENT.ERROR, id, ...describe(err) });
+  }
+};

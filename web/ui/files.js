@@ -1,0 +1,167 @@
+// The landing files of the page: the drop zone, the pickers and "Load sample data" add files;
+// the core's landing rule (REQUEST.SELECT) sets aside what is not landing data, with the reason;
+// an early sniff (REQUEST.SNIFF) shows each file in the zone of the source it will likely be
+// routed to. The user can move a file to a source or remove it. S3 objects of a loaded manifest
+// are listed here too (ui/s3.js `setRemote`).
+//
+//   drop / pickers / sample ──add(list)──▶ select ─▶ sniff ──▶ render: zones, not routed, not read
+//   ui/run.js ◀── runnable() (what a run reads) · report(FileReport) after each file is read
+import { $, fmt, h, mb, setStatus } from './dom.js';
+import { REQUEST } from '../engine/protocol.js';
+
+const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
+const sizeOf = (f) => (f.file ? f.file.size : f.size);
+
+export class FileList {
+  /** `isRunning()`: whether a run is under way (the Run button waits, the status line is the run's). */
+  constructor(engine, { isRunning }) {
+    this.engine = engine;
+    this.isRunning = isRunning;
+    this.files = new Map(); // key → {key, name, file | size + remote, source, by, report}
+    this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
+    this.seq = 0;
+  }
+
+  /**
+   * Add files by their relative paths (`name`: the dropped or picked folder's name first). Which
+   * are landing data is the core's one rule (`Lake.selectFiles`, as for the CLI and presign): the
+   * others are listed with the reason and never read.
+   */
+  async add(list) {
+    if (!list.length) return;
+    const { results } = await this.engine.ask(REQUEST.SELECT, { paths: list.map((f) => f.name) });
+    const chosen = [];
+    list.forEach((f, i) => {
+      const skip = results[i]?.skip ?? (f.folder ? { kind: 'hidden', reason: 'a folder that is not read' } : null);
+      if (skip) this.skipped.set(f.name, { name: f.name, size: f.file?.size ?? null, kind: skip.kind, reason: skip.reason });
+      else { this.skipped.delete(f.name); chosen.push(f); }
+    });
+    const added = [];
+    for (const { name, file } of chosen) {
+      if ([...this.files.values()].some((f) => f.name === name && sizeOf(f) === file.size)) continue; // same file twice
+      const key = `f${this.seq++}`;
+      const entry = { key, name, file, source: null, by: 'pending', report: null };
+      this.files.set(key, entry);
+      added.push(entry);
+    }
+    this.changed();
+    if (!added.length) return;
+    const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: added.map(({ key, name, file }) => ({ key, name, file })) });
+    for (const r of sniffed) {
+      const f = this.files.get(r.key);
+      if (f) Object.assign(f, { source: r.source, by: r.by });
+    }
+    this.changed();
+  }
+
+  /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */
+  setRemote(landing) {
+    for (const [k, f] of this.files) if (f.remote !== undefined) this.files.delete(k);
+    for (const o of landing) {
+      this.files.set(`s3-${o.index}`, { key: `s3-${o.index}`, name: o.key, size: o.size, remote: o.index, source: o.source, by: 'manifest', report: null });
+    }
+  }
+
+  /** Files a run reads: routed local files, and every S3 object (unrouted ones are routed by keys). */
+  runnable() {
+    return [...this.files.values()].filter((f) => f.source || f.remote !== undefined);
+  }
+
+  /** The RunFile list of a run (engine/protocol.js); its files' reports come back to `report`. */
+  runFiles() {
+    const list = this.runnable();
+    this.reading = new Map(list.map((f) => [f.name, f]));
+    return list.map(({ name, file, source, remote }) => ({ name, file, source, remote }));
+  }
+
+  /** A file's report from the run (EVENT.FILE), shown with the file. */
+  report(report) {
+    const f = this.reading?.get(report.name);
+    if (f) f.report = report;
+  }
+
+  render() {
+    for (const zone of document.querySelectorAll('.zone')) zone.querySelector('.files').replaceChildren();
+    const unrec = $('#unrecognised .files');
+    unrec.replaceChildren();
+    for (const f of this.files.values()) {
+      const move = h('select', { 'aria-label': `source of ${f.name}`, onchange: (e) => { f.source = e.target.value || null; f.by = 'given'; f.report = null; this.changed(); } },
+        h('option', { value: '' }, 'move to…'), SOURCES.map((s) => h('option', { value: s, selected: s === f.source }, s)));
+      const remove = h('button', { class: 'small', title: `remove ${f.name}`, 'aria-label': `remove ${f.name}`, onclick: () => { this.files.delete(f.key); this.changed(); } }, '✕');
+      const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
+      const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
+      if (f.source) document.querySelector(`.zone[data-source="${f.source}"] .files`).append(li);
+      else {
+        const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null) ?? 'Not STEDI landing data: neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer. Move it to a source if it is one, or remove it.';
+        li.append(h('div', { class: 'reason' }, why));
+        unrec.append(li);
+      }
+    }
+    $('#unrecognised').hidden = !unrec.children.length;
+    this.renderSkipped();
+    $('#run').disabled = this.isRunning() || !this.runnable().length;
+  }
+
+  /** Files the landing rule left out, each with its reason (names as text, like every file name). */
+  renderSkipped() {
+    const box = $('#skipped');
+    box.hidden = !this.skipped.size;
+    $('#skipped-count').textContent = `${fmt(this.skipped.size)} file(s) not read: not landing data`;
+    $('#skipped .files').replaceChildren(...[...this.skipped.values()].map((f) => h('li', { 'data-skipped': f.name, 'data-kind': f.kind },
+      h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, f.size === null ? 'folder' : mb(f.size)),
+      h('div', { class: 'reason' }, f.reason))));
+  }
+
+  /** After the file list changed (not after a run): say what is ready. */
+  changed() {
+    this.render();
+    const routed = this.runnable().length;
+    const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
+    if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead);
+  }
+}
+
+/**
+ * Walk a dropped item: files and (recursively) directories, via the entries API. A hidden folder
+ * (`.git`, `.cache`) is not entered: it comes back once, as `{name: 'path/', folder: true}`, and the
+ * landing rule lists it as skipped (every file below it would be).
+ */
+async function walkEntry(entry, prefix = '') {
+  if (entry.isFile) {
+    const file = await new Promise((ok, bad) => entry.file(ok, bad));
+    return [{ name: prefix + entry.name, file }];
+  }
+  if (entry.isDirectory && entry.name.startsWith('.')) return [{ name: `${prefix}${entry.name}/`, folder: true }];
+  if (entry.isDirectory) {
+    const reader = entry.createReader();
+    const out = [];
+    for (;;) {
+      const batch = await new Promise((ok, bad) => reader.readEntries(ok, bad));
+      if (!batch.length) break;
+      for (const child of batch) out.push(...(await walkEntry(child, `${prefix}${entry.name}/`)));
+    }
+    return out;
+  }
+  return [];
+}
+
+/** The files of a drop event: a dropped folder walked, or the plain files. */
+export async function dropped(e) {
+  e.preventDefault();
+  document.body.classList.remove('dragging');
+  const dt = e.dataTransfer;
+  const entries = [...(dt.items ?? [])].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  return entries.length
+    ? (await Promise.all(entries.map((en) => walkEntry(en)))).flat()
+    : [...dt.files].map((file) => ({ name: file.name, file }));
+}
+
+/** The sample landing files (fixtures/landing, listed in sample-files.json). */
+export async function sampleFiles() {
+  setStatus('Loading the sample data…');
+  const paths = await (await fetch('sample-files.json')).json();
+  return Promise.all(paths.map(async (p) => {
+    const blob = await (await fetch(`../fixtures/${p}`)).blob();
+    return { name: p, file: new File([blob], p.split('/').pop(), { type: 'application/json' }) };
+  }));
+}

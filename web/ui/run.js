@@ -1,0 +1,82 @@
+// Run and progress: the Run and Cancel buttons, the mode, the phase bars and the status line of a
+// run. A run sends the files (ui/files.js) to the engine worker, shows each file's report as it
+// is read and the phases as they advance, then hands the result to ui/results.js.
+//
+//   Run ──REQUEST.RUN {mode, files, location}──▶ engine ──EVENT.PROGRESS──▶ phase bars
+//                                                       ──EVENT.FILE──▶ files.report
+//                                                       ──RunResult──▶ onResult (results, S3 panel)
+//   Cancel ──engine.cancel() (the worker is replaced)
+import { $, mb, setStatus, showError } from './dom.js';
+import { EVENT, REQUEST } from '../engine/protocol.js';
+
+export function setPhase(name, value, max, text) {
+  const p = $(`#p-${name}`);
+  p.max = max || 1; p.value = value;
+  $(`#p-${name}-text`).textContent = text ?? '';
+}
+
+export class Runner {
+  /**
+   * `files`: the FileList; `location()`: the S3 location the DDL names, if a manifest is loaded;
+   * `onResult(result)`: a run finished (RunResult, with its `mode`).
+   */
+  constructor(engine, files, { location, onResult }) {
+    Object.assign(this, { engine, files, location, onResult });
+    this.running = false;
+    this.result = null; // the last run's RunResult
+  }
+
+  async run() {
+    const mode = document.querySelector('input[name="mode"]:checked').value;
+    this.running = true;
+    this.result = null;
+    showError('');
+    $('#results').hidden = true;
+    $('#run').disabled = true;
+    $('#cancel').disabled = false;
+    for (const p of ['read', 'parse', 'join', 'write', 'upload']) setPhase(p, 0, 1, '');
+    $('#upload-report').hidden = true;
+    setStatus(`Running ${mode}…`);
+    const t0 = performance.now();
+    try {
+      // ?decoders=N sets how many workers decode (tests and benchmarks); by default the worker decides.
+      const decoders = Number(new URLSearchParams(location.search).get('decoders')) || undefined;
+      const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, files: this.files.runFiles() }, (ev) => {
+        if (ev.type === EVENT.FILE) this.files.report(ev.report);
+        else if (ev.phase === 'read') setPhase('read', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
+        else if (ev.phase === 'parse') setPhase('parse', ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);
+        else if (ev.phase === 'join') setPhase('join', ev.done, ev.total, ev.done ? 'done' : 'applying the rules…');
+        else if (ev.phase === 'write') setPhase('write', ev.done, ev.total, `${ev.done} of ${ev.total} tables`);
+      });
+      result.mode = mode;
+      this.result = result;
+      window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes, summary: result.summary }; // for scripts, tests and the benchmark
+      const secs = (performance.now() - t0) / 1000;
+      this.files.render();
+      this.onResult(result);
+      setStatus(`Done in ${secs.toFixed(2)} s (${mode}): ${mb(result.timings.bytes)} read at ${(result.timings.bytes / 1e6 / Math.max(result.timings.read_s, 1e-3)).toFixed(0)} MB/s, wasm memory ${mb(result.memoryBytes)}.`);
+      document.body.dataset.state = 'done';
+    } catch (err) {
+      if (err.cancelled) return;
+      showError(err.message);
+      setStatus('The run did not finish.');
+      document.body.dataset.state = 'error';
+    } finally {
+      this.running = false;
+      $('#cancel').disabled = true;
+      this.files.render();
+    }
+  }
+
+  cancel() {
+    if (!this.running) return;
+    // Terminating the worker is what really stops wasm mid-computation; a fresh one takes its place.
+    this.engine.cancel();
+    this.running = false;
+    for (const p of ['read', 'parse', 'join', 'write']) setPhase(p, 0, 1, '');
+    $('#cancel').disabled = true;
+    this.files.render();
+    setStatus('Cancelled: the run was stopped and nothing from it was kept. Your files are still listed.');
+    document.body.dataset.state = 'cancelled';
+  }
+}
