@@ -147,7 +147,7 @@ pub struct Summary<'a> {
     /// Every table, keyed by name, in pipeline order (landing, trusted, curated).
     pub tables: TableSummaries,
     /// Per source: files, bytes, records read = kept + quarantined (by reason).
-    pub sources: &'a BTreeMap<&'static str, SourceCounts>,
+    pub sources: &'a BTreeMap<Source, SourceCounts>,
     /// Records of files that matched no source.
     pub unrouted: &'a SourceCounts,
     /// Per derived table: rows in, what each rule removed or a join added, rows out.
@@ -333,7 +333,7 @@ impl Lake {
         });
         let landing_matches = Source::ALL
             .iter()
-            .all(|&s| rep.sources[s.name()].kept == self.ingest.landing.rows(s) as u64);
+            .all(|&s| rep.sources[&s].kept == self.ingest.landing.rows(s) as u64);
         let covered = rep.files.iter().all(|f| f.coverage.balances())
             && rep
                 .sources

@@ -951,7 +951,7 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
             "source", "read", "kept", "quarantined"
         );
         for s in Source::ALL {
-            let c = &summary.sources[s.name()];
+            let c = &summary.sources[&s];
             let _ = writeln!(
                 report,
                 "{:<15} {:>10} {:>10} {:>12}",

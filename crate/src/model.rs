@@ -7,8 +7,10 @@
 
 use rustc_hash::FxHashMap;
 
-/// The three landing sources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The three landing sources. In JSON (reports, manifests, the wire) by [`Source::name`]; maps
+/// keyed by source list them in name order (`accelerometer`, `customer`, `step_trainer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     Customer,
     Accelerometer,
@@ -29,6 +31,18 @@ impl Source {
 
     pub fn parse(s: &str) -> Option<Source> {
         Source::ALL.into_iter().find(|src| src.name() == s)
+    }
+}
+
+impl Ord for Source {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl PartialOrd for Source {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

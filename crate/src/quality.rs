@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::ingest::{IngestReport, Quarantined};
-use crate::model::Landing;
+use crate::ingest::{IngestReport, Quarantined, Reason};
+use crate::model::{Landing, Source};
 use crate::zones::Facts;
 
 /// Lists in the report are cut to this many entries (their totals are always exact).
@@ -51,7 +51,7 @@ pub struct QualityReport {
 /// One key that no source defines.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct DriftedKey {
-    pub source: &'static str,
+    pub source: Source,
     pub key: String,
     pub count: u64,
     pub first_file: String,
@@ -220,7 +220,7 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
 pub struct QuarantineSection {
     pub total: u64,
     /// source → reason → records (`unrouted` for files that matched no source).
-    pub by_source: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
+    pub by_source: BTreeMap<&'static str, BTreeMap<Reason, u64>>,
     /// Files rejected whole, with why.
     pub rejected_files: Vec<RejectedFile>,
     pub records: Vec<Quarantined>,
@@ -280,9 +280,9 @@ pub struct WithoutOwner {
 }
 
 pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> QualityReport {
-    let mut by_source: BTreeMap<&'static str, BTreeMap<&'static str, u64>> = BTreeMap::new();
+    let mut by_source: BTreeMap<&'static str, BTreeMap<Reason, u64>> = BTreeMap::new();
     for (src, c) in &ingest.sources {
-        by_source.insert(src, c.quarantined.clone());
+        by_source.insert(src.name(), c.quarantined.clone());
     }
     if ingest.unrouted.records_read > 0 {
         by_source.insert("unrouted", ingest.unrouted.quarantined.clone());
@@ -555,14 +555,14 @@ mod tests {
             q.schema_drift,
             vec![
                 DriftedKey {
-                    source: "accelerometer",
+                    source: Source::Accelerometer,
                     key: "deviceTemp".into(),
                     count: 2,
                     first_file: "landing/accelerometer/a.json".into(),
                     first_line: 1
                 },
                 DriftedKey {
-                    source: "accelerometer",
+                    source: Source::Accelerometer,
                     key: "z_raw".into(),
                     count: 1,
                     first_file: "landing/accelerometer/a.json".into(),

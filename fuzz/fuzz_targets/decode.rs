@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stedi_lake::ingest::{Coverage, Ingest};
+use stedi_lake::ingest::{Coverage, Ingest, Encoding};
 use stedi_lake::Source;
 
 /// Engine bug found by this target and reported (reproducer: `fuzz_findings` in
@@ -63,8 +63,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(f.bytes, bytes.len() as u64);
         assert_eq!(f.records, f.kept + f.quarantined);
         match f.encoding {
-            "utf-8" => assert_eq!(cov.text_bytes, f.bytes, "a UTF-8 file's text is all its bytes"),
-            "binary" => assert_eq!((cov.quarantined_bytes, f.quarantined), (f.bytes, 1), "rejected whole"),
+            Encoding::Utf8 => assert_eq!(cov.text_bytes, f.bytes, "a UTF-8 file's text is all its bytes"),
+            Encoding::Binary => assert_eq!((cov.quarantined_bytes, f.quarantined), (f.bytes, 1), "rejected whole"),
             _ => {}
         }
         assert!(

@@ -26,7 +26,9 @@ use serde::Serialize;
 
 use crate::model::{Landing, Source};
 pub use record::{Reason, Rejection};
+pub use route::{sniff, RoutedBy};
 use split::{Piece, Splitter};
+pub use text::Encoding;
 
 /// How many quarantined records are kept in full; beyond that they are only counted.
 pub const QUARANTINE_SAMPLE_LIMIT: usize = 10_000;
@@ -63,12 +65,12 @@ impl Coverage {
 }
 
 /// One quarantined record.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct Quarantined {
     pub file: String,
     pub line: u64,
     /// `None` when the file could not be routed.
-    pub source: Option<&'static str>,
+    pub source: Option<Source>,
     pub reason: Reason,
     pub detail: String,
     /// The record's text, cut to a few hundred bytes, invalid UTF-8 replaced.
@@ -76,15 +78,15 @@ pub struct Quarantined {
 }
 
 /// What happened to one landing file.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct FileReport {
     pub name: String,
-    pub source: Option<&'static str>,
-    /// `given`, `path` (folder or file name) or `keys` (first record's keys); `none` if unrouted.
-    pub routed_by: &'static str,
+    pub source: Option<Source>,
+    /// How the source was decided (`route.rs`).
+    pub routed_by: RoutedBy,
     pub bytes: u64,
     /// The text encoding read: `utf-8`, `utf-16le` or `utf-16be` (decoded), or `binary` (rejected).
-    pub encoding: &'static str,
+    pub encoding: Encoding,
     pub records: u64,
     pub kept: u64,
     pub quarantined: u64,
@@ -95,14 +97,14 @@ pub struct FileReport {
 }
 
 /// Per-source record accounting: `records_read = kept + quarantined_total`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, serde::Deserialize)]
 pub struct SourceCounts {
     pub files: u64,
     pub bytes: u64,
     pub records_read: u64,
     pub kept: u64,
     pub quarantined_total: u64,
-    pub quarantined: BTreeMap<&'static str, u64>,
+    pub quarantined: BTreeMap<Reason, u64>,
     /// The files' coverage, summed.
     pub coverage: Coverage,
 }
@@ -164,42 +166,17 @@ impl SchemaDrift {
 }
 
 /// The account of everything ingested so far.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, serde::Deserialize)]
 pub struct IngestReport {
     /// Keys of kept records that no source defines, per source name.
-    pub schema_drift: BTreeMap<&'static str, SchemaDrift>,
-    pub sources: BTreeMap<&'static str, SourceCounts>,
+    pub schema_drift: BTreeMap<Source, SchemaDrift>,
+    pub sources: BTreeMap<Source, SourceCounts>,
     /// Records of files that could not be routed to a source (all quarantined as `unrouted`).
     pub unrouted: SourceCounts,
     pub files: Vec<FileReport>,
     pub quarantine: Vec<Quarantined>,
     /// Quarantined records beyond the sample limit (counted above, not listed).
     pub quarantine_not_listed: u64,
-}
-
-/// Where a file would be routed, judged from its name and its first bytes (for listing files
-/// before a run; the run itself decides with [`Ingest`]). Returns the source and how it was
-/// decided (`path`, `keys` or `none`).
-pub fn sniff(name: &str, head: &[u8]) -> (Option<Source>, &'static str) {
-    if let Some(s) = route::by_path(name) {
-        return (Some(s), "path");
-    }
-    let mut found = None;
-    let mut splitter = Splitter::new();
-    let mut look = |piece: Piece<'_>| {
-        if let (None, Piece::Record { bytes, .. }) = (found, piece) {
-            found = record::source_by_keys(bytes).ok().flatten();
-        }
-    };
-    match text::sniff(&head[..head.len().min(text::SNIFF_BYTES)]) {
-        text::Kind::Utf8 { bom } => splitter.feed(&head[bom.min(head.len())..], &mut look),
-        text::Kind::Utf16 { big_endian } => {
-            let mut d = text::Utf16Decoder::new(big_endian);
-            splitter.feed(d.decode(&head[2..], false), &mut look)
-        }
-        text::Kind::Binary(_) => {}
-    }
-    (found, if found.is_some() { "keys" } else { "none" })
 }
 
 /// How a file's text reaches the splitter.
@@ -254,7 +231,7 @@ impl Ingest {
     pub fn new() -> Self {
         let mut report = IngestReport::default();
         for s in Source::ALL {
-            report.sources.insert(s.name(), SourceCounts::default());
+            report.sources.insert(s, SourceCounts::default());
         }
         Ingest {
             landing: Landing::default(),
@@ -268,19 +245,19 @@ impl Ingest {
     pub fn open(&mut self, name: &str, source: Option<Source>) {
         self.close();
         let (source, routed_by) = match source {
-            Some(s) => (Some(s), "given"),
+            Some(s) => (Some(s), RoutedBy::Given),
             None => match route::by_path(name) {
-                Some(s) => (Some(s), "path"),
-                None => (None, "none"),
+                Some(s) => (Some(s), RoutedBy::Path),
+                None => (None, RoutedBy::None),
             },
         };
         self.open = Some(OpenFile {
             report: FileReport {
                 name: name.to_owned(),
-                source: source.map(Source::name),
+                source,
                 routed_by,
                 bytes: 0,
-                encoding: "utf-8",
+                encoding: Encoding::Utf8,
                 records: 0,
                 kept: 0,
                 quarantined: 0,
@@ -339,7 +316,7 @@ impl Ingest {
     /// Decide from the file's first bytes how to read it; reject it whole if it is not text.
     fn start_text(&mut self, file: &mut OpenFile, head: &[u8], last: bool) {
         let kind = text::sniff(head);
-        file.report.encoding = kind.name();
+        file.report.encoding = kind.encoding();
         match kind {
             text::Kind::Utf8 { bom } => {
                 let bom = bom.min(head.len());
@@ -420,7 +397,7 @@ impl Ingest {
 
     fn counts(&mut self, source: Option<Source>) -> &mut SourceCounts {
         match source {
-            Some(s) => self.report.sources.get_mut(s.name()).expect("all sources present"),
+            Some(s) => self.report.sources.get_mut(&s).expect("all sources present"),
             None => &mut self.report.unrouted,
         }
     }
@@ -481,16 +458,15 @@ impl Ingest {
         self.close();
         self.landing.append(&other.landing);
         let (mine, theirs) = (&mut self.report, &other.report);
-        for (name, c) in mine
+        for (source, c) in mine
             .sources
             .iter_mut()
-            .map(|(n, c)| (*n, c))
-            .chain([("", &mut mine.unrouted)])
+            .map(|(s, c)| (Some(*s), c))
+            .chain([(None, &mut mine.unrouted)])
         {
-            let o = if name.is_empty() {
-                &theirs.unrouted
-            } else {
-                &theirs.sources[name]
+            let o = match source {
+                Some(s) => &theirs.sources[&s],
+                None => &theirs.unrouted,
             };
             c.files += o.files;
             c.bytes += o.bytes;
@@ -498,12 +474,12 @@ impl Ingest {
             c.kept += o.kept;
             c.quarantined_total += o.quarantined_total;
             for (reason, n) in &o.quarantined {
-                *c.quarantined.entry(reason).or_default() += n;
+                *c.quarantined.entry(*reason).or_default() += n;
             }
             c.coverage.add(&o.coverage);
         }
         for (src, d) in &theirs.schema_drift {
-            mine.schema_drift.entry(src).or_default().append(d);
+            mine.schema_drift.entry(*src).or_default().append(d);
         }
         mine.files.extend(theirs.files.iter().cloned());
         let room = QUARANTINE_SAMPLE_LIMIT.saturating_sub(mine.quarantine.len());
@@ -565,11 +541,11 @@ impl Ingest {
             }
             None => {
                 // Still routing: the first record with telling keys decides the whole file.
-                match record::source_by_keys(bytes) {
+                match route::by_keys(bytes) {
                     Ok(Some(source)) => {
                         file.source = Some(source);
-                        file.report.source = Some(source.name());
-                        file.report.routed_by = "keys";
+                        file.report.source = Some(source);
+                        file.report.routed_by = RoutedBy::Keys;
                         self.route_pending(file, source);
                         self.decode(file, source, line, bytes);
                     }
@@ -600,7 +576,7 @@ impl Ingest {
                 file.report.coverage.kept_bytes += bytes.len() as u64;
                 let unknown = record::take_unknown_keys();
                 if !unknown.is_empty() {
-                    let drift = self.report.schema_drift.entry(source.name()).or_default();
+                    let drift = self.report.schema_drift.entry(source).or_default();
                     for k in unknown {
                         drift.note(k, &file.report.name, line);
                     }
@@ -627,12 +603,12 @@ impl Ingest {
         counts.records_read += 1;
         counts.quarantined_total += 1;
         counts.coverage.quarantined_bytes += len;
-        *counts.quarantined.entry(rej.reason.as_str()).or_default() += 1;
+        *counts.quarantined.entry(rej.reason).or_default() += 1;
         if self.report.quarantine.len() < QUARANTINE_SAMPLE_LIMIT {
             self.report.quarantine.push(Quarantined {
                 file: file.name.clone(),
                 line,
-                source: source.map(Source::name),
+                source,
                 reason: rej.reason,
                 detail: rej.detail,
                 raw: String::from_utf8_lossy(split::snippet(raw)).into_owned(),
@@ -655,10 +631,10 @@ mod tests {
             None,
             b"{\"user\":\"a@x\",\"timestamp\":1,\"x\":1,\"y\":2,\"z\":3}\nnot json\n{\"user\":\"a@x\"}\n",
         );
-        let c = &ing.report.sources["accelerometer"];
+        let c = &ing.report.sources[&Source::Accelerometer];
         assert_eq!((c.records_read, c.kept, c.quarantined_total), (3, 1, 2));
-        assert_eq!(c.quarantined["malformed_json"], 1);
-        assert_eq!(c.quarantined["missing_required"], 1);
+        assert_eq!(c.quarantined[&Reason::MalformedJson], 1);
+        assert_eq!(c.quarantined[&Reason::MissingRequired], 1);
         let q = &ing.report.quarantine;
         assert_eq!(
             (q[0].file.as_str(), q[0].line, q[0].reason),
@@ -681,9 +657,12 @@ mod tests {
         );
         assert_eq!(
             (r.source, r.routed_by, r.kept, r.quarantined),
-            (Some("step_trainer"), "keys", 1, 1)
+            (Some(Source::StepTrainer), RoutedBy::Keys, 1, 1)
         );
-        assert_eq!(ing.report.sources["step_trainer"].quarantined["malformed_json"], 1);
+        assert_eq!(
+            ing.report.sources[&Source::StepTrainer].quarantined[&Reason::MalformedJson],
+            1
+        );
     }
 
     #[test]
@@ -696,7 +675,7 @@ mod tests {
             "{r:?}"
         );
         assert_eq!(ing.report.unrouted.records_read, 2);
-        assert_eq!(ing.report.unrouted.quarantined["unrouted"], 2);
+        assert_eq!(ing.report.unrouted.quarantined[&Reason::Unrouted], 2);
     }
 
     #[test]
@@ -715,22 +694,31 @@ mod tests {
                 "the magic bytes, lossily decoded"
             );
             assert!(r.error.unwrap().starts_with("gzip-compressed data"));
-            assert_eq!(ing.report.sources["accelerometer"].quarantined["binary"], 1);
+            assert_eq!(
+                ing.report.sources[&Source::Accelerometer].quarantined[&Reason::Binary],
+                1
+            );
         }
         // Three bytes that are not a magic number still decode as text.
         let mut ing = Ingest::new();
         ing.add_file("accelerometer/a.json", None, b"{}\n");
-        assert_eq!(ing.report.sources["accelerometer"].quarantined["missing_required"], 1);
+        assert_eq!(
+            ing.report.sources[&Source::Accelerometer].quarantined[&Reason::MissingRequired],
+            1
+        );
     }
 
     #[test]
     fn sniff_routes_like_ingest() {
-        assert_eq!(sniff("x/step_trainer/a.json", b""), (Some(Source::StepTrainer), "path"));
+        assert_eq!(
+            sniff("x/step_trainer/a.json", b""),
+            (Some(Source::StepTrainer), RoutedBy::Path)
+        );
         assert_eq!(
             sniff("a.json", b"\xEF\xBB\xBF{\"user\":\"u\",\"timestamp\":1}\n{\"us"),
-            (Some(Source::Accelerometer), "keys")
+            (Some(Source::Accelerometer), RoutedBy::Keys)
         );
-        assert_eq!(sniff("a.csv", b"a,b\n1,2\n"), (None, "none"));
+        assert_eq!(sniff("a.csv", b"a,b\n1,2\n"), (None, RoutedBy::None));
     }
 
     #[test]
@@ -751,7 +739,7 @@ mod tests {
             ing.close();
             assert_eq!(ing.report, whole, "chunk size {size}");
         }
-        assert_eq!(whole.sources["customer"].kept, 2);
-        assert_eq!(whole.sources["customer"].quarantined["malformed_json"], 1);
+        assert_eq!(whole.sources[&Source::Customer].kept, 2);
+        assert_eq!(whole.sources[&Source::Customer].quarantined[&Reason::MalformedJson], 1);
     }
 }

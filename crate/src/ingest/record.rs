@@ -14,8 +14,9 @@ use serde_json::value::RawValue;
 
 use crate::model::{Customer, Landing, Source};
 
-/// Why a record was quarantined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+/// Why a record was quarantined. In JSON by [`Reason::as_str`]; maps keyed by reason list them in
+/// name order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Not valid JSON (syntax error, truncated, not UTF-8).
@@ -66,6 +67,18 @@ impl Reason {
     }
 }
 
+impl Ord for Reason {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Reason {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// A record that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -74,7 +87,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn from_serde(e: serde_json::Error) -> Rejection {
+    pub(crate) fn from_serde(e: serde_json::Error) -> Rejection {
         let msg = e.to_string();
         // serde appends " at line 1 column N" (positions inside the record); keep the column only.
         let detail = match msg.rfind(" at line ") {
@@ -622,24 +635,6 @@ fn not_an_object(bytes: &[u8]) -> Rejection {
     }
 }
 
-/// Which source a record's keys belong to (used to route a file that has no telling folder name),
-/// keys compared without regard to ASCII case. `Err` when the bytes are not a JSON object.
-pub fn source_by_keys(bytes: &[u8]) -> Result<Option<Source>, Rejection> {
-    let keys: std::collections::BTreeMap<String, de::IgnoredAny> =
-        serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;
-    let keys: std::collections::BTreeSet<String> = keys.into_keys().map(|k| k.to_ascii_lowercase()).collect();
-    let has = |k: &str| keys.contains(k);
-    Ok(if has("sensorreadingtime") {
-        Some(Source::StepTrainer)
-    } else if has("user") && has("timestamp") {
-        Some(Source::Accelerometer)
-    } else if has("email") && (has("customername") || has("sharewithresearchasofdate") || has("serialnumber")) {
-        Some(Source::Customer)
-    } else {
-        None
-    })
-}
-
 /// A phone number: a string, or an integral number (kept as its digits), or `null`.
 struct PhoneSeed;
 
@@ -788,24 +783,6 @@ mod tests {
     }
 
     #[test]
-    fn routing_by_keys() {
-        assert_eq!(
-            source_by_keys(br#"{"sensorReadingTime":1,"serialNumber":"s"}"#).unwrap(),
-            Some(Source::StepTrainer)
-        );
-        assert_eq!(
-            source_by_keys(br#"{"user":"u","timeStamp":1}"#).unwrap(),
-            Some(Source::Accelerometer)
-        );
-        assert_eq!(
-            source_by_keys(br#"{"email":"e","customerName":"n"}"#).unwrap(),
-            Some(Source::Customer)
-        );
-        assert_eq!(source_by_keys(br#"{"id":1}"#).unwrap(), None);
-        assert!(source_by_keys(b"a,b,c").is_err());
-    }
-
-    #[test]
     fn numbers_are_judged_on_their_text() {
         assert_eq!(integral_text("1655564376361"), Ok(1655564376361));
         assert_eq!(integral_text("1655564376361.000"), Ok(1655564376361));
@@ -862,11 +839,11 @@ mod tests {
             Reason::DuplicateKey
         );
         assert_eq!(
-            source_by_keys(br#"{"customername":"Lia","email":"l@x"}"#).unwrap(),
+            super::super::route::by_keys(br#"{"customername":"Lia","email":"l@x"}"#).unwrap(),
             Some(Source::Customer)
         );
         assert_eq!(
-            source_by_keys(br#"{"sensorreadingtime":1}"#).unwrap(),
+            super::super::route::by_keys(br#"{"sensorreadingtime":1}"#).unwrap(),
             Some(Source::StepTrainer)
         );
     }

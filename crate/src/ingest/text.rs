@@ -14,21 +14,56 @@ pub const SNIFF_BYTES: usize = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// UTF-8 text; `bom` bytes of byte-order mark to skip (0 or 3).
-    Utf8 { bom: usize },
+    Utf8 {
+        /// Length in bytes of the byte-order mark at the start: 0 or 3.
+        bom: usize,
+    },
     /// UTF-16 text with a byte-order mark (2 bytes, skipped), decoded to UTF-8.
-    Utf16 { big_endian: bool },
+    Utf16 {
+        /// True for UTF-16 BE (mark `FE FF`), false for LE (mark `FF FE`).
+        big_endian: bool,
+    },
     /// Not text we read: what it looks like, for the file-level message.
     Binary(&'static str),
 }
 
 impl Kind {
-    /// The name reported per file (`utf-8`, `utf-16le`, `utf-16be`, `binary`).
-    pub fn name(self) -> &'static str {
+    /// The encoding reported for the file.
+    pub fn encoding(self) -> Encoding {
         match self {
-            Kind::Utf8 { .. } => "utf-8",
-            Kind::Utf16 { big_endian: false } => "utf-16le",
-            Kind::Utf16 { big_endian: true } => "utf-16be",
-            Kind::Binary(_) => "binary",
+            Kind::Utf8 { .. } => Encoding::Utf8,
+            Kind::Utf16 { big_endian: false } => Encoding::Utf16Le,
+            Kind::Utf16 { big_endian: true } => Encoding::Utf16Be,
+            Kind::Binary(_) => Encoding::Binary,
+        }
+    }
+}
+
+/// The text encoding a file was read in, as reported per file (`FileReport.encoding`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// UTF-16 little-endian with a byte-order mark, decoded to UTF-8.
+    #[serde(rename = "utf-16le")]
+    Utf16Le,
+    /// UTF-16 big-endian with a byte-order mark, decoded to UTF-8.
+    #[serde(rename = "utf-16be")]
+    Utf16Be,
+    /// Not text: the file was rejected whole.
+    #[serde(rename = "binary")]
+    Binary,
+}
+
+impl Encoding {
+    /// The name written in reports: `utf-8`, `utf-16le`, `utf-16be` or `binary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+            Encoding::Binary => "binary",
         }
     }
 }

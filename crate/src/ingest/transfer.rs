@@ -1,18 +1,17 @@
 //! A decoded landing set as bytes, so decoding can be split across workers (or threads) and the
 //! parts merged in file order with [`Ingest::append`]: `export` on the side that decoded a share
-//! of the files, `import` + `append` on the side that runs the rules. postcard (serde) does the
-//! encoding; the wire types below carry names as strings and map them back to the engine's own
-//! `&'static str` names on import, so a foreign or corrupt buffer is an error, not a panic.
-
-use std::collections::BTreeMap;
+//! of the files, `import` + `append` on the side that runs the rules. postcard (serde) encodes the
+//! engine's own types (the report's sources, reasons, routing and encodings are enums, so a
+//! foreign or corrupt buffer fails to decode instead of smuggling in a name); interned ids and
+//! column lengths are checked on import.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Coverage, FileReport, Ingest, IngestReport, Quarantined, Reason, SchemaDrift, SourceCounts};
-use crate::model::{Accelerometer, Customer, Interner, Landing, Source, StepTrainer};
+use super::{Ingest, IngestReport};
+use crate::model::{Accelerometer, Customer, Interner, Landing, StepTrainer};
 
 /// Bumped whenever the wire layout changes; both sides come from the same build anyway.
-const WIRE_VERSION: u32 = 3;
+const WIRE_VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -22,63 +21,14 @@ struct Wire {
     customers: Vec<Customer>,
     accelerometer: Accelerometer,
     step_trainer: StepTrainer,
-    sources: Vec<(String, Counts)>,
-    unrouted: Counts,
-    files: Vec<File>,
-    quarantine: Vec<Quarantine>,
-    quarantine_not_listed: u64,
-    schema_drift: Vec<(String, SchemaDrift)>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Counts {
-    files: u64,
-    bytes: u64,
-    records_read: u64,
-    kept: u64,
-    quarantined_total: u64,
-    quarantined: Vec<(String, u64)>,
-    coverage: Coverage,
-}
-
-#[derive(Serialize, Deserialize)]
-struct File {
-    name: String,
-    source: Option<String>,
-    routed_by: String,
-    bytes: u64,
-    encoding: String,
-    records: u64,
-    kept: u64,
-    quarantined: u64,
-    coverage: Coverage,
-    error: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Quarantine {
-    file: String,
-    line: u64,
-    source: Option<String>,
-    reason: String,
-    detail: String,
-    raw: String,
+    report: IngestReport,
 }
 
 impl Ingest {
     /// Everything read so far (an open file is closed first), as bytes for [`Ingest::import`].
     pub fn export(&mut self) -> Vec<u8> {
         self.close();
-        let (l, r) = (&self.landing, &self.report);
-        let counts = |c: &SourceCounts| Counts {
-            files: c.files,
-            bytes: c.bytes,
-            records_read: c.records_read,
-            kept: c.kept,
-            quarantined_total: c.quarantined_total,
-            quarantined: c.quarantined.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            coverage: c.coverage,
-        };
+        let l = &self.landing;
         let wire = Wire {
             version: WIRE_VERSION,
             emails: l.emails.strings().map(str::to_string).collect(),
@@ -86,43 +36,13 @@ impl Ingest {
             customers: l.customers.clone(),
             accelerometer: l.accelerometer.clone(),
             step_trainer: l.step_trainer.clone(),
-            sources: r.sources.iter().map(|(k, c)| (k.to_string(), counts(c))).collect(),
-            unrouted: counts(&r.unrouted),
-            files: r
-                .files
-                .iter()
-                .map(|f| File {
-                    name: f.name.clone(),
-                    source: f.source.map(str::to_string),
-                    routed_by: f.routed_by.to_string(),
-                    encoding: f.encoding.to_string(),
-                    coverage: f.coverage,
-                    bytes: f.bytes,
-                    records: f.records,
-                    kept: f.kept,
-                    quarantined: f.quarantined,
-                    error: f.error.clone(),
-                })
-                .collect(),
-            quarantine: r
-                .quarantine
-                .iter()
-                .map(|q| Quarantine {
-                    file: q.file.clone(),
-                    line: q.line,
-                    source: q.source.map(str::to_string),
-                    reason: q.reason.as_str().to_string(),
-                    detail: q.detail.clone(),
-                    raw: q.raw.clone(),
-                })
-                .collect(),
-            quarantine_not_listed: r.quarantine_not_listed,
-            schema_drift: r.schema_drift.iter().map(|(k, d)| (k.to_string(), d.clone())).collect(),
+            report: self.report.clone(),
         };
         postcard::to_allocvec(&wire).expect("landing data serializes")
     }
 
-    /// An ingest from [`Ingest::export`]'s bytes. Ids are checked against the interners.
+    /// An ingest from [`Ingest::export`]'s bytes. Errors: not an export of this build's version,
+    /// or ids and column lengths that do not agree.
     pub fn import(bytes: &[u8]) -> Result<Ingest, String> {
         let w: Wire = postcard::from_bytes(bytes).map_err(|e| format!("not an exported landing set: {e}"))?;
         if w.version != WIRE_VERSION {
@@ -146,87 +66,12 @@ impl Ingest {
             step_trainer: w.step_trainer,
         };
         check_ids(&landing)?;
-        let counts = |c: Counts| -> Result<SourceCounts, String> {
-            Ok(SourceCounts {
-                files: c.files,
-                bytes: c.bytes,
-                records_read: c.records_read,
-                kept: c.kept,
-                quarantined_total: c.quarantined_total,
-                quarantined: c
-                    .quarantined
-                    .into_iter()
-                    .map(|(k, v)| Ok((reason(&k)?.as_str(), v)))
-                    .collect::<Result<BTreeMap<_, _>, String>>()?,
-                coverage: c.coverage,
-            })
-        };
-        let mut report = IngestReport::default();
-        for (name, c) in w.sources {
-            report.sources.insert(source(&name)?, counts(c)?);
-        }
-        report.unrouted = counts(w.unrouted)?;
-        for f in w.files {
-            report.files.push(FileReport {
-                name: f.name,
-                source: f.source.as_deref().map(source).transpose()?,
-                routed_by: routed_by(&f.routed_by)?,
-                bytes: f.bytes,
-                encoding: encoding(&f.encoding)?,
-                coverage: f.coverage,
-                records: f.records,
-                kept: f.kept,
-                quarantined: f.quarantined,
-                error: f.error,
-            });
-        }
-        for q in w.quarantine {
-            report.quarantine.push(Quarantined {
-                file: q.file,
-                line: q.line,
-                source: q.source.as_deref().map(source).transpose()?,
-                reason: reason(&q.reason)?,
-                detail: q.detail,
-                raw: q.raw,
-            });
-        }
-        report.quarantine_not_listed = w.quarantine_not_listed;
-        for (name, d) in w.schema_drift {
-            report.schema_drift.insert(source(&name)?, d);
-        }
         Ok(Ingest {
             landing,
-            report,
+            report: w.report,
             open: None,
         })
     }
-}
-
-fn source(name: &str) -> Result<&'static str, String> {
-    Source::parse(name)
-        .map(Source::name)
-        .ok_or_else(|| format!("unknown source {name:?}"))
-}
-
-fn reason(name: &str) -> Result<Reason, String> {
-    Reason::ALL
-        .into_iter()
-        .find(|r| r.as_str() == name)
-        .ok_or_else(|| format!("unknown reason {name:?}"))
-}
-
-fn encoding(name: &str) -> Result<&'static str, String> {
-    ["utf-8", "utf-16le", "utf-16be", "binary"]
-        .into_iter()
-        .find(|r| *r == name)
-        .ok_or_else(|| format!("unknown encoding {name:?}"))
-}
-
-fn routed_by(name: &str) -> Result<&'static str, String> {
-    ["given", "path", "keys", "none"]
-        .into_iter()
-        .find(|r| *r == name)
-        .ok_or_else(|| format!("unknown routing {name:?}"))
 }
 
 /// Every interned id a row holds must exist, and the columns must be equally long.

@@ -44,11 +44,7 @@ pub fn landing(customers: &[String], accelerometer: &[String], step_trainer: &[S
         (Source::StepTrainer, step_trainer),
     ] {
         ing.add_file("test.json", Some(src), lines.join("\n").as_bytes());
-        assert_eq!(
-            ing.report.sources[src.name()].quarantined_total,
-            0,
-            "test input must decode"
-        );
+        assert_eq!(ing.report.sources[&src].quarantined_total, 0, "test input must decode");
     }
     ing.landing
 }
