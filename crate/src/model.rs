@@ -1,9 +1,11 @@
 //! The landing zone in memory: one columnar table per source, plus the two interners that turn
 //! emails and serial numbers into small integer ids.
 //!
-//! Data flow: `ingest` decodes each landing record and appends it here (`push_*`); `zones` reads
-//! these tables and describes every derived table as a list of row indices into them (no copies);
-//! `sink` gathers the columns for those indices when it writes Parquet or NDJSON.
+//! Data flow: `ingest` decodes each landing record and appends it to these columns
+//! (`ingest::record::decode_into`); `zones` reads them and describes every derived table as row
+//! indices into them (the ML table as (step, accelerometer) row pairs; no copies); `sink` reads the
+//! values behind those rows through `tables::TableView` when it writes Parquet or NDJSON.
+//! Epochs are kept as landed: integers, meant as milliseconds since 1970-01-01 UTC.
 
 use rustc_hash::FxHashMap;
 
@@ -12,12 +14,16 @@ use rustc_hash::FxHashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// `customer`: customer records (registrations and later updates).
     Customer,
+    /// `accelerometer`: phone accelerometer readings, by user email.
     Accelerometer,
+    /// `step_trainer`: step trainer distance readings, by device serial number.
     StepTrainer,
 }
 
 impl Source {
+    /// Every source, in pipeline order.
     pub const ALL: [Source; 3] = [Source::Customer, Source::Accelerometer, Source::StepTrainer];
 
     /// The source's name as used in folders, manifests and the CLI (`customer`, `accelerometer`, `step_trainer`).
@@ -29,6 +35,7 @@ impl Source {
         }
     }
 
+    /// The source [`Source::name`] spells `s` (exact, case-sensitive); `None` for any other text.
     pub fn parse(s: &str) -> Option<Source> {
         Source::ALL.into_iter().find(|src| src.name() == s)
     }
@@ -57,6 +64,7 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// The id of `s`, giving it the next id when it is new.
     #[inline]
     pub fn intern(&mut self, s: &str) -> u32 {
         if let Some(last) = self.last {
@@ -77,6 +85,7 @@ impl Interner {
         id
     }
 
+    /// The string of `id`. Panics when `id` did not come from this interner.
     pub fn get(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
@@ -86,14 +95,17 @@ impl Interner {
         self.strings.iter().map(|s| &**s)
     }
 
+    /// The id of `s` when it was interned (nothing is added).
     pub fn lookup(&self, s: &str) -> Option<u32> {
         self.ids.get(s).copied()
     }
 
+    /// Distinct strings interned (ids are `0..len`).
     pub fn len(&self) -> usize {
         self.strings.len()
     }
 
+    /// Whether nothing was interned.
     pub fn is_empty(&self) -> bool {
         self.strings.is_empty()
     }
@@ -102,18 +114,25 @@ impl Interner {
 /// One customer record as landed (only `email` is required).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Customer {
+    /// `customerName`.
     pub customer_name: Option<String>,
     /// Interned in [`Landing::emails`].
     pub email: u32,
+    /// `phone`, as text (a number in the record is kept as its digits).
     pub phone: Option<String>,
     /// Kept as the given string: real data has years like `993-01-01`.
     pub birth_day: Option<String>,
     /// Interned in [`Landing::serials`].
     pub serial_number: Option<u32>,
+    /// `registrationDate`, epoch milliseconds.
     pub registration_date: Option<i64>,
+    /// `lastUpdateDate`, epoch milliseconds (strict keeps each email's latest row by it).
     pub last_update_date: Option<i64>,
+    /// `shareWithResearchAsOfDate`, epoch milliseconds: research consent since then (`None`: no consent).
     pub share_with_research_as_of_date: Option<i64>,
+    /// `shareWithPublicAsOfDate`, epoch milliseconds.
     pub share_with_public_as_of_date: Option<i64>,
+    /// `shareWithFriendsAsOfDate`, epoch milliseconds.
     pub share_with_friends_as_of_date: Option<i64>,
 }
 
@@ -122,16 +141,22 @@ pub struct Customer {
 pub struct Accelerometer {
     /// Interned email of the reading's user.
     pub user: Vec<u32>,
+    /// `timestamp` (or the older `timeStamp`), epoch milliseconds.
     pub timestamp: Vec<i64>,
+    /// `x`, as landed (`None`: absent or null).
     pub x: Vec<Option<f64>>,
+    /// `y`, as landed (`None`: absent or null).
     pub y: Vec<Option<f64>>,
+    /// `z`, as landed (`None`: absent or null).
     pub z: Vec<Option<f64>>,
 }
 
 impl Accelerometer {
+    /// Readings (rows).
     pub fn len(&self) -> usize {
         self.user.len()
     }
+    /// Whether there are no readings.
     pub fn is_empty(&self) -> bool {
         self.user.is_empty()
     }
@@ -140,16 +165,20 @@ impl Accelerometer {
 /// Step-trainer readings, column by column.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StepTrainer {
+    /// `sensorReadingTime`, epoch milliseconds.
     pub sensor_reading_time: Vec<i64>,
     /// Interned serial number.
     pub serial_number: Vec<u32>,
+    /// `distanceFromObject`, an integer as landed (`None`: absent or null).
     pub distance_from_object: Vec<Option<i64>>,
 }
 
 impl StepTrainer {
+    /// Readings (rows).
     pub fn len(&self) -> usize {
         self.sensor_reading_time.len()
     }
+    /// Whether there are no readings.
     pub fn is_empty(&self) -> bool {
         self.sensor_reading_time.is_empty()
     }
@@ -158,14 +187,20 @@ impl StepTrainer {
 /// Everything that survived decoding, in read order.
 #[derive(Debug, Default, Clone)]
 pub struct Landing {
+    /// Customer emails and accelerometer users (one id space, so `user = email` compares ids).
     pub emails: Interner,
+    /// Customer and step_trainer serial numbers (one id space).
     pub serials: Interner,
+    /// Customer rows, one per kept record.
     pub customers: Vec<Customer>,
+    /// Accelerometer readings, one row per kept record.
     pub accelerometer: Accelerometer,
+    /// Step_trainer readings, one row per kept record.
     pub step_trainer: StepTrainer,
 }
 
 impl Landing {
+    /// Rows of `source`'s landing table.
     pub fn rows(&self, source: Source) -> usize {
         match source {
             Source::Customer => self.customers.len(),

@@ -15,15 +15,25 @@ use crate::zones::Facts;
 /// Lists in the report are cut to this many entries (their totals are always exact).
 pub const LIST_LIMIT: usize = 1000;
 
+/// `data_quality.json`: what is wrong with the landing data (docs/semantics.md, "The data-quality
+/// report"). Computed with the strict rules' facts whatever the mode; records are never changed.
+/// Lists are cut to [`LIST_LIMIT`] entries, their counts are exact.
 #[derive(Debug, Serialize)]
 pub struct QualityReport {
+    /// Every quarantined record and rejected file.
     pub quarantined: QuarantineSection,
+    /// Serial numbers held by more than one de-duplicated customer (reused by the fulfilment site).
     pub shared_serials: SharedSerials,
+    /// Emails with more than one customer row.
     pub duplicate_emails: DuplicateEmails,
+    /// Accelerometer and step readings equal in every field to an earlier one (strict rule 2).
     pub exact_duplicates: PerReadingSource,
+    /// Distinct readings of consenting customers taken before their consent date (strict rules 3
+    /// and 6; step readings counted only for curated owners).
     pub readings_before_consent: PerReadingSource,
+    /// Distinct step readings strict could assign to no owner (strict rule 5).
     pub readings_without_owner: WithoutOwner,
-    /// Accelerometer readings whose user has no customer record.
+    /// Accelerometer readings (exact duplicates not counted) whose user has no customer record.
     pub accelerometer_unknown_user: u64,
     /// Customer rows whose research consent is set but is not a millisecond date.
     pub consent_not_a_date: ConsentNotADate,
@@ -51,10 +61,15 @@ pub struct QualityReport {
 /// One key that no source defines.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct DriftedKey {
+    /// The source of the records holding it.
     pub source: Source,
+    /// The key as written in the first record holding it.
     pub key: String,
+    /// Kept records holding it.
     pub count: u64,
+    /// The file it was first seen in (the path as given to the ingest).
     pub first_file: String,
+    /// The 1-based line of that file where the record holding it starts.
     pub first_line: u64,
 }
 
@@ -63,8 +78,11 @@ pub struct DriftedKey {
 /// `timestamp`; step_trainer `sensorReadingTime`.
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
 pub struct EpochCounts {
+    /// Values over the five customer epoch fields of every landing customer row.
     pub customer: u64,
+    /// Landing accelerometer `timestamp` values.
     pub accelerometer: u64,
+    /// Landing step_trainer `sensorReadingTime` values.
     pub step_trainer: u64,
 }
 
@@ -129,6 +147,8 @@ fn count_epochs(landing: &Landing, scale: EpochScale) -> EpochCounts {
     }
 }
 
+/// Customer rows whose research consent is not a millisecond date (strict rule 1, "Consent is a
+/// date", [`crate::zones::strict::research_consent`]).
 #[derive(Debug, Serialize)]
 pub struct ConsentNotADate {
     /// Customer landing rows with a `shareWithResearchAsOfDate` that is 0 or below, or below
@@ -137,12 +157,16 @@ pub struct ConsentNotADate {
     /// Of those, rows that are their email's latest row: customers strict leaves out of
     /// `customer_trusted` under the rule `consent_not_a_date`.
     pub customers_not_trusted_in_strict: usize,
+    /// The rows, in landing order (first [`LIST_LIMIT`]).
     pub list: Vec<ConsentRow>,
 }
 
+/// One customer row whose research consent is not a date.
 #[derive(Debug, Serialize)]
 pub struct ConsentRow {
+    /// The row's email.
     pub email: String,
+    /// The value as landed (0 or below, or below 10^11: not milliseconds since 1970).
     pub share_with_research_as_of_date: i64,
     /// Whether this is the email's latest row (the one the strict rules read consent from).
     pub latest_row: bool,
@@ -151,6 +175,8 @@ pub struct ConsentRow {
 /// Examples listed of conflicting step readings.
 pub const CONFLICT_EXAMPLES: usize = 10;
 
+/// One device at one instant with different distances (docs/semantics.md, "The data-quality
+/// report"). The readings are all kept: nothing says which is right.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct ConflictingStepReadings {
     /// (serialNumber, sensorReadingTime) pairs with more than one distinct distanceFromObject
@@ -162,15 +188,19 @@ pub struct ConflictingStepReadings {
     pub examples: Vec<ConflictingStepReading>,
 }
 
+/// One conflicting instant.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct ConflictingStepReading {
+    /// The device's serial number.
     pub serial_number: String,
+    /// The instant, epoch milliseconds as landed.
     pub sensor_reading_time: i64,
     /// The distinct distances, in read order.
     pub distances: Vec<Option<i64>>,
 }
 
-/// Step readings of one device at one instant that disagree on the distance.
+/// Step readings of one device at one instant that disagree on the distance, over every landing
+/// step row (exact duplicates count once; examples: the first [`CONFLICT_EXAMPLES`]).
 pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     let s = &landing.step_trainer;
     // (serial, time) → (first distance, index into `groups` once a second distance is seen).
@@ -216,61 +246,87 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     }
 }
 
+/// The quarantine: counts by source and reason, rejected files, and the records themselves.
 #[derive(Debug, Serialize)]
 pub struct QuarantineSection {
+    /// Records quarantined, over every source and `unrouted` (a binary file rejected whole counts as one).
     pub total: u64,
     /// source → reason → records (`unrouted` for files that matched no source).
     pub by_source: BTreeMap<&'static str, BTreeMap<Reason, u64>>,
     /// Files rejected whole, with why.
     pub rejected_files: Vec<RejectedFile>,
+    /// The first [`crate::ingest::QUARANTINE_SAMPLE_LIMIT`] quarantined records, in read order
+    /// (the same list as `quarantine.ndjson`).
     pub records: Vec<Quarantined>,
+    /// Quarantined records beyond that limit: counted in `total`, not listed.
     pub records_not_listed: u64,
 }
 
+/// A file with a file-level error: binary (rejected whole), not routed to any source, or holding no records.
 #[derive(Debug, Serialize)]
 pub struct RejectedFile {
+    /// The path as given to the ingest.
     pub file: String,
+    /// Why, as a sentence (`FileReport.error`).
     pub error: String,
 }
 
+/// Serial numbers more than one customer holds (strict rule 5 resolves their readings' owner).
 #[derive(Debug, Serialize)]
 pub struct SharedSerials {
     /// Serial numbers held by more than one (de-duplicated) customer.
     pub serials: usize,
+    /// Customers holding them, summed over those serials.
     pub customers: usize,
+    /// The serials in serial id (first-read) order, first [`LIST_LIMIT`].
     pub list: Vec<SharedSerial>,
 }
 
+/// One shared serial number.
 #[derive(Debug, Serialize)]
 pub struct SharedSerial {
+    /// The serial number.
     pub serial_number: String,
+    /// The emails of the de-duplicated customers holding it, in customer row order.
     pub emails: Vec<String>,
 }
 
+/// Emails with more than one customer row (strict rule 1 keeps the latest).
 #[derive(Debug, Serialize)]
 pub struct DuplicateEmails {
     /// Emails with more than one customer row.
     pub emails: usize,
+    /// Customer rows of those emails, all rows counted.
     pub rows: u64,
     /// Of those, emails whose rows disagree on research consent.
     pub with_conflicting_consent: usize,
+    /// The emails in email id (first-read) order, first [`LIST_LIMIT`].
     pub list: Vec<DuplicateEmail>,
 }
 
+/// One email with several customer rows.
 #[derive(Debug, Serialize)]
 pub struct DuplicateEmail {
+    /// The email.
     pub email: String,
+    /// Its customer rows.
     pub rows: u32,
+    /// The distinct `shareWithResearchAsOfDate` values among its rows (epoch ms or null), in read order.
     pub research_consent_values: Vec<Option<i64>>,
+    /// Whether there is more than one such value.
     pub conflicting_consent: bool,
 }
 
+/// One count per reading source.
 #[derive(Debug, Serialize)]
 pub struct PerReadingSource {
+    /// Accelerometer readings.
     pub accelerometer: u64,
+    /// Step_trainer readings.
     pub step_trainer: u64,
 }
 
+/// Step readings strict drops for want of an owner (strict rule 5, exact duplicates not counted).
 #[derive(Debug, Serialize)]
 pub struct WithoutOwner {
     /// No customer has the serial number.
@@ -279,6 +335,8 @@ pub struct WithoutOwner {
     pub ambiguous_owner: u64,
 }
 
+/// The report over the landing tables, the ingest account and the strict rules' facts
+/// ([`crate::zones::run`] computes them in both modes).
 pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> QualityReport {
     let mut by_source: BTreeMap<&'static str, BTreeMap<Reason, u64>> = BTreeMap::new();
     for (src, c) in &ingest.sources {

@@ -67,11 +67,15 @@ impl Coverage {
 /// One quarantined record.
 #[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct Quarantined {
+    /// The file's name as given to [`Ingest::open`].
     pub file: String,
+    /// 1-based line the record starts on (1 for a file rejected whole).
     pub line: u64,
     /// `None` when the file could not be routed.
     pub source: Option<Source>,
+    /// Why, as a class.
     pub reason: Reason,
+    /// Why, in words (for a decoding error: serde's message, with the column inside the record).
     pub detail: String,
     /// The record's text, cut to a few hundred bytes, invalid UTF-8 replaced.
     pub raw: String,
@@ -80,15 +84,21 @@ pub struct Quarantined {
 /// What happened to one landing file.
 #[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct FileReport {
+    /// The name (path) as given to [`Ingest::open`].
     pub name: String,
+    /// The source its records were read as; `None`: not routed (every record `unrouted`).
     pub source: Option<Source>,
     /// How the source was decided (`route.rs`).
     pub routed_by: RoutedBy,
+    /// Bytes fed, as stored (before any UTF-16 decoding).
     pub bytes: u64,
     /// The text encoding read: `utf-8`, `utf-16le` or `utf-16be` (decoded), or `binary` (rejected).
     pub encoding: Encoding,
+    /// Records read: `kept + quarantined`.
     pub records: u64,
+    /// Records decoded into the landing tables.
     pub kept: u64,
+    /// Records quarantined (a file rejected whole: 1).
     pub quarantined: u64,
     /// Where every byte went.
     pub coverage: Coverage,
@@ -99,11 +109,17 @@ pub struct FileReport {
 /// Per-source record accounting: `records_read = kept + quarantined_total`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, serde::Deserialize)]
 pub struct SourceCounts {
+    /// Files read as this source.
     pub files: u64,
+    /// Their bytes, as stored.
     pub bytes: u64,
+    /// Records read.
     pub records_read: u64,
+    /// Records kept (rows of the source's landing table).
     pub kept: u64,
+    /// Records quarantined, all reasons.
     pub quarantined_total: u64,
+    /// Records quarantined, per reason (reasons that occurred only).
     pub quarantined: BTreeMap<Reason, u64>,
     /// The files' coverage, summed.
     pub coverage: Coverage,
@@ -114,8 +130,9 @@ pub struct SourceCounts {
 pub struct UnknownKey {
     /// Kept records holding it.
     pub count: u64,
-    /// Where it was first seen.
+    /// Where it was first seen: the file's name as given.
     pub first_file: String,
+    /// The 1-based line of that file where its record starts.
     pub first_line: u64,
 }
 
@@ -170,10 +187,13 @@ impl SchemaDrift {
 pub struct IngestReport {
     /// Keys of kept records that no source defines, per source name.
     pub schema_drift: BTreeMap<Source, SchemaDrift>,
+    /// Per source (all three, even when no file had it): files, bytes and records.
     pub sources: BTreeMap<Source, SourceCounts>,
     /// Records of files that could not be routed to a source (all quarantined as `unrouted`).
     pub unrouted: SourceCounts,
+    /// Every file closed so far, in read order.
     pub files: Vec<FileReport>,
+    /// The first [`QUARANTINE_SAMPLE_LIMIT`] quarantined records, in read order.
     pub quarantine: Vec<Quarantined>,
     /// Quarantined records beyond the sample limit (counted above, not listed).
     pub quarantine_not_listed: u64,

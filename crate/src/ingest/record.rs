@@ -40,6 +40,7 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order.
     pub const ALL: [Reason; 9] = [
         Reason::MalformedJson,
         Reason::NotAnObject,
@@ -52,6 +53,7 @@ impl Reason {
         Reason::Unrouted,
     ];
 
+    /// The name in reports and JSON (`malformed_json`, `too_long`, …; the serde name).
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::MalformedJson => "malformed_json",
@@ -82,7 +84,9 @@ impl PartialOrd for Reason {
 /// A record that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// Why, as a class.
     pub reason: Reason,
+    /// Why, in words (for a decoding error: serde's message, with the column inside the record).
     pub detail: String,
 }
 
