@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -29,6 +29,15 @@ function cli(landing, mode) {
   return [JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), out];
 }
 const expectedCounts = (summary) => Object.fromEntries(TABLES.map((t) => [t, summary.tables[t].rows]));
+/** Each file of a summary: name → [source, routed_by, kept, quarantined, error]. */
+const routes = (summary) => Object.fromEntries(summary.files.map((f) => [f.name, [f.source, f.routed_by, f.kept, f.quarantined, f.error]]));
+const lastSummary = (page) => page.evaluate(() => window.stediLastRun.summary);
+
+/** The file names the page lists in each source's zone and under "not STEDI landing data". */
+async function listed(page) {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('.zone[data-source], #unrecognised')].map((z) => [
+    z.dataset.source ?? 'unrecognised', [...z.querySelectorAll('li[data-file]')].map((li) => li.dataset.file).sort()])));
+}
 
 async function openPage(viewport = { width: 1366, height: 900 }) {
   const context = await browser.newContext({ acceptDownloads: true, viewport });
@@ -130,7 +139,11 @@ print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (
     }
     for (const mode of ['strict', 'rubric']) {
       await runMode(page, mode);
-      assert.deepEqual(await pageCounts(page), expectedCounts(cli(FIXTURES, mode)[0]), mode);
+      const [want] = cli(FIXTURES, mode);
+      assert.deepEqual(await pageCounts(page), expectedCounts(want), mode);
+      // The engine routed each file as the CLI does (by its folder), not by a source the page sent.
+      assert.deepEqual(routes(await lastSummary(page)), routes(want), mode);
+      assert.deepEqual(new Set(want.files.map((f) => f.routed_by)), new Set(['path']));
     }
     // Record counts appear on the landing files after a run.
     assert.match(await page.textContent('.zone[data-source="customer"] li'), /records/);
@@ -326,6 +339,62 @@ describe('running stays responsive, cancel stops', () => {
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'cancelled', 'no late result after cancel');
     await runMode(page, 'strict');
     assert.deepEqual(await pageCounts(page), expectedCounts(cli(big, 'strict')[0]));
+    await page.context().close();
+  });
+});
+
+describe('routing: one rule, in the engine', () => {
+  test('every listed file is routed by the engine as the CLI routes it; only a file the user moved is "given"', async () => {
+    const dir = join(tmp, 'routes');
+    mkdirSync(join(dir, 'customer'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'customer', 'customer-42.json'), join(dir, 'customer', 'customer-42.json')); // by its folder
+    copyFileSync(join(FIXTURES, 'accelerometer', 'accelerometer-42-0.json'), join(dir, 'readings.json')); // by its keys
+    // 70,000 blank lines, then a reading: the page's 64 KiB sniff sees no record, the engine reads on.
+    writeFileSync(join(dir, 'late.json'), `${'\n'.repeat(70_000)}{"user":"late@x.test","timestamp":1655564001000,"x":1.0,"y":0.0,"z":0.0}\n`);
+    writeFileSync(join(dir, 'notes.csv'), 'a,b,c\n1,2,3\n'); // no source at all
+    const [want] = cli(dir, 'strict');
+    // The CLI, against what the files were written to be.
+    assert.deepEqual(Object.fromEntries(Object.entries(routes(want)).map(([n, r]) => [n, r.slice(0, 2)])), {
+      'routes/customer/customer-42.json': ['customer', 'path'], 'routes/readings.json': ['accelerometer', 'keys'],
+      'routes/late.json': ['accelerometer', 'keys'], 'routes/notes.csv': [null, 'none'],
+    });
+
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', dir);
+    await page.waitForFunction(() => document.querySelectorAll('.zone li').length === 2 && document.querySelectorAll('#unrecognised li').length === 2);
+    // Before the run, the sniff's guess: late.json is not routed yet, and it is read all the same.
+    assert.deepEqual(await listed(page), {
+      customer: ['routes/customer/customer-42.json'], accelerometer: ['routes/readings.json'], step_trainer: [],
+      unrecognised: ['routes/late.json', 'routes/notes.csv'],
+    });
+    assert.equal(await page.$eval('#run', (b) => b.disabled), false);
+    await runMode(page, 'strict');
+    const got = await lastSummary(page);
+    assert.deepEqual(routes(got), routes(want));
+    assert.deepEqual(expectedCounts(got), expectedCounts(want));
+    assert.equal(got.unrouted.records_read, want.unrouted.records_read);
+    // After the run each file is listed where the engine routed it.
+    assert.deepEqual(await listed(page), {
+      customer: ['routes/customer/customer-42.json'], accelerometer: ['routes/late.json', 'routes/readings.json'], step_trainer: [],
+      unrecognised: ['routes/notes.csv'],
+    });
+    assert.match(await page.textContent('#unrecognised li[data-file="routes/notes.csv"] .reason'), /^not STEDI landing data/);
+
+    // Moved by the user: the run names the source ("given"); the others are still the engine's.
+    await page.selectOption('select[aria-label="source of routes/readings.json"]', 'step_trainer');
+    await page.selectOption('select[aria-label="source of routes/notes.csv"]', 'customer');
+    await runMode(page, 'strict');
+    const moved = routes(await lastSummary(page));
+    const readings = want.files.find((f) => f.name === 'routes/readings.json');
+    assert.deepEqual(moved['routes/readings.json'], ['step_trainer', 'given', 0, readings.records, null], 'readings as step-trainer records: none has its keys');
+    assert.deepEqual(moved['routes/notes.csv'].slice(0, 3), ['customer', 'given', 0]);
+    for (const name of ['routes/customer/customer-42.json', 'routes/late.json']) assert.deepEqual(moved[name], routes(want)[name], name);
+    // "move to…" hands the file back to the engine's routing.
+    await page.selectOption('select[aria-label="source of routes/readings.json"]', '');
+    await page.selectOption('select[aria-label="source of routes/notes.csv"]', '');
+    await runMode(page, 'strict');
+    assert.deepEqual(routes(await lastSummary(page)), routes(want));
+    assert.deepEqual(page.errors, []);
     await page.context().close();
   });
 });

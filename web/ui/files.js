@@ -1,11 +1,14 @@
 // The landing files of the page: the drop zone, the pickers and "Load sample data" add files;
 // the core's landing rule (REQUEST.SELECT) sets aside what is not landing data, with the reason;
-// an early sniff (REQUEST.SNIFF) shows each file in the zone of the source it will likely be
-// routed to. The user can move a file to a source or remove it. S3 objects of a loaded manifest
-// are listed here too (ui/s3.js `setRemote`).
+// an early sniff (REQUEST.SNIFF, the name and first 64 KiB) shows each file in the zone of the
+// source it will likely be routed to. That guess is for display only: a run reads every listed
+// file and the engine routes it (by name, else by its records' keys, reading further than the
+// sniff), unless the user moved it to a source, the one case where the page names the source.
+// After a run each file shows where the engine routed it. S3 objects of a loaded manifest are
+// listed here too (ui/s3.js `setRemote`).
 //
 //   drop / pickers / sample ──add(list)──▶ select ─▶ sniff ──▶ render: zones, not routed, not read
-//   ui/run.js ◀── runnable() (what a run reads) · report(FileReport) after each file is read
+//   ui/run.js ◀── runFiles() (every file; a source only if moved) · report(FileReport) as each is read
 import { $, fmt, h, mb, setStatus } from './dom.js';
 import { REQUEST } from '../engine/protocol.js';
 
@@ -17,7 +20,8 @@ export class FileList {
   constructor(engine, { isRunning }) {
     this.engine = engine;
     this.isRunning = isRunning;
-    this.files = new Map(); // key → {key, name, file | size + remote, source, by, report}
+    // key → {key, name, file | size + remote, source, by, moved, guess: the sniff's {source, by}, report}
+    this.files = new Map();
     this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
     this.seq = 0;
   }
@@ -40,7 +44,7 @@ export class FileList {
     for (const { name, file } of chosen) {
       if ([...this.files.values()].some((f) => f.name === name && sizeOf(f) === file.size)) continue; // same file twice
       const key = `f${this.seq++}`;
-      const entry = { key, name, file, source: null, by: 'pending', report: null };
+      const entry = { key, name, file, source: null, by: 'pending', moved: false, guess: null, report: null };
       this.files.set(key, entry);
       added.push(entry);
     }
@@ -49,7 +53,8 @@ export class FileList {
     const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: added.map(({ key, name, file }) => ({ key, name, file })) });
     for (const r of sniffed) {
       const f = this.files.get(r.key);
-      if (f) Object.assign(f, { source: r.source, by: r.by });
+      if (f) f.guess = { source: r.source, by: r.by };
+      if (f && !f.moved) Object.assign(f, f.guess);
     }
     this.changed();
   }
@@ -58,26 +63,35 @@ export class FileList {
   setRemote(landing) {
     for (const [k, f] of this.files) if (f.remote !== undefined) this.files.delete(k);
     for (const o of landing) {
-      this.files.set(`s3-${o.index}`, { key: `s3-${o.index}`, name: o.key, size: o.size, remote: o.index, source: o.source, by: 'manifest', report: null });
+      const guess = { source: o.source, by: 'manifest' };
+      this.files.set(`s3-${o.index}`, { key: `s3-${o.index}`, name: o.key, size: o.size, remote: o.index, ...guess, moved: false, guess, report: null });
     }
   }
 
-  /** Files a run reads: routed local files, and every S3 object (unrouted ones are routed by keys). */
-  runnable() {
-    return [...this.files.values()].filter((f) => f.source || f.remote !== undefined);
-  }
-
-  /** The RunFile list of a run (engine/protocol.js); its files' reports come back to `report`. */
+  /**
+   * The RunFile list of a run (engine/protocol.js): every listed file, in the order added, with a
+   * source only when the user moved it there. Their reports come back to `report`.
+   */
   runFiles() {
-    const list = this.runnable();
+    const list = [...this.files.values()];
     this.reading = new Map(list.map((f) => [f.name, f]));
-    return list.map(({ name, file, source, remote }) => ({ name, file, source, remote }));
+    return list.map(({ name, file, source, remote, moved }) => ({ name, file, remote, ...(moved ? { source } : {}) }));
   }
 
-  /** A file's report from the run (EVENT.FILE), shown with the file. */
+  /** A file's report from the run (EVENT.FILE): shown with the file, in the zone the engine routed it to. */
   report(report) {
     const f = this.reading?.get(report.name);
-    if (f) f.report = report;
+    if (!f) return;
+    f.report = report;
+    if (!f.moved) Object.assign(f, { source: report.source, by: report.routed_by });
+  }
+
+  /** Move a file to `source` (the run passes it to the engine), or with '' back to the engine's own routing. */
+  move(f, source) {
+    if (source) Object.assign(f, { source, by: 'given', moved: true });
+    else Object.assign(f, { source: null, by: 'pending', ...f.guess, moved: false });
+    f.report = null;
+    this.changed();
   }
 
   render() {
@@ -85,21 +99,22 @@ export class FileList {
     const unrec = $('#unrecognised .files');
     unrec.replaceChildren();
     for (const f of this.files.values()) {
-      const move = h('select', { 'aria-label': `source of ${f.name}`, onchange: (e) => { f.source = e.target.value || null; f.by = 'given'; f.report = null; this.changed(); } },
+      const move = h('select', { 'aria-label': `source of ${f.name}`, onchange: (e) => this.move(f, e.target.value) },
         h('option', { value: '' }, 'move to…'), SOURCES.map((s) => h('option', { value: s, selected: s === f.source }, s)));
       const remove = h('button', { class: 'small', title: `remove ${f.name}`, 'aria-label': `remove ${f.name}`, onclick: () => { this.files.delete(f.key); this.changed(); } }, '✕');
       const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
       const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
       if (f.source) document.querySelector(`.zone[data-source="${f.source}"] .files`).append(li);
       else {
-        const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null) ?? 'Not STEDI landing data: neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer. Move it to a source if it is one, or remove it.';
+        const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
+          ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
         li.append(h('div', { class: 'reason' }, why));
         unrec.append(li);
       }
     }
     $('#unrecognised').hidden = !unrec.children.length;
     this.renderSkipped();
-    $('#run').disabled = this.isRunning() || !this.runnable().length;
+    $('#run').disabled = this.isRunning() || !this.files.size;
   }
 
   /** Files the landing rule left out, each with its reason (names as text, like every file name). */
@@ -115,7 +130,7 @@ export class FileList {
   /** After the file list changed (not after a run): say what is ready. */
   changed() {
     this.render();
-    const routed = this.runnable().length;
+    const routed = [...this.files.values()].filter((f) => f.source).length;
     const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
     if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead);
   }

@@ -1,5 +1,7 @@
 // The results of a run: the lineage (tables by zone, with each rule's count), a card per table
 // (schema, rows a page at a time, downloads) and the data-quality report. Every value is text.
+// Which tables there are, their zones, inputs and output paths come from `summary.tables` (in
+// pipeline order): the page keeps no table list of its own.
 //
 //   ui/run.js ──RunResult──▶ renderResults ──▶ #lineage, #tables, #quality, ui/chart.js
 //   a table card opened ──REQUEST.ROWS──▶ engine;  a download ──REQUEST.OUTPUT──▶ engine ──▶ save
@@ -7,11 +9,6 @@ import { $, fmt, h, save, showError } from './dom.js';
 import { renderChartControls } from './chart.js';
 import { REQUEST } from '../engine/protocol.js';
 
-const TABLES = [
-  ['customer_landing', 'landing'], ['accelerometer_landing', 'landing'], ['step_trainer_landing', 'landing'],
-  ['customer_trusted', 'trusted'], ['accelerometer_trusted', 'trusted'], ['step_trainer_trusted', 'trusted'],
-  ['customers_curated', 'curated'], ['machine_learning_curated', 'curated'],
-];
 const PAGE = 20; // rows per page of a table card
 
 /** Show a run's results (a RunResult). */
@@ -27,23 +24,26 @@ export function renderResults(engine, result) {
 function tableBox(name, zone, rows) {
   return h('div', { class: `lin-table ${zone}` }, h('div', {}, name), h('div', { class: 'n' }, fmt(rows)));
 }
-function flowBox(flow) {
-  return h('div', { class: 'lin-arrow' }, h('b', {}, `${flow.from} → ${flow.table}`),
+/** A derived table's rules: its inputs (main input first) → it, each rule with the rows it removed or added. */
+function flowBox(name, info, flow) {
+  return h('div', { class: 'lin-arrow' }, h('b', {}, `${info.from.join(' + ')} → ${name}`),
     flow.rules.map((r) => h('div', { class: 'rule', title: r.why },
       h('span', { class: 'why' }, r.rule.replaceAll('_', ' ')),
       h('span', { class: 'num' }, [r.removed ? `−${fmt(r.removed)}` : '', r.added ? ` +${fmt(r.added)}` : '', !r.removed && !r.added ? '0' : ''].join('')))));
 }
+/** One column per zone (in pipeline order), each after a column of the rules that made its tables. */
 function renderLineage(summary) {
-  const t = summary.tables;
   const flows = Object.fromEntries(summary.rules.map((f) => [f.table, f]));
+  const zones = new Map(); // zone → [name, info][], in pipeline order
+  for (const [name, info] of Object.entries(summary.tables)) zones.set(info.zone, [...(zones.get(info.zone) ?? []), [name, info]]);
   const col = (title, ...items) => h('div', { class: 'lin-col' }, h('h3', {}, title), ...items);
-  $('#lineage').replaceChildren(
-    col('landing', ...['customer_landing', 'accelerometer_landing', 'step_trainer_landing'].map((n) => tableBox(n, 'landing', t[n].rows))),
-    col('rules', ...['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted'].map((n) => flowBox(flows[n]))),
-    col('trusted', ...['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted'].map((n) => tableBox(n, 'trusted', t[n].rows))),
-    col('rules', ...['customers_curated', 'machine_learning_curated'].map((n) => flowBox(flows[n]))),
-    col('curated', ...['customers_curated', 'machine_learning_curated'].map((n) => tableBox(n, 'curated', t[n].rows))),
-  );
+  $('#lineage').replaceChildren(...[...zones].flatMap(([zone, tables]) => {
+    const derived = tables.filter(([, info]) => info.from.length);
+    return [
+      derived.length ? col('rules', ...derived.map(([name, info]) => flowBox(name, info, flows[name]))) : null,
+      col(zone, ...tables.map(([name, info]) => tableBox(name, zone, info.rows))),
+    ].filter(Boolean);
+  }));
 }
 
 async function download(engine, path, filename) {
@@ -54,8 +54,8 @@ async function download(engine, path, filename) {
 }
 
 function renderTables(engine, summary) {
-  const cards = TABLES.map(([name, zone]) => {
-    const info = summary.tables[name];
+  const cards = Object.entries(summary.tables).map(([name, info]) => {
+    const zone = info.zone;
     const body = h('div', {});
     const card = h('details', { class: 'table-card', 'data-table': name },
       h('summary', {},
