@@ -427,6 +427,8 @@ describe('how it looks', () => {
       await page.click('#sample');
       await waitForFiles(page, 5);
       await runMode(page, 'strict');
+      // Without a manifest nothing about S3 shows but its panel.
+      assert.deepEqual(await page.$$eval('#upload, #phase-upload', (els) => els.map((e) => e.checkVisibility())), [false, false], name);
       await page.click('[data-table="customer_trusted"] > summary');
       await page.waitForSelector('[data-table="customer_trusted"] table.preview');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
