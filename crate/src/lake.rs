@@ -16,7 +16,7 @@ use crate::ingest::{FileReport, Ingest, IngestReport, SourceCounts};
 use crate::model::Source;
 use crate::quality::{self, QualityReport};
 use crate::sink;
-use crate::tables::{TableId, TableView};
+use crate::tables::{TableId, TableView, Zone};
 use crate::zones::{self, Derived, Facts, Flow, Mode};
 
 /// Everything that can go wrong in a lake call; its `Display` is the message shown to users (CLI
@@ -106,8 +106,8 @@ impl Output {
     /// where the landing rule (`ingest::select`) looks for landing data.
     pub fn table_folder(t: TableId) -> String {
         match t.zone() {
-            "landing" => format!("typed_landing/{}", t.name()),
-            zone => format!("{zone}/{}", t.name()),
+            Zone::Landing => format!("typed_landing/{}", t.name()),
+            zone => format!("{}/{}", zone.name(), t.name()),
         }
     }
 
@@ -167,9 +167,9 @@ pub struct Summary<'a> {
 #[derive(Debug, Serialize)]
 pub struct TableSummary {
     /// `landing`, `trusted` or `curated`.
-    pub zone: &'static str,
+    pub zone: Zone,
     /// The tables it is derived from, main input first (`TableId::inputs`).
-    pub from: Vec<&'static str>,
+    pub from: &'static [TableId],
     pub rows: u64,
     pub columns: Vec<&'static str>,
     /// Its output paths (Hive layout): `parquet`, `ndjson`, `ddl`.
@@ -316,7 +316,7 @@ impl Lake {
                 id,
                 TableSummary {
                     zone: id.zone(),
-                    from: id.inputs().iter().map(|t| t.name()).collect(),
+                    from: id.inputs(),
                     rows: view.rows.len() as u64,
                     columns: view.columns().iter().map(|c| c.name).collect(),
                     paths: BTreeMap::from([
@@ -556,8 +556,9 @@ mod tests {
             assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
             for flow in summary.rules {
                 assert_eq!(
-                    json["tables"][flow.table]["from"][0], flow.from,
-                    "{mode:?} {}",
+                    json["tables"][flow.table.name()]["from"][0],
+                    flow.from.name(),
+                    "{mode:?} {:?}",
                     flow.table
                 );
             }

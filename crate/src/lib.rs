@@ -1,7 +1,8 @@
 //! stedi-lake: the STEDI landing → trusted → curated lakehouse, as a pure-Rust core that runs
 //! natively (the `stedi-lake` CLI) and in the browser (the `wasm` bindings module).
 //!
-//! Data flow, one module each:
+//! Data flow, one module each (`catalog` and `model` are the vocabulary below them all: the
+//! eight tables with their zones and lineage; the landing columns):
 //! `ingest` (chunks → records → typed landing tables in `model`, bad records quarantined)
 //! → `zones` (strict or rubric rules → derived tables as row indices)
 //! → `tables` (names, zones, columns) → `sink` (Parquet / NDJSON), `ddl`, `quality`
@@ -9,6 +10,7 @@
 //! S3: `manifest` (the presigned transfer plan, shared by CLI and page); native-only `presign`
 //! and `aws_env` build it with credentials.
 
+pub mod catalog;
 pub mod ddl;
 pub mod generate;
 pub mod ingest;

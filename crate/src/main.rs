@@ -973,7 +973,7 @@ when stderr is a terminal (never in pipes, CI logs or tests; --no-progress turns
         let _ = writeln!(report, "{:<26} {:<8} {:>10}", "table", "zone", "rows");
         for id in stedi_lake::tables::TableId::ALL {
             let t = summary.tables.get(id);
-            let _ = writeln!(report, "{:<26} {:<8} {:>10}", id.name(), t.zone, t.rows);
+            let _ = writeln!(report, "{:<26} {:<8} {:>10}", id.name(), t.zone.name(), t.rows);
         }
         let quarantined: u64 =
             summary.sources.values().map(|c| c.quarantined_total).sum::<u64>() + summary.unrouted.quarantined_total;

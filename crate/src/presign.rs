@@ -20,7 +20,7 @@ use crate::aws_env::{self, AwsSettings};
 use crate::ingest::{route, select};
 use crate::lake::Output;
 use crate::manifest::{self, LandingObject, Manifest, Multipart, OutputTarget, Skipped, StaleObject};
-use crate::tables::TableId;
+use crate::tables::{TableId, Zone};
 
 #[derive(Clone, Debug)]
 pub struct PresignOptions {
@@ -83,7 +83,7 @@ impl S3Location {
 /// reports. Landing tables are not uploaded: the landing JSON is already in the bucket and the
 /// landing DDL points at it.
 pub fn uploaded_outputs(ndjson: bool) -> Vec<Output> {
-    let derived = || TableId::ALL.into_iter().filter(|t| t.zone() != "landing");
+    let derived = || TableId::ALL.into_iter().filter(|t| t.zone() != Zone::Landing);
     let mut v: Vec<Output> = derived().map(Output::Parquet).collect();
     if ndjson {
         v.extend(derived().map(Output::Ndjson));

@@ -1,10 +1,12 @@
-//! The eight output tables: their names, zones, columns and rows. The one place the sinks
+//! The eight output tables' shapes: columns and rows (their names, zones and lineage are in
+//! `catalog`). The one place the sinks
 //! (Parquet, NDJSON) and the DDL read a table's shape from.
 //!
 //! Every column but one is a landing field; the exception is strict `machine_learning_curated`'s
 //! `deviceId`, derived from the table's own rows (`zones::strict::device_ids`) when its
 //! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
+pub use crate::catalog::{TableId, Zone};
 use crate::model::Landing;
 use crate::zones::{Derived, Mode};
 
@@ -172,18 +174,6 @@ pub const ML_STRICT_COLUMNS: &[Column] = &[
     col("z", ColType::F64, true, Field::Z),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TableId {
-    CustomerLanding,
-    AccelerometerLanding,
-    StepTrainerLanding,
-    CustomerTrusted,
-    AccelerometerTrusted,
-    StepTrainerTrusted,
-    CustomersCurated,
-    MachineLearningCurated,
-}
-
 /// Which landing table a table's rows come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -193,57 +183,8 @@ pub enum Kind {
     MachineLearning,
 }
 
+/// The table shapes (the catalogue of names, zones and lineage is `catalog.rs`).
 impl TableId {
-    pub const ALL: [TableId; 8] = [
-        TableId::CustomerLanding,
-        TableId::AccelerometerLanding,
-        TableId::StepTrainerLanding,
-        TableId::CustomerTrusted,
-        TableId::AccelerometerTrusted,
-        TableId::StepTrainerTrusted,
-        TableId::CustomersCurated,
-        TableId::MachineLearningCurated,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TableId::CustomerLanding => "customer_landing",
-            TableId::AccelerometerLanding => "accelerometer_landing",
-            TableId::StepTrainerLanding => "step_trainer_landing",
-            TableId::CustomerTrusted => "customer_trusted",
-            TableId::AccelerometerTrusted => "accelerometer_trusted",
-            TableId::StepTrainerTrusted => "step_trainer_trusted",
-            TableId::CustomersCurated => "customers_curated",
-            TableId::MachineLearningCurated => "machine_learning_curated",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<TableId> {
-        TableId::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    pub fn zone(self) -> &'static str {
-        match self {
-            TableId::CustomerLanding | TableId::AccelerometerLanding | TableId::StepTrainerLanding => "landing",
-            TableId::CustomerTrusted | TableId::AccelerometerTrusted | TableId::StepTrainerTrusted => "trusted",
-            TableId::CustomersCurated | TableId::MachineLearningCurated => "curated",
-        }
-    }
-
-    /// The tables this one is derived from, its main input first, then the tables it is joined
-    /// with (the STEDI project's lineage; both modes). Landing tables come from files: `[]`.
-    pub fn inputs(self) -> &'static [TableId] {
-        use TableId::*;
-        match self {
-            CustomerLanding | AccelerometerLanding | StepTrainerLanding => &[],
-            CustomerTrusted => &[CustomerLanding],
-            AccelerometerTrusted => &[AccelerometerLanding, CustomerTrusted],
-            CustomersCurated => &[CustomerTrusted, AccelerometerTrusted],
-            StepTrainerTrusted => &[StepTrainerLanding, CustomersCurated],
-            MachineLearningCurated => &[StepTrainerTrusted, AccelerometerTrusted],
-        }
-    }
-
     pub fn kind(self) -> Kind {
         match self {
             TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => Kind::Customer,
@@ -261,11 +202,6 @@ impl TableId {
             (Kind::MachineLearning, Mode::Rubric) => ML_RUBRIC_COLUMNS,
             (Kind::MachineLearning, Mode::Strict) => ML_STRICT_COLUMNS,
         }
-    }
-
-    /// `<zone>/<table>` — the Hive-style folder of the table.
-    pub fn folder(self) -> String {
-        format!("{}/{}", self.zone(), self.name())
     }
 }
 

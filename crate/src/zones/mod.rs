@@ -16,6 +16,7 @@ pub(crate) mod testkit;
 
 use serde::Serialize;
 
+use crate::catalog::TableId;
 use crate::model::Landing;
 
 /// Which rule set to run.
@@ -59,15 +60,15 @@ pub struct RuleEffect {
 /// How one derived table came from its input: `rows_in - Σ removed + Σ added = rows_out`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Flow {
-    pub table: &'static str,
-    pub from: &'static str,
+    pub table: TableId,
+    pub from: TableId,
     pub rows_in: u64,
     pub rules: Vec<RuleEffect>,
     pub rows_out: u64,
 }
 
 impl Flow {
-    fn new(table: &'static str, from: &'static str, rows_in: usize) -> Flow {
+    fn new(table: TableId, from: TableId, rows_in: usize) -> Flow {
         Flow {
             table,
             from,

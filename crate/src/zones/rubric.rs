@@ -11,13 +11,14 @@
 use rustc_hash::FxHashSet;
 
 use super::{Derived, Flow};
+use crate::catalog::TableId;
 use crate::model::{Customer, Landing};
 
 /// A derived table that would exceed the row limit, found before it is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowLimit {
     /// The table that would be too large.
-    pub table: &'static str,
+    pub table: TableId,
     /// The rows it would have.
     pub rows: u64,
     /// The limit in force.
@@ -31,7 +32,10 @@ impl std::fmt::Display for RowLimit {
         write!(
             f,
             "{} would have {} rows, over the limit of {} rows per table (--max-rows): {}. Nothing was written. Run in strict mode, or raise --max-rows if you have the memory and disk for it.",
-            self.table, self.rows, self.limit, self.rule
+            self.table.name(),
+            self.rows,
+            self.limit,
+            self.rule
         )
     }
 }
@@ -40,7 +44,7 @@ impl std::error::Error for RowLimit {}
 
 impl RowLimit {
     /// `Err` when `rows` of `table` would exceed `limit`; `rule` says which join multiplies rows.
-    fn check(table: &'static str, rows: u64, limit: u64, rule: &'static str) -> Result<(), RowLimit> {
+    fn check(table: TableId, rows: u64, limit: u64, rule: &'static str) -> Result<(), RowLimit> {
         if rows > limit {
             Err(RowLimit {
                 table,
@@ -63,7 +67,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let customer_trusted: Vec<u32> = (0..l.customers.len() as u32)
         .filter(|&i| l.customers[i as usize].share_with_research_as_of_date.is_some())
         .collect();
-    let customer_flow = Flow::new("customer_trusted", "customer_landing", l.customers.len())
+    let customer_flow = Flow::new(TableId::CustomerTrusted, TableId::CustomerLanding, l.customers.len())
         .removed(
             "no_research_consent",
             "shareWithResearchAsOfDate is null",
@@ -79,7 +83,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let a = &l.accelerometer;
     let accel_rows: u64 = a.user.iter().map(|&u| matches[u as usize] as u64).sum();
     RowLimit::check(
-        "accelerometer_trusted",
+        TableId::AccelerometerTrusted,
         accel_rows,
         max_rows,
         "join_trusted_customer repeats each reading once per trusted customer row with the same email, so repeated customer rows multiply readings",
@@ -98,7 +102,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         }
     }
     let matched = a.len() - unmatched;
-    let accel_flow = Flow::new("accelerometer_trusted", "accelerometer_landing", a.len())
+    let accel_flow = Flow::new(TableId::AccelerometerTrusted, TableId::AccelerometerLanding, a.len())
         .joined(
             "join_trusted_customer",
             "inner join on user = email: readings with no trusted customer row drop; one row per matching customer row",
@@ -119,18 +123,22 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         .copied()
         .filter(|&i| seen.insert(&l.customers[i as usize]))
         .collect();
-    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
-        .removed(
-            "no_accelerometer_reading",
-            "email is not a user in accelerometer_trusted",
-            customer_trusted.len() - with_reading.len(),
-        )
-        .removed(
-            "duplicate_row",
-            "DISTINCT: an identical customer row was already kept",
-            with_reading.len() - customers_curated.len(),
-        )
-        .out(customers_curated.len());
+    let curated_flow = Flow::new(
+        TableId::CustomersCurated,
+        TableId::CustomerTrusted,
+        customer_trusted.len(),
+    )
+    .removed(
+        "no_accelerometer_reading",
+        "email is not a user in accelerometer_trusted",
+        customer_trusted.len() - with_reading.len(),
+    )
+    .removed(
+        "duplicate_row",
+        "DISTINCT: an identical customer row was already kept",
+        with_reading.len() - customers_curated.len(),
+    )
+    .out(customers_curated.len());
 
     // 4. Semi-join on serial number.
     let mut curated_serial = vec![false; l.serials.len()];
@@ -143,7 +151,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let step_trainer_trusted: Vec<u32> = (0..s.len() as u32)
         .filter(|&i| curated_serial[s.serial_number[i as usize] as usize])
         .collect();
-    let step_flow = Flow::new("step_trainer_trusted", "step_trainer_landing", s.len())
+    let step_flow = Flow::new(TableId::StepTrainerTrusted, TableId::StepTrainerLanding, s.len())
         .removed(
             "serial_not_curated",
             "serialNumber is not the serial of a curated customer",
@@ -169,7 +177,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         })
         .sum();
     RowLimit::check(
-        "machine_learning_curated",
+        TableId::MachineLearningCurated,
         ml_rows,
         max_rows,
         "join_same_timestamp pairs every step reading with every accelerometer reading at the same instant, whoever the user, so shared timestamps multiply rows",
@@ -184,7 +192,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         machine_learning_curated.extend(by_time[lo..hi].iter().map(|&(_, ai)| (si, ai)));
     }
     let matched = step_trainer_trusted.len() - unmatched;
-    let ml_flow = Flow::new("machine_learning_curated", "step_trainer_trusted", step_trainer_trusted.len())
+    let ml_flow = Flow::new(TableId::MachineLearningCurated, TableId::StepTrainerTrusted, step_trainer_trusted.len())
         .joined(
             "join_same_timestamp",
             "inner join on sensorReadingTime = timestamp with any user's reading (unmatched readings drop; several partners add rows)",
@@ -284,9 +292,9 @@ mod tests {
         // 3 step readings × 3 accelerometer readings at one instant = 9 ML rows.
         assert_eq!(run(&l, 9).unwrap().machine_learning_curated.len(), 9);
         let e = run(&l, 8).unwrap_err();
-        assert_eq!((e.table, e.rows, e.limit), ("machine_learning_curated", 9, 8));
+        assert_eq!((e.table, e.rows, e.limit), (TableId::MachineLearningCurated, 9, 8));
         assert!(e.to_string().contains("join_same_timestamp"), "{e}");
         let e = run(&l, 2).unwrap_err();
-        assert_eq!((e.table, e.rows), ("accelerometer_trusted", 3));
+        assert_eq!((e.table, e.rows), (TableId::AccelerometerTrusted, 3));
     }
 }

@@ -20,6 +20,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Derived, Facts, Flow, NONE};
+use crate::catalog::TableId;
 use crate::model::{float_key, Customer, Landing};
 
 /// Index of the landing accelerometer rows by (user, timestamp), exact duplicates left out:
@@ -301,7 +302,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         .filter(|(_, c)| matches!(research_consent(c.share_with_research_as_of_date), Consent::NotADate(_)))
         .map(|(i, c)| (i as u32, best[c.email as usize] == i as u32))
         .collect();
-    let customer_flow = Flow::new("customer_trusted", "customer_landing", l.customers.len())
+    let customer_flow = Flow::new(TableId::CustomerTrusted, TableId::CustomerLanding, l.customers.len())
         .removed(
             "superseded_duplicate",
             "an older row of an email that has a newer one",
@@ -347,7 +348,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     facts.accelerometer_exact_duplicates = dup as u64;
     facts.accelerometer_unknown_user = unknown as u64;
     facts.accelerometer_before_consent = early as u64;
-    let accel_flow = Flow::new("accelerometer_trusted", "accelerometer_landing", a.len())
+    let accel_flow = Flow::new(TableId::AccelerometerTrusted, TableId::AccelerometerLanding, a.len())
         .removed(
             "exact_duplicate",
             "same user, timestamp, x, y and z as an earlier reading",
@@ -377,13 +378,17 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         .copied()
         .filter(|&i| has_trusted_reading[l.customers[i as usize].email as usize])
         .collect();
-    let curated_flow = Flow::new("customers_curated", "customer_trusted", customer_trusted.len())
-        .removed(
-            "no_trusted_reading",
-            "no accelerometer reading at or after consent",
-            customer_trusted.len() - customers_curated.len(),
-        )
-        .out(customers_curated.len());
+    let curated_flow = Flow::new(
+        TableId::CustomersCurated,
+        TableId::CustomerTrusted,
+        customer_trusted.len(),
+    )
+    .removed(
+        "no_trusted_reading",
+        "no accelerometer reading at or after consent",
+        customer_trusted.len() - customers_curated.len(),
+    )
+    .out(customers_curated.len());
 
     // 5. Device ownership: serial → de-duplicated customers holding it.
     let holders = serial_holders(l, &deduped);
@@ -435,7 +440,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     facts.step_trainer_no_owner = no_owner as u64;
     facts.step_trainer_ambiguous_owner = ambiguous as u64;
     facts.step_trainer_before_consent = searly as u64;
-    let step_flow = Flow::new("step_trainer_trusted", "step_trainer_landing", s.len())
+    let step_flow = Flow::new(TableId::StepTrainerTrusted, TableId::StepTrainerLanding, s.len())
         .removed(
             "exact_duplicate",
             "same sensorReadingTime, serialNumber and distance as an earlier reading",
@@ -474,7 +479,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         }
     }
     let matched = step_trainer_trusted.len() - unmatched;
-    let ml_flow = Flow::new("machine_learning_curated", "step_trainer_trusted", step_trainer_trusted.len())
+    let ml_flow = Flow::new(TableId::MachineLearningCurated, TableId::StepTrainerTrusted, step_trainer_trusted.len())
         .joined(
             "join_owner_reading",
             "joined to the owner's accelerometer readings at the same instant (unmatched readings drop; several partners add rows)",
