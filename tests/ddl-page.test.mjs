@@ -135,6 +135,7 @@ describe('the manifest location in the generated SQL', () => {
       await loadManifestText(page, manifest(location));
       const error = await page.textContent('#error');
       assert.ok(error.startsWith(message), `shown: ${JSON.stringify(error)}\nwanted: ${JSON.stringify(message)}`);
+      // eslint-disable-next-line no-control-regex -- raw control characters are what this looks for
       assert.ok(!/[\u0000-\u001f\u007f]/.test(error), 'the value is shown escaped, no raw control character');
       assert.notEqual(await page.evaluate(() => document.body.dataset.manifest), 'loaded');
       assert.ok(await page.$eval('#manifest-info', (e) => e.hidden), 'no manifest summary');

@@ -174,7 +174,7 @@ describe('the npm package', () => {
   test('the declarations type-check (tsc --strict) over tests/types-check.ts and over real results of every binding', () => {
     const decl = (name, type, value) => `export const ${name}: ${type} = ${JSON.stringify(value)};`;
     const lines = [
-      "import type { CustomerSeries, FileReport, FileSelection, MachineLearningRubricRow, MachineLearningStrictRow, Manifest,",
+      'import type { CustomerSeries, FileReport, FileSelection, MachineLearningRubricRow, MachineLearningStrictRow, Manifest,',
       "  QualityReport, Sniff, Summary, TableRow } from 'stedi-lake';",
     ];
     for (const mode of MODES) {

@@ -318,7 +318,10 @@ describe('running stays responsive, cancel stops', () => {
       window.ticker = setInterval(() => { const now = performance.now(); window.gaps.push(now - last); last = now; }, 10);
     });
     await runMode(page, 'strict');
-    const { ticks, maxGap } = await page.evaluate(() => { clearInterval(window.ticker); return { ticks: window.gaps.length, maxGap: Math.max(...window.gaps) }; });
+    const { ticks, maxGap } = await page.evaluate(() => {
+      clearInterval(window.ticker);
+      return { ticks: window.gaps.length, maxGap: Math.max(...window.gaps) };
+    });
     assert.ok(ticks > 20, `timer ticked ${ticks} times`);
     assert.ok(maxGap < 250, `longest main-thread pause ${maxGap.toFixed(0)} ms`);
     assert.deepEqual(await pageCounts(page), expectedCounts(cli(big, 'strict')[0]));

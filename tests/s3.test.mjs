@@ -271,7 +271,8 @@ describe('S3 through presigned URLs', () => {
     await s3tool(['put', moto.endpoint, BUCKET, prefix, ...Object.values(stale).flat(), ...untouched, replaced]);
     const before = await s3tool(['state', moto.endpoint, BUCKET, prefix]);
     const manifest = await presign(prefix, ['--formats', 'parquet,ndjson']);
-    const listed = Object.fromEntries(manifest.json.outputs.filter((o) => o.stale).map((o) => [o.path, o.stale.map((x) => x.key.slice(prefix.length + 1)).sort()]));
+    const listed = Object.fromEntries(manifest.json.outputs.filter((o) => o.stale)
+      .map((o) => [o.path, o.stale.map((x) => x.key.slice(prefix.length + 1)).sort()]));
     assert.deepEqual(listed, Object.fromEntries(Object.entries(stale).map(([p, k]) => [p, [...k].sort()])));
     assert.equal(manifest.json.landing.length, 5, 'only the landing JSON is read');
 

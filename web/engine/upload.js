@@ -29,7 +29,8 @@ export async function loadManifest({ text, url }) {
   const m = Lake.parseManifest(text);
   // The earliest expiry of any link (a loop, not Math.min(...): manifests can list 100k objects).
   let expires = Infinity;
-  for (const u of [...m.landing.map((o) => o.get), ...m.outputs.flatMap((o) => [o.put, ...(o.stale ?? []).map((x) => x.delete)])]) expires = Math.min(expires, expiryOf(u)?.getTime() ?? Infinity);
+  const links = [...m.landing.map((o) => o.get), ...m.outputs.flatMap((o) => [o.put, ...(o.stale ?? []).map((x) => x.delete)])];
+  for (const u of links) expires = Math.min(expires, expiryOf(u)?.getTime() ?? Infinity);
   return {
     manifest: m,
     info: {
