@@ -12,13 +12,17 @@
 
 pub mod catalog;
 pub mod ddl;
+pub mod error;
+pub mod explore;
 pub mod generate;
 pub mod ingest;
 pub mod lake;
 pub mod manifest;
 pub mod model;
+pub mod output;
 pub mod quality;
 pub mod sink;
+pub mod summary;
 pub mod tables;
 pub mod zones;
 
@@ -29,6 +33,8 @@ pub mod presign;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use lake::{Error, Lake, Output, RunOptions};
+pub use error::{Error, Result};
+pub use lake::{Lake, RunOptions};
 pub use model::Source;
+pub use output::Output;
 pub use zones::Mode;

@@ -78,8 +78,8 @@ fn parse_source(source: Option<String>) -> Result<Option<Source>, JsError> {
 }
 
 /// The TypeScript types of the structured results, added to `stedi_lake.d.ts`. They mirror the
-/// serde shapes of `lake::Summary`, `ingest::FileReport`, `quality::QualityReport`,
-/// `manifest::Manifest`, `lake::CustomerSeries` and the table columns (`tables.rs`); a change
+/// serde shapes of `summary::Summary`, `ingest::FileReport`, `quality::QualityReport`,
+/// `manifest::Manifest`, `explore::CustomerSeries` and the table columns (`tables.rs`); a change
 /// there must change them too (`tests/package.test.mjs` type-checks real results against them).
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"

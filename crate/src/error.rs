@@ -1,0 +1,38 @@
+//! The core's one error type: what can go wrong in a [`crate::Lake`] call after the input was
+//! accepted (bad input itself is never an error: it is quarantined and counted, see `ingest`).
+//! Its `Display` is the message shown to users, by the CLI and, through the bindings, as a JS
+//! `Error`.
+
+use std::fmt;
+
+/// Everything that can go wrong in a lake call; its `Display` is the message shown to users (CLI
+/// and JS alike).
+#[derive(Debug)]
+pub enum Error {
+    NotRun,
+    UnknownOutput(String),
+    UnknownTable(String),
+    Write(String),
+    /// A derived table would exceed the row limit (nothing was built).
+    TooManyRows(crate::zones::rubric::RowLimit),
+    /// Bytes given to [`crate::Lake::append_exported`] are not an export of this build.
+    Import(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotRun => write!(f, "no results yet: run the pipeline first"),
+            Error::UnknownOutput(p) => write!(f, "no output named '{p}' (see the list of outputs)"),
+            Error::UnknownTable(t) => write!(f, "no table named '{t}'"),
+            Error::Write(e) => write!(f, "could not write output: {e}"),
+            Error::TooManyRows(e) => write!(f, "{e}"),
+            Error::Import(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result` with the core's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
