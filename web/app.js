@@ -1,3 +1,4 @@
+// @ts-check
 // The page: wires the engine (engine/client.js, which talks to the engine's Web Worker) to the
 // parts of the page, each in its own module under ui/: the landing files (files.js), running and
 // progress (run.js), the results (results.js, chart.js) and the S3 panel (s3.js). The wasm engine

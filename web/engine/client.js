@@ -1,3 +1,4 @@
+// @ts-check
 // The page's side of the engine worker: starts it, and turns each request (`ask`) into a promise
 // of its reply, with the worker's progress events passed to a callback on the way. The worker can
 // be replaced (`restart`) when a wasm trap made it unusable or a run is cancelled; every request

@@ -1,3 +1,4 @@
+// @ts-check
 // A decode worker, started by the engine worker (engine/ingest.js) for large local inputs: it
 // reads its share of the landing files (a contiguous run, in file order) into its own wasm Lake
 // with the same read-window loop, reporting bytes as it goes, then hands the decoded landing set

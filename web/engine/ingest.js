@@ -1,3 +1,4 @@
+// @ts-check
 // Reading landing files into a wasm Lake, for the engine worker (engine/worker.js) and the decode
 // workers (engine/decoder.js). One read-window loop (`readFiles`) serves both: each file is opened
 // (with a source only when the user moved it; otherwise the engine routes it), fed a bounded
@@ -15,10 +16,21 @@ import { DECODE } from './protocol.js';
 export const CHUNK = 4 << 20;
 
 /**
+ * @typedef {object} IngestHooks
+ * @property {(bytes: number) => void} onRead
+ * @property {(bytes: number) => void} onParsed
+ * @property {(report: import('./protocol.js').FileReport) => void} onFile
+ * @property {(index: number, onChunk: (chunk: Uint8Array) => void) => Promise<void>} [fetchRemote]
+ */
+
+/**
  * Read `files` (RunFile: a local `file`, or an S3 object by `remote` index) into `lake`, in order.
  * Hooks: `onRead(bytes)` as bytes arrive, `onParsed(bytes)` once the engine has them,
  * `onFile(report)` when a file is done; `fetchRemote(index, onChunk)` streams an S3 object
  * (only the engine worker holds the manifest).
+ * @param {import('../../pkg/stedi_lake.js').Lake} lake
+ * @param {import('./protocol.js').RunFile[]} files
+ * @param {IngestHooks} hooks
  */
 export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote }) {
   for (const { name, file, source, remote } of files) {
@@ -104,6 +116,11 @@ function startDecoder(files, { onRead, onParsed, onFile }) {
  * `requested` decoders) in decode workers, appended in file order. `total`: the files' bytes.
  * Hooks as for `readFiles`. Returns the decoders used and performance.now() marks for the timings:
  * `own` (own share read), `helpers` (last decode worker done), `wait` and `merge` (ms spent).
+ * @param {import('../../pkg/stedi_lake.js').Lake} lake
+ * @param {import('./protocol.js').RunFile[]} files
+ * @param {number} total
+ * @param {number | undefined} requested
+ * @param {IngestHooks} hooks
  */
 export async function ingest(lake, files, total, requested, hooks) {
   const n = decoderCount(requested, files, total);

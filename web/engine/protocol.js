@@ -1,3 +1,4 @@
+// @ts-check
 // Every message between the page, the engine worker and the decode workers, by name. A message
 // is a plain object with a `type` from below; the typedefs say what else it carries.
 //
@@ -63,13 +64,22 @@ export const DECODE = Object.freeze({
   ERROR: 'error',
 });
 
+// The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).
+/** @typedef {import('../../pkg/stedi_lake.js').Summary} Summary */
+/** @typedef {import('../../pkg/stedi_lake.js').TableSummary} TableSummary */
+/** @typedef {import('../../pkg/stedi_lake.js').QualityReport} QualityReport */
+/** @typedef {import('../../pkg/stedi_lake.js').FileReport} FileReport */
+/** @typedef {import('../../pkg/stedi_lake.js').FileSelection} FileSelection */
+/** @typedef {import('../../pkg/stedi_lake.js').CustomerSeries} CustomerSeries */
+/** @typedef {import('../../pkg/stedi_lake.js').Source} Source */
+
 /**
  * A landing file to read: a local File, or an S3 object by its index in the loaded manifest.
  * @typedef {object} RunFile
  * @property {string} name the path shown and reported (`landing/customer/x.json`, an S3 key)
  * @property {File} [file] a local file
  * @property {number} [remote] an S3 object: its index in the manifest's `landing`
- * @property {string} [source] only when the user moved the file to a source; otherwise the engine routes it
+ * @property {Source} [source] only when the user moved the file to a source; otherwise the engine routes it
  */
 
 /**
@@ -82,8 +92,8 @@ export const DECODE = Object.freeze({
 
 /**
  * @typedef {object} RunResult
- * @property {object} summary `summary.json` (Summary in pkg/stedi_lake.d.ts)
- * @property {object} quality `data_quality.json` (QualityReport)
+ * @property {Summary} summary `summary.json`
+ * @property {QualityReport} quality `data_quality.json`
  * @property {string[]} emails curated customers, for the chart
  * @property {Record<string, number>} sizes bytes of each Parquet output
  * @property {Record<string, number>} timings seconds per phase, bytes read, decoders used
@@ -91,8 +101,8 @@ export const DECODE = Object.freeze({
  */
 
 /** @typedef {{key: string, name: string, file: File}} SniffFile */
-/** @typedef {{key: string, source: string | null, by: string}} SniffResult */
-/** @typedef {{files: {name: string, file: File, source?: string}[]}} DecodeShare */
+/** @typedef {{key: string, source: Source | null, by: 'path' | 'keys' | 'none'}} SniffResult */
+/** @typedef {{files: {name: string, file: File, source?: Source}[]}} DecodeShare */
 
 /**
  * The page's view of a manifest: keys, sizes and expiry, never a URL.
@@ -102,7 +112,7 @@ export const DECODE = Object.freeze({
  * @property {string} created
  * @property {string} expires
  * @property {number | null} expiresMs the earliest expiry of any link (ms since the epoch)
- * @property {{index: number, key: string, source: string | null, size: number}[]} landing
+ * @property {{index: number, key: string, source: Source | null, size: number}[]} landing
  * @property {{key: string, reason: string}[]} skipped
  * @property {{path: string, key: string, parts: number, stale: string[]}[]} outputs
  */
@@ -113,13 +123,15 @@ export const DECODE = Object.freeze({
  * @property {string} path
  * @property {string} key
  * @property {number} size
- * @property {'uploaded' | 'failed'} status
+ * @property {string} status 'uploaded' (S3 answered 2xx) or 'failed'
  * @property {string | null} etag
  * @property {string | null} method
  * @property {number} retries
  * @property {string | null} error
+ * @property {boolean} [expired] the failure was an expired link
+ * @property {boolean} [cors] the failure was the bucket's CORS rules
  * @property {string | null} note
  * @property {string[]} deleted stale objects of its table folder, deleted after it arrived
- * @property {{key: string, error: string}[]} not_deleted
+ * @property {{key: string, error: string, expired: boolean, cors: boolean}[]} not_deleted
  * @property {number} stale_kept stale objects left because the upload failed
  */

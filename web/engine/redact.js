@@ -1,3 +1,4 @@
+// @ts-check
 // What the engine worker may say to the page about a failure: presigned URLs' signatures cut
 // (the core's one rule, Lake.redactText) and a wasm trap told apart from an ordinary error.
 //

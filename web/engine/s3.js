@@ -1,3 +1,4 @@
+// @ts-check
 // S3 transfers through presigned URLs, run inside the engine's worker (the only place that ever
 // holds a URL with its signature). GET streams a landing object into a callback chunk by chunk;
 // PUT sends one output whole or in multipart parts; DELETE removes a stale object of a table
@@ -12,8 +13,11 @@ export const RETRY = { attempts: 5, baseMs: 200, maxMs: 4000 };
 export class TransferError extends Error {
   constructor(message, { status = 0, expired = false, cors = false, unanswered = null } = {}) {
     super(message);
-    // unanswered: {url, what} of a request that got no response (network or CORS: diagnosed last)
-    Object.assign(this, { status, expired, cors, unanswered });
+    this.status = status;
+    this.expired = expired;
+    this.cors = cors;
+    /** @type {{url: string, what: string} | null} a request that got no response (network or CORS: diagnosed last) */
+    this.unanswered = unanswered;
   }
 }
 
@@ -25,7 +29,7 @@ export function expiryOf(url) {
   if (!date || !Number.isFinite(secs)) return null;
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!m) return null;
-  return new Date(Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + secs * 1000);
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + secs * 1000);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,3 +1,4 @@
+// @ts-check
 // S3 through a presigned manifest (docs/manifest.md), inside the engine worker: loading the
 // manifest (the page gets only its redacted view: keys, sizes, expiry), streaming a landing
 // object into a run, and uploading every output with the report of what arrived. The URLs and
@@ -71,6 +72,7 @@ export async function upload(manifest, outputOf, onProgress) {
   for (const [k, t] of targets.entries()) {
     const bytes = outputOf(t.path);
     const stale = t.stale ?? [];
+    /** @type {import('./protocol.js').UploadEntry} */
     const entry = { path: t.path, key: t.key, size: bytes.length, status: 'failed', etag: null, method: null, retries: 0, error: null, note: null, deleted: [], not_deleted: [], stale_kept: stale.length };
     let retries = 0;
     try {

@@ -1,3 +1,4 @@
+// @ts-check
 // The engine's Web Worker: owns the wasm Lake, so the page never blocks. It answers the page's
 // requests (engine/protocol.js REQUEST) one handler each, and holds the state of a session: the
 // Lake of the last run, its Parquet outputs, and the loaded S3 manifest (URLs included, never

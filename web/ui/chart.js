@@ -1,11 +1,15 @@
+// @ts-check
 // One curated customer over time (uPlot): trusted accelerometer x / y / z and step-trainer
 // distance on one time axis. The customer is picked from the run's curated emails.
 //
 //   ui/results.js ──emails──▶ renderChartControls ──▶ #customer;  a pick ──REQUEST.SERIES──▶ engine ──▶ #chart
-import uPlot from '../vendor/uPlot.esm.js';
+import vendoredUPlot from '../vendor/uPlot.esm.js';
 import { $, h } from './dom.js';
 import { REQUEST } from '../engine/protocol.js';
 
+/** The vendored build, typed by the uplot package's declarations. */
+const uPlot = /** @type {typeof import('uplot')} */ (/** @type {unknown} */ (vendoredUPlot));
+/** @type {import('uplot') | null} */
 let chart = null; // the uPlot instance on the page, destroyed before the next is drawn
 
 /** Fill the customer picker and draw the first customer (the one with the most readings). */

@@ -1,7 +1,9 @@
+// @ts-check
 // Small helpers every part of the page uses: building elements whose data is text (never parsed
 // as HTML), number and size formats, the status line and the error box, and saving a Blob.
 //
 //   ui/* ── h(tag, attrs, ...text or nodes) ──▶ DOM;  setStatus / showError ──▶ #status, #error
+/** The page's element for `sel` (the page's own markup: it is there). @type {(sel: string) => any} */
 export const $ = (sel) => document.querySelector(sel);
 
 /** Build an element; string children become text nodes (never parsed as HTML). */

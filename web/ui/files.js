@@ -1,3 +1,4 @@
+// @ts-check
 // The landing files of the page: the drop zone, the pickers and "Load sample data" add files;
 // the core's landing rule (REQUEST.SELECT) sets aside what is not landing data, with the reason;
 // an early sniff (REQUEST.SNIFF, the name and first 64 KiB) shows each file in the zone of the
@@ -78,7 +79,10 @@ export class FileList {
     return list.map(({ name, file, source, remote, moved }) => ({ name, file, remote, ...(moved ? { source } : {}) }));
   }
 
-  /** A file's report from the run (EVENT.FILE): shown with the file, in the zone the engine routed it to. */
+  /**
+   * A file's report from the run (EVENT.FILE): shown with the file, in the zone the engine routed it to.
+   * @param {import('../engine/protocol.js').FileReport} report
+   */
   report(report) {
     const f = this.reading?.get(report.name);
     if (!f) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The results of a run: the lineage (tables by zone, with each rule's count), a card per table
 // (schema, rows a page at a time, downloads) and the data-quality report. Every value is text.
 // Which tables there are, their zones, inputs and output paths come from `summary.tables` (in
@@ -11,7 +12,13 @@ import { REQUEST } from '../engine/protocol.js';
 
 const PAGE = 20; // rows per page of a table card
 
-/** Show a run's results (a RunResult). */
+/** @typedef {import('../engine/protocol.js').Summary} Summary */
+
+/**
+ * Show a run's results.
+ * @param {import('../engine/client.js').Engine} engine
+ * @param {import('../engine/protocol.js').RunResult} result
+ */
 export function renderResults(engine, result) {
   const { summary } = result;
   $('#results').hidden = false;
@@ -24,7 +31,10 @@ export function renderResults(engine, result) {
 function tableBox(name, zone, rows) {
   return h('div', { class: `lin-table ${zone}` }, h('div', {}, name), h('div', { class: 'n' }, fmt(rows)));
 }
-/** A derived table's rules: its inputs (main input first) → it, each rule with the rows it removed or added. */
+/**
+ * A derived table's rules: its inputs (main input first) → it, each rule with the rows it removed or added.
+ * @param {string} name @param {import('../engine/protocol.js').TableSummary} info @param {import('../../pkg/stedi_lake.js').Flow} flow
+ */
 function flowBox(name, info, flow) {
   return h('div', { class: 'lin-arrow' }, h('b', {}, `${info.from.join(' + ')} → ${name}`),
     flow.rules.map((r) => h('div', { class: 'rule', title: r.why },
@@ -32,9 +42,11 @@ function flowBox(name, info, flow) {
       h('span', { class: 'num' }, [r.removed ? `−${fmt(r.removed)}` : '', r.added ? ` +${fmt(r.added)}` : '', !r.removed && !r.added ? '0' : ''].join('')))));
 }
 /** One column per zone (in pipeline order), each after a column of the rules that made its tables. */
+/** @param {Summary} summary */
 function renderLineage(summary) {
   const flows = Object.fromEntries(summary.rules.map((f) => [f.table, f]));
-  const zones = new Map(); // zone → [name, info][], in pipeline order
+  /** @type {Map<string, [string, import('../engine/protocol.js').TableSummary][]>} zone → its tables, in pipeline order */
+  const zones = new Map();
   for (const [name, info] of Object.entries(summary.tables)) zones.set(info.zone, [...(zones.get(info.zone) ?? []), [name, info]]);
   const col = (title, ...items) => h('div', { class: 'lin-col' }, h('h3', {}, title), ...items);
   $('#lineage').replaceChildren(...[...zones].flatMap(([zone, tables]) => {
@@ -53,6 +65,7 @@ async function download(engine, path, filename) {
   } catch (err) { showError(`Could not prepare ${filename}: ${err.message}`); }
 }
 
+/** @param {import('../engine/client.js').Engine} engine @param {Summary} summary */
 function renderTables(engine, summary) {
   const cards = Object.entries(summary.tables).map(([name, info]) => {
     const zone = info.zone;
@@ -85,6 +98,7 @@ function renderTables(engine, summary) {
 }
 
 /** The data-quality report (QualityReport) with the per-source record accounting. */
+/** @param {import('../engine/protocol.js').QualityReport} q @param {Summary} summary */
 function renderQuality(q, summary) {
   const box = (title, big, ...rest) => h('div', { class: 'dq' }, h('h3', {}, title), h('div', { class: 'big' }, big), ...rest);
   const list = (items, render) => (items.length ? h('ul', {}, items.map(render)) : h('div', { class: 'muted' }, 'none'));

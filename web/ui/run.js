@@ -1,3 +1,4 @@
+// @ts-check
 // Run and progress: the Run and Cancel buttons, the mode, the phase bars and the status line of a
 // run. A run sends the files (ui/files.js) to the engine worker, shows each file's report as it
 // is read and the phases as they advance, then hands the result to ui/results.js.
@@ -21,13 +22,17 @@ export class Runner {
    * `onResult(result)`: a run finished (RunResult, with its `mode`).
    */
   constructor(engine, files, { location, onResult }) {
-    Object.assign(this, { engine, files, location, onResult });
+    this.engine = engine;
+    this.files = files;
+    this.location = location;
+    this.onResult = onResult;
     this.running = false;
-    this.result = null; // the last run's RunResult
+    /** @type {import('../engine/protocol.js').RunResult & {mode?: string} | null} the last run's result */
+    this.result = null;
   }
 
   async run() {
-    const mode = document.querySelector('input[name="mode"]:checked').value;
+    const mode = $('input[name="mode"]:checked').value;
     this.running = true;
     this.result = null;
     showError('');
@@ -41,6 +46,7 @@ export class Runner {
     try {
       // ?decoders=N sets how many workers decode (tests and benchmarks); by default the worker decides.
       const decoders = Number(new URLSearchParams(location.search).get('decoders')) || undefined;
+      /** @type {import('../engine/protocol.js').RunResult & {mode?: string}} */
       const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, files: this.files.runFiles() }, (ev) => {
         if (ev.type === EVENT.FILE) this.files.report(ev.report);
         else if (ev.phase === 'read') setPhase('read', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
@@ -50,7 +56,7 @@ export class Runner {
       });
       result.mode = mode;
       this.result = result;
-      window.stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes, summary: result.summary }; // for scripts, tests and the benchmark
+      /** @type {any} */ (window).stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes, summary: result.summary }; // for scripts, tests and the benchmark
       const secs = (performance.now() - t0) / 1000;
       this.files.render();
       this.onResult(result);

@@ -1,3 +1,4 @@
+// @ts-check
 // The S3 panel: load a presigned manifest (pasted, chosen, or `?manifest=<url>`), list its
 // landing objects with the files, and after a run upload the results, with a report of every
 // object. The page sees only the manifest's redacted view (ManifestInfo): no URL, no signature.
@@ -11,13 +12,17 @@ import { REQUEST } from '../engine/protocol.js';
 export class S3Panel {
   /** `files`: the FileList; `result()`: the last run's RunResult, if any. */
   constructor(engine, files, { result }) {
-    Object.assign(this, { engine, files, result });
+    this.engine = engine;
+    this.files = files;
+    this.result = result;
+    /** @type {import('../engine/protocol.js').ManifestInfo | null} */
     this.info = null; // the worker's redacted view of the manifest: keys, sizes, expiry; no URLs
   }
 
   /** Load a manifest (text or URL) into the worker and list its landing objects in the zones. */
   async load(payload) {
     setStatus('Reading the manifest…');
+    /** @type {{info: import('../engine/protocol.js').ManifestInfo}} */
     const { info } = await this.engine.ask(REQUEST.MANIFEST, payload);
     $('#manifest-text').value = ''; // the pasted links are in the worker now; keep none in the page
     this.info = info;
@@ -57,6 +62,7 @@ export class S3Panel {
     document.body.dataset.upload = 'running';
     setStatus(`Uploading to ${info.location}…`);
     try {
+      /** @type {{report: import('../engine/protocol.js').UploadEntry[], location: string}} */
       const { report, location } = await this.engine.ask(REQUEST.UPLOAD, {}, (ev) => {
         if (ev.phase === 'upload') setPhase('upload', ev.done, ev.total, `${Math.floor(ev.done)} of ${ev.total} objects · ${mb(ev.sent)} sent`);
       });
@@ -64,7 +70,8 @@ export class S3Panel {
       const failed = report.filter((r) => r.status !== 'uploaded');
       const notDeleted = report.flatMap((r) => r.not_deleted ?? []);
       const deleted = report.reduce((n, r) => n + (r.deleted?.length ?? 0), 0);
-      window.stediLastRun = { ...window.stediLastRun, upload: report };
+      const page = /** @type {any} */ (window);
+      page.stediLastRun = { ...page.stediLastRun, upload: report };
       const cleaned = deleted ? `; deleted ${deleted} stale object(s) from the table folders` : '';
       if (failed.length) {
         showError(`${failed.length} of ${report.length} object(s) did not upload — nothing is lost: every result is still here to download. First problem: ${failed[0].error}`);
