@@ -38,7 +38,7 @@ export const WITHOUT_RUN = Object.freeze([REQUEST.SELECT, REQUEST.SNIFF, REQUEST
 
 /** What the engine worker sends back; each carries the `id` of the request it answers. */
 export const EVENT = Object.freeze({
-  /** Progress: {phase: 'read' | 'parse' | 'join' | 'write' | 'upload', done, total, mbps?, sent?}. */
+  /** Progress: a ProgressEvent. */
   PROGRESS: 'progress',
   /** One landing file was read: {report: FileReport}. */
   FILE: 'file',
@@ -49,6 +49,22 @@ export const EVENT = Object.freeze({
   /** The request failed: {message, fatal} (fatal: the wasm instance is unusable, restart the worker). */
   ERROR: 'error',
 });
+
+/** The phases progress is reported in (the page shows each as a bar, `#p-<phase>`). */
+export const PHASE = Object.freeze({
+  /** Bytes read from the files (done, total). */
+  READ: 'read',
+  /** Bytes fed to the engine (done, total, mbps). */
+  PARSE: 'parse',
+  /** The rules: 0 of 1, then 1 of 1. */
+  JOIN: 'join',
+  /** Parquet outputs built (done, total). */
+  WRITE: 'write',
+  /** Objects uploaded (done, with a fraction of the current one; total; sent: bytes S3 acknowledged). */
+  UPLOAD: 'upload',
+});
+
+/** @typedef {{type: 'progress', id: number, phase: string, done: number, total: number, mbps?: number, sent?: number}} ProgressEvent */
 
 /** What a decode worker sends the engine worker (it receives one DecodeShare). */
 export const DECODE = Object.freeze({

@@ -11,7 +11,7 @@
 import init, { Lake } from '../../pkg/stedi_lake.js';
 import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
 import { ingest } from './ingest.js';
-import { EVENT, REQUEST, WITHOUT_RUN } from './protocol.js';
+import { EVENT, PHASE, REQUEST, WITHOUT_RUN } from './protocol.js';
 import { describe } from './redact.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
 
@@ -35,26 +35,26 @@ async function run({ id, mode, location, files, decoders }) {
   const marks = await ingest(lake, files, total, decoders, {
     onRead: (n) => {
       read += n;
-      post({ type: EVENT.PROGRESS, id, phase: 'read', done: read, total });
+      post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     },
     onParsed: (n) => {
       parsed += n;
-      post({ type: EVENT.PROGRESS, id, phase: 'parse', done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
+      post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
     },
     onFile: (report) => post({ type: EVENT.FILE, id, report }),
     fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
   });
-  if (total === 0) for (const phase of ['read', 'parse']) post({ type: EVENT.PROGRESS, id, phase, done: 0, total: 0, mbps: 0 });
+  if (total === 0) for (const phase of [PHASE.READ, PHASE.PARSE]) post({ type: EVENT.PROGRESS, id, phase, done: 0, total: 0, mbps: 0 });
   const tRead = performance.now();
-  post({ type: EVENT.PROGRESS, id, phase: 'join', done: 0, total: 1 });
+  post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 0, total: 1 });
   const summary = lake.run(mode, location || undefined);
   const tJoin = performance.now();
-  post({ type: EVENT.PROGRESS, id, phase: 'join', done: 1, total: 1 });
+  post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 1, total: 1 });
   const parquet = Lake.outputPaths().filter((p) => p.endsWith('.parquet'));
   let k = 0;
   for (const path of parquet) {
     parquetCache.set(path, lake.output(path));
-    post({ type: EVENT.PROGRESS, id, phase: 'write', done: ++k, total: parquet.length });
+    post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
   }
   const tWrite = performance.now();
   const sizes = Object.fromEntries([...parquetCache].map(([p, b]) => [p, b.length]));
@@ -110,7 +110,7 @@ const handlers = {
     return { info: loaded.info };
   },
   [REQUEST.RUN]: run,
-  [REQUEST.UPLOAD]: ({ id }) => upload(manifest, outputOf, (p) => post({ type: EVENT.PROGRESS, id, phase: 'upload', ...p })),
+  [REQUEST.UPLOAD]: ({ id }) => upload(manifest, outputOf, (p) => post({ type: EVENT.PROGRESS, id, phase: PHASE.UPLOAD, ...p })),
   [REQUEST.ROWS]: ({ table, offset, limit }) => ({ rows: lake.rows(table, offset, limit) }),
   [REQUEST.SERIES]: ({ email }) => ({ series: lake.customerSeries(email) }),
   [REQUEST.OUTPUT]: ({ path }) => ({ path, contentType: Lake.contentType(path), bytes: outputOf(path).slice() }),

@@ -8,7 +8,7 @@
 //                                                       ──RunResult──▶ onResult (results, S3 panel)
 //   Cancel ──engine.cancel() (the worker is replaced)
 import { $, mb, setStatus, showError } from './dom.js';
-import { EVENT, REQUEST } from '../engine/protocol.js';
+import { EVENT, PHASE, REQUEST } from '../engine/protocol.js';
 
 export function setPhase(name, value, max, text) {
   const p = $(`#p-${name}`);
@@ -39,7 +39,7 @@ export class Runner {
     $('#results').hidden = true;
     $('#run').disabled = true;
     $('#cancel').disabled = false;
-    for (const p of ['read', 'parse', 'join', 'write', 'upload']) setPhase(p, 0, 1, '');
+    for (const p of Object.values(PHASE)) setPhase(p, 0, 1, '');
     $('#upload-report').hidden = true;
     setStatus(`Running ${mode}…`);
     const t0 = performance.now();
@@ -49,10 +49,10 @@ export class Runner {
       /** @type {import('../engine/protocol.js').RunResult & {mode?: string}} */
       const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, files: this.files.runFiles() }, (ev) => {
         if (ev.type === EVENT.FILE) this.files.report(ev.report);
-        else if (ev.phase === 'read') setPhase('read', ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
-        else if (ev.phase === 'parse') setPhase('parse', ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);
-        else if (ev.phase === 'join') setPhase('join', ev.done, ev.total, ev.done ? 'done' : 'applying the rules…');
-        else if (ev.phase === 'write') setPhase('write', ev.done, ev.total, `${ev.done} of ${ev.total} tables`);
+        else if (ev.phase === PHASE.READ) setPhase(PHASE.READ, ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
+        else if (ev.phase === PHASE.PARSE) setPhase(PHASE.PARSE, ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);
+        else if (ev.phase === PHASE.JOIN) setPhase(PHASE.JOIN, ev.done, ev.total, ev.done ? 'done' : 'applying the rules…');
+        else if (ev.phase === PHASE.WRITE) setPhase(PHASE.WRITE, ev.done, ev.total, `${ev.done} of ${ev.total} tables`);
       });
       result.mode = mode;
       this.result = result;
@@ -79,7 +79,7 @@ export class Runner {
     // Terminating the worker is what really stops wasm mid-computation; a fresh one takes its place.
     this.engine.cancel();
     this.running = false;
-    for (const p of ['read', 'parse', 'join', 'write']) setPhase(p, 0, 1, '');
+    for (const p of [PHASE.READ, PHASE.PARSE, PHASE.JOIN, PHASE.WRITE]) setPhase(p, 0, 1, '');
     $('#cancel').disabled = true;
     this.files.render();
     setStatus('Cancelled: the run was stopped and nothing from it was kept. Your files are still listed.');

@@ -7,7 +7,7 @@
 //   Upload ──REQUEST.UPLOAD──▶ engine ──EVENT.PROGRESS──▶ phase bar ──report──▶ #upload-report
 import { $, fmt, h, mb, setStatus, showError } from './dom.js';
 import { setPhase } from './run.js';
-import { REQUEST } from '../engine/protocol.js';
+import { PHASE, REQUEST } from '../engine/protocol.js';
 
 export class S3Panel {
   /** `files`: the FileList; `result()`: the last run's RunResult, if any. */
@@ -64,7 +64,7 @@ export class S3Panel {
     try {
       /** @type {{report: import('../engine/protocol.js').UploadEntry[], location: string}} */
       const { report, location } = await this.engine.ask(REQUEST.UPLOAD, {}, (ev) => {
-        if (ev.phase === 'upload') setPhase('upload', ev.done, ev.total, `${Math.floor(ev.done)} of ${ev.total} objects · ${mb(ev.sent)} sent`);
+        if (ev.phase === PHASE.UPLOAD) setPhase(PHASE.UPLOAD, ev.done, ev.total, `${Math.floor(ev.done)} of ${ev.total} objects · ${mb(ev.sent)} sent`);
       });
       renderUploadReport(report, location);
       const failed = report.filter((r) => r.status !== 'uploaded');
