@@ -9,9 +9,13 @@ use std::fmt;
 /// and JS alike).
 #[derive(Debug)]
 pub enum Error {
+    /// An output, table or report was asked for before [`crate::Lake::run`] (or after new input).
     NotRun,
+    /// No output has this path (see [`crate::Output::path`]).
     UnknownOutput(String),
+    /// No table has this name (see [`crate::catalog::TableId::name`]).
     UnknownTable(String),
+    /// Writing an output failed: the sink's or the writer's message.
     Write(String),
     /// A derived table would exceed the row limit (nothing was built).
     TooManyRows(crate::zones::rubric::RowLimit),

@@ -13,6 +13,7 @@ pub type AccelerometerPoint = (i64, Option<f64>, Option<f64>, Option<f64>);
 /// One customer's trusted readings over time (for the page's chart).
 #[derive(Debug, Serialize, Default)]
 pub struct CustomerSeries {
+    /// The email asked for (both lists empty when no record has it).
     pub email: String,
     /// Accelerometer: timestamp, x, y, z (sorted by time).
     pub accelerometer: Vec<AccelerometerPoint>,

@@ -44,11 +44,16 @@ pub fn default_max_rows(landing_rows: u64) -> u64 {
 
 /// The outcome of [`Lake::run`].
 pub struct RunResult {
+    /// The options it ran with.
     pub options: RunOptions,
+    /// The five derived tables as landing row indices, and each table's rule counts.
     pub derived: Derived,
+    /// What the strict rules found (for the data-quality report, in both modes).
     pub facts: Facts,
 }
 
+/// Landing files in, tables and reports out: the state of one pipeline (see the module comment).
+/// New input after a run drops the run's results ([`Error::NotRun`] until the next run).
 #[derive(Default)]
 pub struct Lake {
     pub(crate) ingest: Ingest,
@@ -57,6 +62,7 @@ pub struct Lake {
 }
 
 impl Lake {
+    /// An empty lake: no files, no results.
     pub fn new() -> Lake {
         Lake {
             ingest: Ingest::new(),
@@ -74,6 +80,8 @@ impl Lake {
         }
     }
 
+    /// Start reading file `name` (its path, used for routing and in reports), closing the open
+    /// one; `source` forces its source instead of routing (see [`Ingest::open`]).
     pub fn open_file(&mut self, name: &str, source: Option<Source>) {
         self.result = None;
         self.ingest.open(name, source);
@@ -87,14 +95,17 @@ impl Lake {
         });
     }
 
+    /// The next bytes of the open file (chunks of any size); ignored when no file is open.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.ingest.feed(chunk);
     }
 
+    /// Finish the open file; its report, or `None` when no file was open.
     pub fn close_file(&mut self) -> Option<&FileReport> {
         self.ingest.close()
     }
 
+    /// Read a whole file held in memory ([`Lake::open_file`], [`Lake::feed`], [`Lake::close_file`]).
     pub fn add_file(&mut self, name: &str, source: Option<Source>, bytes: &[u8]) -> &FileReport {
         self.result = None;
         self.ingest.add_file(name, source, bytes)
@@ -107,6 +118,7 @@ impl Lake {
     }
 
     /// Add a share decoded elsewhere, as if its files had been read next (call in file order).
+    /// Errors: [`Error::Import`] when the bytes are not an export of this build (nothing is added).
     pub fn append_exported(&mut self, bytes: &[u8]) -> Result<()> {
         let other = Ingest::import(bytes).map_err(Error::Import)?;
         self.ingest.append(&other);
@@ -114,6 +126,7 @@ impl Lake {
         Ok(())
     }
 
+    /// The account of everything read so far (files, per-source counts, quarantine).
     pub fn ingest_report(&self) -> &IngestReport {
         &self.ingest.report
     }
@@ -138,21 +151,25 @@ impl Lake {
         self.result.as_ref().ok_or(Error::NotRun)
     }
 
+    /// One table of the last run. Errors: [`Error::NotRun`].
     pub fn table(&self, id: TableId) -> Result<TableView<'_>> {
         let r = self.done()?;
         Ok(TableView::new(id, r.options.mode, &self.ingest.landing, &r.derived))
     }
 
+    /// `summary.json` of the last run, with the `covered` and `accounted` checks computed now.
+    /// Errors: [`Error::NotRun`].
     pub fn summary(&self) -> Result<Summary<'_>> {
         Ok(crate::summary::build(&self.ingest, self.done()?, &self.skipped))
     }
 
+    /// `data_quality.json` of the last run ([`quality::report`]). Errors: [`Error::NotRun`].
     pub fn quality(&self) -> Result<QualityReport> {
         let r = self.done()?;
         Ok(quality::report(&self.ingest.landing, &self.ingest.report, &r.facts))
     }
 
-    /// Write one output to `out`.
+    /// Write one output to `out`. Errors: [`Error::NotRun`], [`Error::Write`] (the sink or `out` failed).
     pub fn write_output<W: Write + Send>(&self, output: Output, mut out: W) -> Result<()> {
         let r = self.done()?;
         let werr = |e: &dyn fmt::Display| Error::Write(e.to_string());
@@ -188,7 +205,8 @@ impl Lake {
         }
     }
 
-    /// One output as bytes, by path.
+    /// One output as bytes, by its path ([`Output::path`]). Errors: [`Error::UnknownOutput`],
+    /// [`Error::NotRun`], [`Error::Write`].
     pub fn output(&self, path: &str) -> Result<Vec<u8>> {
         let o = Output::parse(path).ok_or_else(|| Error::UnknownOutput(path.to_owned()))?;
         let mut v = Vec::new();

@@ -7,12 +7,19 @@ use crate::catalog::{TableId, Zone};
 /// One output file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
+    /// A table as Snappy Parquet: `<table folder>/part-00000.parquet`.
     Parquet(TableId),
+    /// A table as NDJSON: `ndjson/<table folder>/part-00000.json`.
     Ndjson(TableId),
+    /// A table's Glue/Athena `CREATE EXTERNAL TABLE`: `ddl/<table>.sql`.
     Ddl(TableId),
+    /// Every table's DDL in one file: `ddl/all_tables.sql`.
     DdlAll,
+    /// `summary.json` (`crate::summary::Summary`).
     Summary,
+    /// `data_quality.json` (`crate::quality::QualityReport`).
     Quality,
+    /// `quarantine.ndjson`: the listed quarantined records, one JSON object per line.
     Quarantine,
     /// `_stedi-lake.json`: marks a folder as a stedi-lake output (see `ingest::select`).
     Marker,
@@ -59,6 +66,7 @@ impl Output {
         }
     }
 
+    /// The output whose [`Output::path`] is exactly `path`; `None` for any other path.
     pub fn parse(path: &str) -> Option<Output> {
         Output::all().into_iter().find(|o| o.path() == path)
     }

@@ -16,6 +16,7 @@ use crate::zones::{Flow, Mode};
 /// `summary.json`.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
+    /// The rule set that ran.
     pub mode: Mode,
     /// Every table, keyed by name, in pipeline order (landing, trusted, curated).
     pub tables: TableSummaries,
@@ -31,6 +32,7 @@ pub struct Summary<'a> {
     /// `true` when every file is covered and every source and every rule balances (see
     /// `docs/semantics.md`).
     pub accounted: bool,
+    /// Every file read, in read order.
     pub files: &'a [FileReport],
     /// Paths under the inputs that were not read, and why.
     pub skipped: &'a [SkippedFile],
@@ -43,7 +45,9 @@ pub struct TableSummary {
     pub zone: Zone,
     /// The tables it is derived from, main input first (`TableId::inputs`).
     pub from: &'static [TableId],
+    /// Rows in the table.
     pub rows: u64,
+    /// Column names, in output order (only the ML table's differ between modes).
     pub columns: Vec<&'static str>,
     /// Its output paths (Hive layout): `parquet`, `ndjson`, `ddl`.
     pub paths: BTreeMap<&'static str, String>,

@@ -1,6 +1,5 @@
 //! The eight output tables' shapes: columns and rows (their names, zones and lineage are in
-//! `catalog`). The one place the sinks
-//! (Parquet, NDJSON) and the DDL read a table's shape from.
+//! `catalog`). The one place the sinks (Parquet, NDJSON) and the DDL read a table's shape from.
 //!
 //! Every column but one is a landing field; the exception is strict `machine_learning_curated`'s
 //! `deviceId`, derived from the table's own rows (`zones::strict::device_ids`) when its
@@ -13,39 +12,65 @@ use crate::zones::{Derived, Mode};
 /// Column types (Hive/Athena: string, bigint, double).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColType {
+    /// Text: `string` in the DDL, UTF-8 in Parquet.
     Str,
+    /// 64-bit integer (epochs in milliseconds, distances, `deviceId`): `bigint`, Parquet INT64.
     I64,
+    /// 64-bit float (accelerometer axes): `double`, Parquet DOUBLE.
     F64,
 }
 
+/// One output column: its name as written (Parquet, NDJSON, DDL), type, nullability and source.
 #[derive(Clone, Copy, Debug)]
 pub struct Column {
+    /// The column name, spelled as the landing JSON spells the key (`shareWithResearchAsOfDate`; `deviceId` is ours).
     pub name: &'static str,
+    /// Its type.
     pub ty: ColType,
+    /// Whether it may hold nulls (false for the keys a record must have: email, user, timestamp, …).
     pub nullable: bool,
+    /// Where its values come from.
     pub field: Field,
 }
 
 /// Where a column's values live: a landing field, or [`Field::DeviceId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
+    /// Customer `customerName`.
     CustomerName,
+    /// Customer `email`.
     Email,
+    /// Customer `phone`.
     Phone,
+    /// Customer `birthDay` (text as landed).
     BirthDay,
+    /// Customer `serialNumber`.
     CustomerSerial,
+    /// Customer `registrationDate` (epoch ms).
     RegistrationDate,
+    /// Customer `lastUpdateDate` (epoch ms).
     LastUpdateDate,
+    /// Customer `shareWithResearchAsOfDate` (epoch ms).
     ShareWithResearch,
+    /// Customer `shareWithPublicAsOfDate` (epoch ms).
     ShareWithPublic,
+    /// Customer `shareWithFriendsAsOfDate` (epoch ms).
     ShareWithFriends,
+    /// Accelerometer `user` (an email).
     User,
+    /// Accelerometer `timestamp` (epoch ms).
     Timestamp,
+    /// Accelerometer `x`.
     X,
+    /// Accelerometer `y`.
     Y,
+    /// Accelerometer `z`.
     Z,
+    /// Step_trainer `sensorReadingTime` (epoch ms).
     SensorReadingTime,
+    /// Step_trainer `serialNumber`.
     StepSerial,
+    /// Step_trainer `distanceFromObject`.
     Distance,
     /// Strict ML table only: the opaque device number (bigint, 1..n) of the step reading's
     /// serial, from [`TableView`]'s per-serial ids; not a landing field.
@@ -87,8 +112,11 @@ impl Field {
 
 /// A numeric landing column as its plain vector (the Parquet sink's fast path).
 pub enum NumColumn<'a> {
+    /// A column without nulls (`timestamp`, `sensorReadingTime`).
     I64(&'a [i64]),
+    /// A nullable integer column (`distanceFromObject`).
     OptI64(&'a [Option<i64>]),
+    /// A nullable float column (`x`, `y`, `z`).
     OptF64(&'a [Option<f64>]),
 }
 
@@ -118,6 +146,7 @@ const fn col(name: &'static str, ty: ColType, nullable: bool, field: Field) -> C
     }
 }
 
+/// The customer tables' columns (landing, trusted, curated): the landing record's ten keys.
 pub const CUSTOMER_COLUMNS: &[Column] = &[
     col("customerName", ColType::Str, true, Field::CustomerName),
     col("email", ColType::Str, false, Field::Email),
@@ -136,6 +165,7 @@ pub const CUSTOMER_COLUMNS: &[Column] = &[
     col("shareWithFriendsAsOfDate", ColType::I64, true, Field::ShareWithFriends),
 ];
 
+/// The accelerometer tables' columns (landing, trusted).
 pub const ACCELEROMETER_COLUMNS: &[Column] = &[
     col("user", ColType::Str, false, Field::User),
     col("timestamp", ColType::I64, false, Field::Timestamp),
@@ -144,6 +174,7 @@ pub const ACCELEROMETER_COLUMNS: &[Column] = &[
     col("z", ColType::F64, true, Field::Z),
 ];
 
+/// The step_trainer tables' columns (landing, trusted).
 pub const STEP_TRAINER_COLUMNS: &[Column] = &[
     col("sensorReadingTime", ColType::I64, false, Field::SensorReadingTime),
     col("serialNumber", ColType::Str, false, Field::StepSerial),
@@ -177,14 +208,19 @@ pub const ML_STRICT_COLUMNS: &[Column] = &[
 /// Which landing table a table's rows come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Customer rows ([`CUSTOMER_COLUMNS`]).
     Customer,
+    /// Accelerometer rows ([`ACCELEROMETER_COLUMNS`]).
     Accelerometer,
+    /// Step_trainer rows ([`STEP_TRAINER_COLUMNS`]).
     StepTrainer,
+    /// (step_trainer, accelerometer) row pairs ([`ML_RUBRIC_COLUMNS`] or [`ML_STRICT_COLUMNS`]).
     MachineLearning,
 }
 
 /// The table shapes (the catalogue of names, zones and lineage is `catalog.rs`).
 impl TableId {
+    /// Which landing rows the table's rows are.
     pub fn kind(self) -> Kind {
         match self {
             TableId::CustomerLanding | TableId::CustomerTrusted | TableId::CustomersCurated => Kind::Customer,
@@ -194,6 +230,7 @@ impl TableId {
         }
     }
 
+    /// The table's columns under `mode` (only `machine_learning_curated` differs between modes).
     pub fn columns(self, mode: Mode) -> &'static [Column] {
         match (self.kind(), mode) {
             (Kind::Customer, _) => CUSTOMER_COLUMNS,
@@ -208,12 +245,16 @@ impl TableId {
 /// A table's rows: a prefix of a landing table, landing row indices, or (step, accelerometer) pairs.
 #[derive(Clone, Copy, Debug)]
 pub enum Rows<'a> {
+    /// Landing rows `0..n`: a landing table.
     All(usize),
+    /// These landing rows, in this order (a row may repeat in rubric mode).
     Indices(&'a [u32]),
+    /// (step_trainer row, accelerometer row) pairs: `machine_learning_curated`.
     Pairs(&'a [(u32, u32)]),
 }
 
 impl Rows<'_> {
+    /// Rows of the table.
     pub fn len(&self) -> usize {
         match self {
             Rows::All(n) => *n,
@@ -221,6 +262,7 @@ impl Rows<'_> {
             Rows::Pairs(v) => v.len(),
         }
     }
+    /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -229,9 +271,13 @@ impl Rows<'_> {
 /// A table ready to be written: where its rows come from, which rows, which columns.
 #[derive(Clone)]
 pub struct TableView<'a> {
+    /// Which table.
     pub id: TableId,
+    /// The rule set that made it (decides the ML table's columns).
     pub mode: Mode,
+    /// The landing tables its rows point into.
     pub landing: &'a Landing,
+    /// Its rows.
     pub rows: Rows<'a>,
     /// Per serial id, the `deviceId` of [`Field::DeviceId`] (0: the serial is not in the table);
     /// empty for tables without that column.
@@ -239,6 +285,8 @@ pub struct TableView<'a> {
 }
 
 impl<'a> TableView<'a> {
+    /// The view of table `id` of a run: its rows from `derived` (landing tables: all landing rows),
+    /// and for strict `machine_learning_curated` its device ids ([`crate::zones::strict::device_ids`]).
     pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {
         let rows = match id {
             TableId::CustomerLanding => Rows::All(landing.customers.len()),
@@ -279,6 +327,7 @@ impl<'a> TableView<'a> {
         }
     }
 
+    /// The table's columns ([`TableId::columns`] under its mode).
     pub fn columns(&self) -> &'static [Column] {
         self.id.columns(self.mode)
     }
@@ -317,9 +366,13 @@ impl<'a> TableView<'a> {
 /// One cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value<'a> {
+    /// SQL NULL (the key was absent or `null`).
     Null,
+    /// A [`ColType::Str`] value.
     Str(&'a str),
+    /// A [`ColType::I64`] value.
     I64(i64),
+    /// A [`ColType::F64`] value.
     F64(f64),
 }
 

@@ -6,8 +6,8 @@
 //! - [`rubric`]: the reference AWS Glue/Athena jobs, row for row.
 //!
 //! Each table's [`Flow`] says how many rows came in, what every rule removed (or a join added) and
-//! how many came out, so every landing row is accounted for. `docs/semantics.md` holds the same
-//! rules as SQL and prose.
+//! how many came out, so every landing row is accounted for. `docs/semantics.md` explains the
+//! same rules in prose; `docs/sql/strict.sql` and `docs/sql/rubric.sql` hold them as SQL.
 
 pub mod rubric;
 pub mod strict;
@@ -23,18 +23,22 @@ use crate::model::Landing;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    /// [`strict`]: the default (`strict` in JSON and on the command line).
     #[default]
     Strict,
+    /// [`rubric`]: the reference jobs (`rubric`).
     Rubric,
 }
 
 impl Mode {
+    /// `strict` or `rubric` (`--mode`, `summary.json`, the marker).
     pub fn name(self) -> &'static str {
         match self {
             Mode::Strict => "strict",
             Mode::Rubric => "rubric",
         }
     }
+    /// The mode [`Mode::name`] spells `s` (exact); `None` for any other text.
     pub fn parse(s: &str) -> Option<Mode> {
         match s {
             "strict" => Some(Mode::Strict),
@@ -60,10 +64,15 @@ pub struct RuleEffect {
 /// How one derived table came from its input: `rows_in - Σ removed + Σ added = rows_out`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Flow {
+    /// The derived table.
     pub table: TableId,
+    /// Its main input (the first of [`TableId::inputs`]).
     pub from: TableId,
+    /// Rows of `from`.
     pub rows_in: u64,
+    /// Each rule's effect, in the order the rules apply.
     pub rules: Vec<RuleEffect>,
+    /// Rows of `table`.
     pub rows_out: u64,
 }
 
@@ -133,13 +142,20 @@ pub struct Facts {
     pub duplicate_emails: Vec<(u32, u32, Vec<Option<i64>>)>,
     /// Serial numbers held by more than one de-duplicated customer: (serial, emails).
     pub shared_serials: Vec<(u32, Vec<u32>)>,
+    /// Accelerometer rows equal in every field to an earlier row (strict rule 2).
     pub accelerometer_exact_duplicates: u64,
+    /// Step_trainer rows equal in every field to an earlier row (strict rule 2).
     pub step_trainer_exact_duplicates: u64,
-    /// Readings by users with no customer record at all.
+    /// Readings (exact duplicates not counted) by users with no customer record at all.
     pub accelerometer_unknown_user: u64,
+    /// Readings (exact duplicates not counted) of trusted customers taken before their consent date (strict rule 3).
     pub accelerometer_before_consent: u64,
+    /// Step readings (exact duplicates not counted) of curated owners taken before the owner's consent (strict rule 6).
     pub step_trainer_before_consent: u64,
+    /// Step readings (exact duplicates not counted) whose serial no de-duplicated customer holds (strict rule 5).
     pub step_trainer_no_owner: u64,
+    /// Step readings (exact duplicates not counted) whose serial several customers hold and not
+    /// exactly one of them has an accelerometer reading at that instant (strict rule 5).
     pub step_trainer_ambiguous_owner: u64,
     /// Customer landing rows whose `shareWithResearchAsOfDate` is set but is not a plausible
     /// millisecond date (see [`strict::research_consent`]): (row, whether it is the row strict

@@ -272,6 +272,9 @@ pub fn device_ids(l: &Landing, ml: &[(u32, u32)]) -> Vec<u32> {
     ids
 }
 
+/// Apply strict rules 1–7 (the module comment; `docs/sql/strict.sql`) to the landing tables: the
+/// five derived tables with each one's [`Flow`], and the data-quality [`Facts`]. Never fails and
+/// applies no row limit.
 #[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
 pub fn run(l: &Landing) -> (Derived, Facts) {
     let mut facts = Facts::default();
