@@ -413,6 +413,7 @@ impl Default for Lake {
 
 #[wasm_bindgen]
 impl Lake {
+    /// `new Lake()`: an empty lake, no files read, no results.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Lake {
         Lake {
