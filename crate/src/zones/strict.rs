@@ -9,7 +9,7 @@
 //! 5. Device ownership: a step reading belongs to the one de-duplicated customer with its serial
 //!    ([`serial_holders`]: an absent or empty serial owns nothing); if several share the serial,
 //!    to the one among them with a landing accelerometer reading at exactly `sensorReadingTime`,
-//!    if exactly one has; otherwise it has no known owner ([`resolve_owner`]).
+//!    if exactly one has; otherwise it has no known owner (`resolve_owner`).
 //! 6. `step_trainer_trusted` = readings whose owner is curated, at or after the owner's consent.
 //! 7. `machine_learning_curated` = step × accelerometer trusted on owner = user and time = timestamp,
 //!    with no email and no serial number: the device appears as an opaque `deviceId`
