@@ -63,8 +63,8 @@ pub struct LandingObject {
     pub get: String,
 }
 
-/// A key under the prefix that is not read, with why: the landing rule of `ingest/select.rs`, or
-/// a key with `.`/`..` segments that no presigned URL can address.
+/// A key under the prefix that is not read, with why: the landing rule of `ingest/select.rs`, a
+/// folder marker (a key ending in `/`), or a key with `.`/`..` segments no presigned URL can address.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Skipped {

@@ -63,7 +63,7 @@ pub struct QualityReport {
 pub struct DriftedKey {
     /// The source of the records holding it.
     pub source: Source,
-    /// The key as written in the first record holding it.
+    /// The key, as written in the records.
     pub key: String,
     /// Kept records holding it.
     pub count: u64,
@@ -166,7 +166,7 @@ pub struct ConsentNotADate {
 pub struct ConsentRow {
     /// The row's email.
     pub email: String,
-    /// The value as landed (0 or below, or below 10^11: not milliseconds since 1970).
+    /// The value as landed: below 10^11 (0, negative, or an epoch in seconds, not milliseconds).
     pub share_with_research_as_of_date: i64,
     /// Whether this is the email's latest row (the one the strict rules read consent from).
     pub latest_row: bool,
