@@ -5,16 +5,18 @@
 //! eight tables with their zones and lineage; the landing columns):
 //! `ingest` (chunks → records → typed landing tables in `model`, bad records quarantined)
 //! → `zones` (strict or rubric rules → derived tables as row indices)
-//! → `tables` (names, zones, columns) → `sink` (Parquet / NDJSON), `ddl`, `quality`
-//! → `lake` (the facade: files in, outputs out by path). `generate` makes test data.
-//! S3: `manifest` (the presigned transfer plan, shared by CLI and page); native-only `presign`
-//! and `aws_env` build it with credentials.
+//! → `tables` (columns and rows) → `sink` (Parquet / NDJSON), `ddl`, `quality`
+//! → `lake` (the facade: files in, outputs out by path; with `output`, `summary`, `explore`, `error`).
+//! S3: `manifest` (the presigned transfer plan, shared by CLI and page). The CLI binary
+//! (`crate/src/bin/stedi-lake/`) holds the native-only parts: `presign` and `aws_env` build the manifest
+//! with credentials, `generate` makes test data.
+
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod ddl;
 pub mod error;
 pub mod explore;
-pub mod generate;
 pub mod ingest;
 pub mod lake;
 pub mod manifest;
@@ -26,10 +28,6 @@ pub mod summary;
 pub mod tables;
 pub mod zones;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod aws_env;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod presign;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

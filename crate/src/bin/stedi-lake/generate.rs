@@ -422,7 +422,7 @@ mod tests {
     #[test]
     fn generated_data_ingests_with_exactly_the_malformed_lines_quarantined() {
         let (stats, files) = gen(3, 300_000);
-        let mut ing = crate::ingest::Ingest::new();
+        let mut ing = stedi_lake::ingest::Ingest::new();
         for (p, b) in &files {
             ing.add_file(p, None, b);
         }

@@ -17,23 +17,31 @@ use rusty_s3::actions::{CreateMultipartUpload, ListObjectsV2};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use crate::aws_env::{self, AwsSettings};
-use crate::ingest::{route, select};
-use crate::lake::Output;
-use crate::manifest::{self, LandingObject, Manifest, Multipart, OutputTarget, Skipped, StaleObject};
-use crate::tables::{TableId, Zone};
+use stedi_lake::ingest::{route, select};
+use stedi_lake::lake::Output;
+use stedi_lake::manifest::{self, LandingObject, Manifest, Multipart, OutputTarget, Skipped, StaleObject};
+use stedi_lake::tables::{TableId, Zone};
 
+/// The options of `stedi-lake presign` (see `docs/manifest.md`, "What `presign` does").
 #[derive(Clone, Debug)]
 pub struct PresignOptions {
     /// `s3://bucket[/prefix]`.
     pub location: String,
+    /// `--region`; `None`: the environment's or the profile's, else `us-east-1` ([`aws_env`]).
     pub region: Option<String>,
+    /// `--endpoint` URL; `None`: the environment's, else AWS's regional endpoint ([`aws_env`]).
     pub endpoint: Option<String>,
+    /// `--path-style`: `endpoint/bucket/key` URLs (S3-compatible servers) instead of virtual-hosted.
     pub path_style: bool,
+    /// `--profile`: the AWS profile to read credentials from (wins over the environment's keys).
     pub profile: Option<String>,
+    /// How long every URL stays valid: 1 second to 7 days (SigV4's limit), else an error.
     pub expires: Duration,
+    /// Bytes per multipart part: at least [`manifest::MIN_PART_SIZE`], else an error.
     pub part_size: u64,
-    /// Largest output a multipart upload must hold; default twice the landing bytes.
+    /// Largest output in bytes a multipart upload must hold; default twice the landing bytes.
     pub max_output_size: Option<u64>,
+    /// Also upload the derived tables as NDJSON (`--formats parquet,ndjson`).
     pub ndjson: bool,
     /// Sign as of this instant instead of now (reproducible URLs for the boto3 cross-check).
     pub signing_time: Option<Timestamp>,
@@ -42,11 +50,16 @@ pub struct PresignOptions {
 /// Where the prefix lives: bucket, key prefix without slashes at the ends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct S3Location {
+    /// The bucket name, as given.
     pub bucket: String,
+    /// The key prefix, `/` only between folders; empty for the whole bucket.
     pub prefix: String,
 }
 
 impl S3Location {
+    /// Split `s3://bucket[/prefix]`, trimming slashes around the prefix. Errors (naming the value)
+    /// when `s` does not start with `s3://` or names no bucket, and checks nothing else: the bucket
+    /// and prefix rules are [`stedi_lake::ddl::check_location`]'s, which the CLI applies first.
     pub fn parse(s: &str) -> Result<S3Location, String> {
         let rest = s
             .strip_prefix("s3://")
@@ -70,6 +83,7 @@ impl S3Location {
         }
     }
 
+    /// Back to `s3://bucket` or `s3://bucket/prefix` (the manifest's `location`).
     pub fn uri(&self) -> String {
         if self.prefix.is_empty() {
             format!("s3://{}", self.bucket)
@@ -147,6 +161,12 @@ fn stale_keys<'a>(
         .collect()
 }
 
+/// List the prefix, sign every request and return the checked [`Manifest`] (the steps in the
+/// module comment). Talks to S3: ListObjectsV2, and CreateMultipartUpload for each table output
+/// when the largest output needs more than one part. Errors (never a URL): a bad location, part
+/// size or expiry, no credentials ([`aws_env::settings`]), an endpoint or bucket rusty-s3
+/// refuses, S3 refusing a request (its code and message), a stale key no presigned URL can
+/// address, or a manifest [`Manifest::check`] refuses.
 pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
     let loc = S3Location::parse(&opts.location)?;
     let aws = aws_env::settings(

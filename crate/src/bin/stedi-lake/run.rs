@@ -1,0 +1,278 @@
+//! `stedi-lake run`: read the landing files in chunks into a [`stedi_lake::Lake`], apply the
+//! rules, write every output into the output folder, and report.
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
+
+use crate::args::Format;
+use crate::cli::Failure;
+use crate::landing::{landing_files, printable};
+use crate::out_dir::OutDir;
+use crate::progress::{Progress, Ui};
+
+/// A run whose outputs are written: what is left to report.
+pub(crate) struct Done {
+    /// The human tables (stdout by default).
+    pub(crate) report: String,
+    /// The bytes of the written `summary.json` (`--json`).
+    pub(crate) summary_json: Vec<u8>,
+    /// Records quarantined, over every source (`--fail-on-quarantine`).
+    pub(crate) quarantined: u64,
+    /// `--timings`: lines for stderr, and the one-line `BENCH {json}` that bench/bench.sh reads.
+    pub(crate) timings: String,
+    pub(crate) bench: String,
+}
+
+pub(crate) fn run(
+    landing: &[PathBuf],
+    out: &Path,
+    overwrite: bool,
+    opts: RunOptions,
+    formats: &[Format],
+    ui: Ui,
+) -> Result<Done, Failure> {
+    let dir = OutDir::prepare(out, overwrite, landing)?;
+    let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, ui);
+    match result {
+        Ok(done) => {
+            dir.commit()?;
+            Ok(done)
+        }
+        Err(e) => {
+            dir.abandon();
+            Err(e)
+        }
+    }
+}
+
+/// Read, apply the rules and write every output into `out` (the temporary tree); report
+/// nothing on stdout (that waits until the tree is in place, see `main`).
+pub(crate) fn run_into(
+    landing: &[PathBuf],
+    outs: &[&Path],
+    out: &Path,
+    opts: RunOptions,
+    formats: &[Format],
+    ui: Ui,
+) -> Result<Done, Failure> {
+    let t0 = Instant::now();
+    let final_out = outs[0];
+    let (files, skipped) = landing_files(landing, outs)?;
+    if !ui.quiet {
+        for s in skipped.iter().take(20) {
+            note!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason);
+        }
+        if skipped.len() > 20 {
+            note!(
+                "stedi-lake: … and {} more skipped (listed in summary.json)",
+                skipped.len() - 20
+            );
+        }
+    }
+    let mut lake = Lake::new();
+    for s in &skipped {
+        lake.note_skipped(&s.name, &s.reason);
+    }
+    let progress = Progress::new(ui.progress);
+    if progress.bar.is_some() {
+        let total = files.iter().map(|(p, _)| fs::metadata(p).map_or(0, |m| m.len())).sum();
+        progress.reading(total, files.len());
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    let mut held_back: Vec<String> = Vec::new();
+    for (i, (path, name)) in files.iter().enumerate() {
+        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        lake.open_file(name, None);
+        // SAFETY: the map is only read while this loop runs; a landing file changed by another
+        // process meanwhile could give torn records (quarantined), never memory unsafety in Rust
+        // terms beyond what reading a changing file gives. Fall back to read() where mapping fails.
+        match unsafe { memmap2::Mmap::map(&f) } {
+            Ok(map) => {
+                for chunk in map.chunks(1 << 20) {
+                    lake.feed(chunk);
+                    progress.read(chunk.len() as u64);
+                }
+                bytes += map.len() as u64;
+            }
+            Err(_) => loop {
+                let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+                if n == 0 {
+                    break;
+                }
+                bytes += n as u64;
+                lake.feed(&buf[..n]);
+                progress.read(n as u64);
+            },
+        }
+        if let Some(r) = lake.close_file() {
+            if let Some(err) = &r.error {
+                // A file rejected whole is counted in summary.json (files[].error) and the run
+                // goes on: a notice, kept back under --quiet unless the run then fails for it.
+                let line = format!("stedi-lake: {}: {err}", printable(&r.name));
+                if !ui.quiet {
+                    progress.note(&line);
+                } else if held_back.len() < 20 {
+                    held_back.push(line);
+                }
+            }
+        }
+        progress.file_done(i + 1, files.len());
+    }
+    let t_ingest = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    progress.rules(match opts.mode {
+        Mode::Strict => "strict",
+        Mode::Rubric => "rubric",
+    });
+    lake.run(opts).map_err(|e| Failure::Run(e.to_string()))?;
+    let t_zones = t1.elapsed().as_secs_f64();
+
+    let all = Output::all();
+    let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
+    let parquet = if formats.contains(&Format::Parquet) {
+        pick(|o| matches!(o, Output::Parquet(_)))
+    } else {
+        Vec::new()
+    };
+    let ndjson = if formats.contains(&Format::Ndjson) {
+        pick(|o| matches!(o, Output::Ndjson(_)))
+    } else {
+        Vec::new()
+    };
+    let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
+    progress.writing(parquet.len() + ndjson.len() + reports.len());
+    let phase = |outputs: Vec<Output>| -> Result<f64, Failure> {
+        let t = Instant::now();
+        for o in outputs {
+            let path = out.join(o.path());
+            progress.output(&o.path());
+            fs::create_dir_all(path.parent().expect("outputs are in folders or at the root"))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            lake.write_output(o, &mut w)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+            progress.output_done();
+        }
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let t_parquet = phase(parquet)?;
+    let t_ndjson = phase(ndjson)?;
+    let t_reports = phase(reports)?;
+    progress.finish();
+    let summary_path = out.join(Output::Summary.path());
+    let summary_json = fs::read(&summary_path).map_err(|e| format!("{}: {e}", summary_path.display()))?;
+
+    let summary = lake.summary().map_err(|e| e.to_string())?;
+    if summary.sources.values().all(|c| c.files == 0) {
+        return Err(Failure::Run(format!(
+            "no STEDI landing data: {} file(s) read, none routed to customer, accelerometer or step_trainer ({} skipped){}",
+            files.len(),
+            skipped.len(),
+            if held_back.is_empty() {
+                "; see the messages above".to_owned()
+            } else {
+                format!(":\n{}", held_back.join("\n"))
+            }
+        )));
+    }
+    // Writing to a String can not fail.
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "{:<15} {:>10} {:>10} {:>12}",
+        "source", "read", "kept", "quarantined"
+    );
+    for s in Source::ALL {
+        let c = &summary.sources[&s];
+        let _ = writeln!(
+            report,
+            "{:<15} {:>10} {:>10} {:>12}",
+            s.name(),
+            c.records_read,
+            c.kept,
+            c.quarantined_total
+        );
+    }
+    if summary.unrouted.records_read > 0 {
+        let c = summary.unrouted;
+        let _ = writeln!(
+            report,
+            "{:<15} {:>10} {:>10} {:>12}",
+            "(unrouted)", c.records_read, c.kept, c.quarantined_total
+        );
+    }
+    let _ = writeln!(report);
+    let _ = writeln!(report, "{:<26} {:<8} {:>10}", "table", "zone", "rows");
+    for id in stedi_lake::tables::TableId::ALL {
+        let t = summary.tables.get(id);
+        let _ = writeln!(report, "{:<26} {:<8} {:>10}", id.name(), t.zone.name(), t.rows);
+    }
+    let quarantined: u64 =
+        summary.sources.values().map(|c| c.quarantined_total).sum::<u64>() + summary.unrouted.quarantined_total;
+    let _ = writeln!(
+        report,
+        "\nmode {}: {} landing records, {} quarantined; {}; outputs in {}",
+        summary.mode.name(),
+        summary.sources.values().map(|c| c.records_read).sum::<u64>() + summary.unrouted.records_read,
+        quarantined,
+        if summary.accounted {
+            "every record accounted for"
+        } else {
+            "ACCOUNTING DOES NOT BALANCE"
+        },
+        final_out.display()
+    );
+    if !summary.accounted {
+        note!("{report}");
+        return Err(Failure::Run(
+            "internal error: the record accounting does not balance (see the tables above)".into(),
+        ));
+    }
+    let total = t0.elapsed().as_secs_f64();
+    let mb = bytes as f64 / 1e6;
+    let mut timings = String::new();
+    let _ = writeln!(timings, "timings: {mb:.1} MB landing in {} files", files.len());
+    let _ = writeln!(timings, "  ingest   {t_ingest:>7.3} s  {:>7.1} MB/s", mb / t_ingest);
+    let _ = writeln!(timings, "  zones    {t_zones:>7.3} s");
+    let _ = writeln!(timings, "  parquet  {t_parquet:>7.3} s");
+    let _ = writeln!(timings, "  ndjson   {t_ndjson:>7.3} s");
+    let _ = writeln!(timings, "  reports  {t_reports:>7.3} s");
+    let _ = writeln!(
+        timings,
+        "  total    {total:>7.3} s  {:>7.1} MB/s end to end",
+        mb / total
+    );
+    if let Some(kb) = peak_rss_kb() {
+        let _ = writeln!(timings, "  peak RSS {:>7.1} MB", kb as f64 / 1024.0);
+    }
+    let bench = format!(
+        "BENCH {{\"mb\":{mb:.3},\"ingest_s\":{t_ingest:.4},\"zones_s\":{t_zones:.4},\"parquet_s\":{t_parquet:.4},\"ndjson_s\":{t_ndjson:.4},\"reports_s\":{t_reports:.4},\"total_s\":{total:.4},\"peak_rss_mb\":{:.1}}}",
+        peak_rss_kb().unwrap_or(0) as f64 / 1024.0
+    );
+    Ok(Done {
+        report,
+        summary_json,
+        quarantined,
+        timings,
+        bench,
+    })
+}
+
+pub(crate) fn peak_rss_kb() -> Option<u64> {
+    let s = fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
