@@ -135,6 +135,29 @@ def test_row_limit_names_the_table_the_count_and_the_rule(landing, tmp_path):
     assert run(landing, "--out", tmp_path / "out3", "--mode", "rubric", "--max-rows", ml).returncode == 0
 
 
+def test_strict_refuses_an_owner_reading_join_that_fans_out(tmp_path):
+    """Strict's ML join pairs every distinct step reading of an owner with every distinct phone
+    reading of that owner at the same instant: n x m rows from n + m records. Bounded too."""
+    t0, n, m = 1655564000000, 60, 50
+    land = tmp_path / "landing"
+    for d in ("customer", "accelerometer", "step_trainer"):
+        (land / d).mkdir(parents=True)
+    (land / "customer" / "c.json").write_text(json.dumps({
+        "customerName": "A", "email": "a@x.test", "phone": "1", "birthDay": "1990-01-01", "serialNumber": "S1",
+        "registrationDate": t0, "lastUpdateDate": t0, "shareWithResearchAsOfDate": t0}) + "\n")
+    (land / "accelerometer" / "a.json").write_text("".join(
+        json.dumps({"user": "a@x.test", "timestamp": t0 + 5, "x": float(x), "y": 0.0, "z": 0.0}) + "\n" for x in range(m)))
+    (land / "step_trainer" / "s.json").write_text("".join(
+        json.dumps({"sensorReadingTime": t0 + 5, "serialNumber": "S1", "distanceFromObject": d}) + "\n" for d in range(n)))
+    res = run(land, "--out", tmp_path / "out", "--max-rows", n * m - 1)
+    assert res.returncode == 1, res.stderr
+    assert f"machine_learning_curated would have {n * m} rows" in res.stderr, res.stderr
+    assert "join_owner_reading" in res.stderr
+    assert not (tmp_path / "out").exists(), "nothing written"
+    assert run(land, "--out", tmp_path / "ok", "--max-rows", n * m).returncode == 0
+    assert rows(tmp_path / "ok")["machine_learning_curated"] == n * m
+
+
 def test_only_regular_files_are_read_and_bookkeeping_is_listed(landing, tmp_path):
     acc = landing / "accelerometer"
     os.mkfifo(acc / "pipe.json")  # reading it would block for ever

@@ -556,7 +556,7 @@ mod tests {
         );
         // The report is built from the strict facts in both modes (`zones::run`), so what it
         // lists does not depend on the mode; strict itself trusts only ok@x and old@x.
-        let (d, facts) = strict::run(&ing.landing);
+        let (d, facts) = strict::run(&ing.landing, u64::MAX).unwrap();
         assert_eq!(d.customer_trusted.len(), 2);
         let q = report(&ing.landing, &ing.report, &facts);
         let c = &q.consent_not_a_date;
@@ -589,7 +589,7 @@ mod tests {
             ],
             &[step(-5, "s1", 1), step(T0, "s1", 1)],
         );
-        let (_, facts) = strict::run(&ing.landing);
+        let (_, facts) = strict::run(&ing.landing, u64::MAX).unwrap();
         let q = report(&ing.landing, &ing.report, &facts);
         let counts = |c: &EpochCounts| (c.customer, c.accelerometer, c.step_trainer);
         assert_eq!(counts(&q.epochs_in_seconds), (1, 1, 0));

@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn strict_ml_table_has_device_ids_instead_of_serials() {
         let l = lake();
-        let (d, _) = strict::run(&l);
+        let (d, _) = strict::run(&l, u64::MAX).unwrap();
         let view = TableView::new(TableId::MachineLearningCurated, Mode::Strict, &l, &d);
         let names: Vec<&str> = view.columns().iter().map(|c| c.name).collect();
         assert_eq!(
@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn sinks_write_the_device_ids() {
         let l = lake();
-        let (d, _) = strict::run(&l);
+        let (d, _) = strict::run(&l, u64::MAX).unwrap();
         let view = TableView::new(TableId::MachineLearningCurated, Mode::Strict, &l, &d);
         let want = column_i64(&view, "deviceId");
 

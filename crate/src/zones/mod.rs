@@ -166,13 +166,69 @@ pub struct Facts {
 
 /// Run the zone rules of `mode` over the landing tables. The strict facts are always computed,
 /// since the data-quality report describes the data whatever rules are applied.
-pub fn run(landing: &Landing, mode: Mode, max_rows: u64) -> Result<(Derived, Facts), rubric::RowLimit> {
-    let (strict_tables, facts) = strict::run(landing);
+pub fn run(landing: &Landing, mode: Mode, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
+    // Strict runs in both modes (its facts feed the data-quality report), so its one join that
+    // can fan out (rule 7) is bounded in both.
+    let (strict_tables, facts) = strict::run(landing, max_rows)?;
     match mode {
-        // Strict joins never fan out (each derived table is at most its input), so the limit
-        // only matters for the reference joins.
         Mode::Strict => Ok((strict_tables, facts)),
         Mode::Rubric => Ok((rubric::run(landing, max_rows)?, facts)),
+    }
+}
+
+/// A derived table that would exceed the row limit (`--max-rows`), found before it is held whole:
+/// a join that fans out (rubric: shared timestamps, repeated customer rows; strict: several
+/// distinct readings of one owner at one instant) must not fill memory and disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowLimit {
+    /// The table that would be too large.
+    pub table: TableId,
+    /// The rows it would have.
+    pub rows: u64,
+    /// The limit in force.
+    pub limit: u64,
+    /// The rule that multiplies rows, and how.
+    pub rule: &'static str,
+    /// What the user can do about it.
+    pub advice: &'static str,
+}
+
+impl std::fmt::Display for RowLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} would have {} rows, over the limit of {} rows per table (--max-rows): {}. Nothing was written. {}",
+            self.table.name(),
+            self.rows,
+            self.limit,
+            self.rule,
+            self.advice
+        )
+    }
+}
+
+impl std::error::Error for RowLimit {}
+
+impl RowLimit {
+    /// `Err` when `rows` of `table` would exceed `limit`; `rule` says which join multiplies rows.
+    pub(crate) fn check(
+        table: TableId,
+        rows: u64,
+        limit: u64,
+        rule: &'static str,
+        advice: &'static str,
+    ) -> Result<(), RowLimit> {
+        if rows > limit {
+            Err(RowLimit {
+                table,
+                rows,
+                limit,
+                rule,
+                advice,
+            })
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -10,53 +10,11 @@
 
 use rustc_hash::FxHashSet;
 
-use super::{Derived, Flow};
+use super::{Derived, Flow, RowLimit};
 use crate::catalog::TableId;
 use crate::model::{Customer, Landing};
 
-/// A derived table that would exceed the row limit, found before it is built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowLimit {
-    /// The table that would be too large.
-    pub table: TableId,
-    /// The rows it would have.
-    pub rows: u64,
-    /// The limit in force.
-    pub limit: u64,
-    /// The rule that multiplies rows, and how.
-    pub rule: &'static str,
-}
-
-impl std::fmt::Display for RowLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} would have {} rows, over the limit of {} rows per table (--max-rows): {}. Nothing was written. Run in strict mode, or raise --max-rows if you have the memory and disk for it.",
-            self.table.name(),
-            self.rows,
-            self.limit,
-            self.rule
-        )
-    }
-}
-
-impl std::error::Error for RowLimit {}
-
-impl RowLimit {
-    /// `Err` when `rows` of `table` would exceed `limit`; `rule` says which join multiplies rows.
-    fn check(table: TableId, rows: u64, limit: u64, rule: &'static str) -> Result<(), RowLimit> {
-        if rows > limit {
-            Err(RowLimit {
-                table,
-                rows,
-                limit,
-                rule,
-            })
-        } else {
-            Ok(())
-        }
-    }
-}
+const RUBRIC_ADVICE: &str = "Run in strict mode, or raise --max-rows if you have the memory and disk for it.";
 
 /// The rubric rules over `l`; a join that would produce more than `max_rows` rows in one table is
 /// refused before any row of it is built (the reference joins fan out: see [`RowLimit`]).
@@ -87,6 +45,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         accel_rows,
         max_rows,
         "join_trusted_customer repeats each reading once per trusted customer row with the same email, so repeated customer rows multiply readings",
+        RUBRIC_ADVICE,
     )?;
     let mut accelerometer_trusted = Vec::with_capacity(accel_rows as usize);
     let mut has_reading = vec![false; n_emails];
@@ -181,6 +140,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
         ml_rows,
         max_rows,
         "join_same_timestamp pairs every step reading with every accelerometer reading at the same instant, whoever the user, so shared timestamps multiply rows",
+        RUBRIC_ADVICE,
     )?;
     let mut machine_learning_curated = Vec::with_capacity(ml_rows as usize);
     let mut unmatched = 0usize;

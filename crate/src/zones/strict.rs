@@ -19,7 +19,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Derived, Facts, Flow, NONE};
+use super::{Derived, Facts, Flow, RowLimit, NONE};
 use crate::catalog::TableId;
 use crate::model::{float_key, Customer, Landing};
 
@@ -276,7 +276,7 @@ pub fn device_ids(l: &Landing, ml: &[(u32, u32)]) -> Vec<u32> {
 /// five derived tables with each one's [`Flow`], and the data-quality [`Facts`]. Never fails and
 /// applies no row limit.
 #[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
-pub fn run(l: &Landing) -> (Derived, Facts) {
+pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
     let mut facts = Facts::default();
     let n_emails = l.emails.len();
 
@@ -470,15 +470,32 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
     // 7. Machine-learning table: same owner, same instant. Every distinct reading of a curated
     // owner at a time at or after consent is trusted, so the index gives the partners directly.
     // (The deviceId column is computed from these pairs by `device_ids` when the table is written.)
+    // Several distinct readings of one owner at one instant pair with each other (n × m rows):
+    // past `max_rows` nothing more is held, the rest is only counted for the message.
     let mut machine_learning_curated = Vec::new();
     let mut unmatched = 0usize;
     for (k, &si) in step_trainer_trusted.iter().enumerate() {
         let before = machine_learning_curated.len();
-        for ai in idx.rows(step_owner[k], s.sensor_reading_time[si as usize]) {
-            machine_learning_curated.push((si, ai));
-        }
+        machine_learning_curated.extend(
+            idx.rows(step_owner[k], s.sensor_reading_time[si as usize])
+                .map(|ai| (si, ai)),
+        );
         if machine_learning_curated.len() == before {
             unmatched += 1;
+        }
+        if machine_learning_curated.len() as u64 > max_rows {
+            let more: u64 = step_trainer_trusted[k + 1..]
+                .iter()
+                .zip(&step_owner[k + 1..])
+                .map(|(&si, &owner)| idx.rows(owner, s.sensor_reading_time[si as usize]).count() as u64)
+                .sum();
+            RowLimit::check(
+                TableId::MachineLearningCurated,
+                machine_learning_curated.len() as u64 + more,
+                max_rows,
+                "join_owner_reading pairs every distinct step reading of an owner with every distinct accelerometer reading of that owner at the same instant, so conflicting readings at one instant multiply rows",
+                "data_quality.json's conflicting_step_readings (from a run over part of the data) lists such instants; raise --max-rows if you have the memory and disk for it.",
+            )?;
         }
     }
     let matched = step_trainer_trusted.len() - unmatched;
@@ -500,7 +517,7 @@ pub fn run(l: &Landing) -> (Derived, Facts) {
         step_owner,
         flows: vec![customer_flow, accel_flow, curated_flow, step_flow, ml_flow],
     };
-    (derived, facts)
+    Ok((derived, facts))
 }
 
 /// Emails with several customer rows, with the distinct research-consent values among them.
@@ -568,7 +585,7 @@ mod tests {
             &[],
             &[],
         );
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(emails(&l, &d.customer_trusted), ["b@x", "c@x"]);
         assert_eq!(
             l.customers[d.customer_trusted[1] as usize].share_with_research_as_of_date,
@@ -614,7 +631,7 @@ mod tests {
             ],
             &[step(T0 + 1, "s1", 1), step(T0 + 1, "s4", 2)],
         );
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(emails(&l, &d.customer_trusted), ["ok@x", "old@x"]);
         assert_eq!(rule(&d, 0, "consent_not_a_date"), 3);
         assert_eq!(rule(&d, 0, "no_research_consent"), 1);
@@ -649,7 +666,7 @@ mod tests {
             ],
             &[],
         );
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(
             readings(&l, &d.accelerometer_trusted),
             [("a@x", T0 + 100), ("a@x", T0 + 101)]
@@ -675,7 +692,7 @@ mod tests {
             &[acc("a@x", T0 + 150, 1.0), acc("b@x", T0 + 50, 1.0)],
             &[],
         );
-        let (d, _) = run(&l);
+        let (d, _) = run(&l, u64::MAX).unwrap();
         assert_eq!(emails(&l, &d.customer_trusted), ["a@x", "b@x"]);
         assert_eq!(emails(&l, &d.customers_curated), ["a@x"]);
         assert_eq!(rule(&d, 2, "no_trusted_reading"), 1);
@@ -726,7 +743,7 @@ mod tests {
         l.step_trainer.sensor_reading_time.push(T0);
         l.step_trainer.serial_number.push(empty);
         l.step_trainer.distance_from_object.push(Some(9));
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(f.step_trainer_no_owner, 1);
         assert_eq!(
             f.step_trainer_ambiguous_owner, 1,
@@ -792,7 +809,7 @@ mod tests {
                 step(T0 + 10, "nobody", 6), // no owner
             ],
         );
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(f.shared_serials.len(), 1);
         assert_eq!(
             (
@@ -848,7 +865,7 @@ mod tests {
             assert_eq!(idx.duplicate, [false, false, true, false]);
             assert_eq!(idx.rows(0, t2).collect::<Vec<_>>(), [1, 3]);
             assert!(idx.has(0, t1) && !idx.has(0, t1 - 1) && !idx.has(1, t1) && !idx.has(0, i64::MAX));
-            let (d, _) = run(&l);
+            let (d, _) = run(&l, u64::MAX).unwrap();
             assert_eq!(d.machine_learning_curated, [(0, 1), (0, 3)]);
         }
     }
@@ -863,11 +880,36 @@ mod tests {
             &[acc("a@x", T0 + 100, 1.0), acc("b@x", T0 + 100, 1.0)],
             &[step(T0 + 99, "s1", 1), step(T0 + 100, "s1", 2), step(T0 + 100, "s2", 3)],
         );
-        let (d, f) = run(&l);
+        let (d, f) = run(&l, u64::MAX).unwrap();
         assert_eq!(d.step_trainer_trusted, [1]);
         assert_eq!(f.step_trainer_before_consent, 1);
         assert_eq!(rule(&d, 3, "owner_not_curated"), 1);
         assert_eq!(d.machine_learning_curated, [(1, 0)]);
+    }
+
+    #[test]
+    fn ml_join_that_fans_out_past_the_row_limit_is_refused_with_its_full_size() {
+        // One owner, one instant: 30 distinct step readings (distances) × 40 distinct phone
+        // readings (x) = 1,200 pairs from 70 records, plus one ordinary pair later.
+        let steps: Vec<String> = (0..30)
+            .map(|d| step(T0 + 5, "s1", d))
+            .chain([step(T0 + 9, "s1", 1)])
+            .collect();
+        let accs: Vec<String> = (0..40)
+            .map(|x| acc("a@x", T0 + 5, x as f64))
+            .chain([acc("a@x", T0 + 9, 1.0)])
+            .collect();
+        let l = landing(&[cust("a@x", "s1", Some(1), 1, Some(T0))], &accs, &steps);
+        let (d, _) = run(&l, 1_201).unwrap();
+        assert_eq!(d.machine_learning_curated.len(), 1_201);
+        for limit in [0, 100, 1_200] {
+            let e = run(&l, limit).unwrap_err();
+            assert_eq!(
+                (e.table, e.rows, e.limit),
+                (TableId::MachineLearningCurated, 1_201, limit)
+            );
+            assert!(e.to_string().contains("--max-rows"), "{e}");
+        }
     }
 
     #[test]
@@ -885,7 +927,7 @@ mod tests {
             ],
             &[step(T0 + 1, "s1", 1), step(T0 + 2, "s1", 2)],
         );
-        let (d, _) = run(&l);
+        let (d, _) = run(&l, u64::MAX).unwrap();
         assert_eq!(d.machine_learning_curated, [(0, 0)]);
         let ml = &d.flows[4];
         assert_eq!((ml.rules[0].removed, ml.rules[0].added, ml.rows_out), (1, 0, 1));
@@ -934,7 +976,7 @@ mod tests {
         let steps = [step(T0 + 2, "s-a", 1), step(T0 + 1, "s-b", 1)];
         let by_serial = |c: &[String], a: &[String], s: &[String]| {
             let l = landing(c, a, s);
-            let (d, _) = run(&l);
+            let (d, _) = run(&l, u64::MAX).unwrap();
             let ids = device_ids(&l, &d.machine_learning_curated);
             ["s-a", "s-b"].map(|s| ids[l.serials.lookup(s).unwrap() as usize])
         };
