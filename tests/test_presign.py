@@ -211,3 +211,20 @@ def test_an_output_tree_beside_the_landing_data_is_never_landing_data(s3_endpoin
     for o in m["outputs"]:
         for x in o.get("stale", []):
             same_request(x["delete"], boto_url(s3_endpoint, "delete_object", {"Bucket": "presign-tree", "Key": x["key"]}))
+
+
+def test_a_presign_that_fails_after_creating_multipart_uploads_aborts_them(s3_endpoint):
+    """An object that cannot be addressed in the last derived table's folder stops presign; the
+    multipart uploads it had already created for the earlier tables are aborted, not left billed."""
+    s3 = boto(s3_endpoint, token=None)
+    s3.create_bucket(Bucket="presign-abort", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    for p in sorted(FIXTURES.rglob("*.json")):
+        s3.upload_file(str(p), "presign-abort", f"q/landing/{p.relative_to(FIXTURES).as_posix()}")
+    s3.put_object(Bucket="presign-abort", Key="q/curated/machine_learning_curated/x/../part-00001.parquet", Body=b"PAR1")
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "AWS_ACCESS_KEY_ID": KEY,
+           "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-central-1"}
+    res = subprocess.run([str(CLI), "presign", "s3://presign-abort/q", "--endpoint", s3_endpoint, "--path-style",
+                          "--max-output-size", "12Mi", "--part-size", "5Mi"], capture_output=True, text=True, env=env)
+    assert res.returncode == 1 and "'..'" in res.stderr, res.stderr
+    assert "X-Amz-Signature" not in res.stderr
+    assert s3.list_multipart_uploads(Bucket="presign-abort").get("Uploads", []) == []

@@ -227,58 +227,74 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
     let max_output = opts.max_output_size.unwrap_or(2 * landing_bytes);
     let parts = (max_output.div_ceil(opts.part_size) as usize).min(manifest::MAX_PARTS);
 
-    // Output targets.
-    let mut outputs = Vec::new();
-    for out in uploaded_outputs(opts.ndjson) {
-        let key = loc.key(&out.path());
-        let content_type = out.content_type();
-        let is_table = matches!(out, Output::Parquet(_) | Output::Ndjson(_));
-        let multipart = if is_table && parts > 1 {
-            let upload_id = create_multipart(&agent, &signer, &key, content_type)?;
-            Some(signer.multipart(&key, &upload_id, opts.part_size, parts))
-        } else {
-            None
-        };
-        let mut stale = Vec::new();
-        for k in stale_keys(out, &key, &loc, &listed, &landing) {
-            let delete = signer.delete(k);
-            if !manifest::url_addresses(&delete, &loc.bucket, k) {
-                return Err(format!(
-                    "s3://{}/{k}: an object in the table folder this upload replaces, but its key has '.' or '..' \
-                     path segments, so no presigned URL can delete it; remove it with the AWS CLI and presign again",
-                    loc.bucket
-                ));
+    // Output targets. Every check that can fail comes before the multipart uploads it needs are
+    // created; if anything still fails after one was created, the uploads created so far are
+    // aborted (an upload left open is stored and billed until someone aborts it).
+    let mut created: Vec<String> = Vec::new(); // presigned AbortMultipartUpload URLs
+    let finish = |created: &mut Vec<String>| -> Result<Manifest, String> {
+        // Output targets.
+        let mut outputs = Vec::new();
+        for out in uploaded_outputs(opts.ndjson) {
+            let key = loc.key(&out.path());
+            let content_type = out.content_type();
+            let is_table = matches!(out, Output::Parquet(_) | Output::Ndjson(_));
+            let mut stale = Vec::new();
+            for k in stale_keys(out, &key, &loc, &listed, &landing) {
+                let delete = signer.delete(k);
+                if !manifest::url_addresses(&delete, &loc.bucket, k) {
+                    return Err(format!(
+                        "s3://{}/{k}: an object in the table folder this upload replaces, but its key has '.' or '..' \
+                         path segments, so no presigned URL can delete it; remove it with the AWS CLI and presign again",
+                        loc.bucket
+                    ));
+                }
+                stale.push(StaleObject {
+                    key: k.to_string(),
+                    delete,
+                });
             }
-            stale.push(StaleObject {
-                key: k.to_string(),
-                delete,
+            let multipart = if is_table && parts > 1 {
+                let upload_id = create_multipart(&agent, &signer, &key, content_type)?;
+                let m = signer.multipart(&key, &upload_id, opts.part_size, parts);
+                created.push(m.abort.clone());
+                Some(m)
+            } else {
+                None
+            };
+            outputs.push(OutputTarget {
+                path: out.path(),
+                put: signer.put(&key, content_type),
+                key,
+                content_type: content_type.to_string(),
+                multipart,
+                stale,
             });
         }
-        outputs.push(OutputTarget {
-            path: out.path(),
-            put: signer.put(&key, content_type),
-            key,
-            content_type: content_type.to_string(),
-            multipart,
-            stale,
-        });
-    }
 
-    let m = Manifest {
-        format: manifest::FORMAT.into(),
-        version: manifest::VERSION,
-        location: loc.uri(),
-        region: aws.region.clone(),
-        created: signer.time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        expires: (signer.time + signer.expires)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
-        landing,
-        skipped,
-        outputs,
+        let m = Manifest {
+            format: manifest::FORMAT.into(),
+            version: manifest::VERSION,
+            location: loc.uri(),
+            region: aws.region.clone(),
+            created: signer.time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            expires: (signer.time + signer.expires)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
+            landing,
+            skipped,
+            outputs,
+        };
+        m.check()?;
+        Ok(m)
     };
-    m.check()?;
-    Ok(m)
+    let result = finish(&mut created);
+    if result.is_err() {
+        for abort in &created {
+            // Best effort: the error being reported matters more than a failed abort.
+            let _ = send(&agent, "DELETE", abort, None, "aborting a multipart upload");
+        }
+    }
+    result
 }
 
 /// Signs every request of one run with the same credentials, clock and expiry.
@@ -414,6 +430,7 @@ fn send(
 ) -> Result<String, String> {
     let result = match method {
         "GET" => agent.get(url).call(),
+        "DELETE" => agent.delete(url).call(),
         _ => {
             let mut req = agent.post(url);
             if let Some(ct) = content_type {
