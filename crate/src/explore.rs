@@ -27,7 +27,7 @@ impl Lake {
         let id = TableId::parse(table).ok_or_else(|| Error::UnknownTable(table.to_owned()))?;
         let view = self.table(id)?;
         let cols = view.columns();
-        let end = (offset + limit).min(view.rows.len());
+        let end = offset.saturating_add(limit).min(view.rows.len()); // both come from JS
         let rows: Vec<serde_json::Map<String, serde_json::Value>> = (offset.min(end)..end)
             .map(|k| {
                 cols.iter()

@@ -319,14 +319,22 @@ fn check_url(url: &str, what: &str) -> Result<(), String> {
     }
 }
 
-/// Strip a presigned URL down to what can be shown or logged: scheme, host and path.
+/// Strip a presigned URL down to what can be shown or logged: scheme, host and path. The query
+/// (the signature) and any user-info (`user:password@`) are removed.
 /// The one redaction rule: the page applies it through the wasm binding `Lake.redactText`.
 pub fn redact_url(url: &str) -> String {
     let end = url.find(['?', '#']).unwrap_or(url.len());
-    if end < url.len() {
-        format!("{}?[signature removed]", &url[..end])
+    let (mut base, query) = (url[..end].to_string(), end < url.len());
+    if let Some(scheme_end) = base.find("://").map(|i| i + 3) {
+        let authority_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+        if let Some(at) = base[scheme_end..authority_end].rfind('@') {
+            base.replace_range(scheme_end..scheme_end + at + 1, "[credentials removed]@");
+        }
+    }
+    if query {
+        format!("{base}?[signature removed]")
     } else {
-        url.to_string()
+        base
     }
 }
 
@@ -557,6 +565,12 @@ mod tests {
             "https://b.s3.amazonaws.com/p/k.json?[signature removed]"
         );
         assert_eq!(redact_url("http://h/k"), "http://h/k");
+        // User-info is a credential too; an '@' in the path is not user-info.
+        assert_eq!(
+            redact_url("https://me:s3cret@h:9/b/k@1?X-Amz-Signature=f00"),
+            "https://[credentials removed]@h:9/b/k@1?[signature removed]"
+        );
+        assert_eq!(redact_url("https://h/a@b"), "https://h/a@b");
         assert_eq!(
             redact_in_text("GET \"http://h:1/b/k?X-Amz-Signature=f00\": refused; see https://x/y?a=1"),
             "GET \"http://h:1/b/k?[signature removed]\": refused; see https://x/y?[signature removed]"

@@ -216,6 +216,7 @@ pub fn generate(opts: &GenOptions, create: &mut dyn FnMut(&str) -> io::Result<Bo
         stats.malformed_lines += 1;
     }
     stats.bytes += cfile.bytes;
+    cfile.w.flush()?; // a failed last write (disk full) is an error, not a silent drop
     drop(cfile);
 
     // Readings: per customer, files chosen round-robin; one accelerometer file in the old style,
