@@ -26,6 +26,9 @@ cargo build --release
 step "wasm package and page assets"
 bash scripts/build-web.sh
 
+step "style: eslint over the page, tests and scripts; tsc over the page against the wasm package's types"
+bash scripts/lint-js.sh
+
 step "wasm tests in headless Chromium (wasm-bindgen-test)"
 log=$(mktemp)
 # (The other integration test files are native-only: cfg-gated, they build to empty wasm binaries.)
