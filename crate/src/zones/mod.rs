@@ -9,6 +9,7 @@
 //! how many came out, so every landing row is accounted for. `docs/semantics.md` explains the
 //! same rules in prose; `docs/sql/strict.sql` and `docs/sql/rubric.sql` hold them as SQL.
 
+mod reading_index;
 pub mod rubric;
 pub mod strict;
 #[cfg(test)]

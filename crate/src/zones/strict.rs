@@ -19,136 +19,10 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::reading_index::ReadingIndex;
 use super::{Derived, Facts, Flow, RowLimit, NONE};
 use crate::catalog::TableId;
-use crate::model::{float_key, Customer, Landing};
-
-/// Index of the landing accelerometer rows by (user, timestamp), exact duplicates left out:
-/// `heads` gives the first row with a key, `next` chains the other (distinct) rows with that key.
-struct ReadingIndex {
-    heads: Heads,
-    next: Vec<u32>,
-    duplicate: Vec<bool>,
-}
-
-/// The (user, timestamp) → first row map. When the ids and the time span allow (22 + 42 bits:
-/// 4 M users, 139 years of milliseconds) the key is packed into one `u64`: a smaller table and
-/// a cheaper hash, which matters because these probes miss the cache. Otherwise the plain pair.
-enum Heads {
-    Packed { min_ts: i64, map: FxHashMap<u64, u32> },
-    Wide(FxHashMap<(u32, i64), u32>),
-}
-
-const USER_BITS: u32 = 22;
-const TIME_BITS: u32 = 64 - USER_BITS;
-
-impl Heads {
-    fn new(l: &Landing) -> Heads {
-        let ts = &l.accelerometer.timestamp;
-        let n = ts.len();
-        let (min, max) = ts
-            .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        let fits = l.emails.len() < (1 << USER_BITS) && (n == 0 || (max as i128 - min as i128) < (1i128 << TIME_BITS));
-        if fits {
-            Heads::Packed {
-                min_ts: if n == 0 { 0 } else { min },
-                map: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-            }
-        } else {
-            Heads::Wide(FxHashMap::with_capacity_and_hasher(n, Default::default()))
-        }
-    }
-
-    /// The packed key, or `None` when `ts` is outside the indexed span (then nothing has it).
-    #[inline]
-    fn pack(min_ts: i64, user: u32, ts: i64) -> Option<u64> {
-        let off = (ts as i128) - (min_ts as i128);
-        (0..(1i128 << TIME_BITS))
-            .contains(&off)
-            .then_some(((user as u64) << TIME_BITS) | off as u64)
-    }
-
-    /// Insert `row` as the head for its key, or return the existing head.
-    #[inline]
-    fn head_or_insert(&mut self, user: u32, ts: i64, row: u32) -> Option<u32> {
-        use std::collections::hash_map::Entry;
-        fn put<K>(entry: Entry<'_, K, u32>, row: u32) -> Option<u32> {
-            match entry {
-                Entry::Occupied(o) => Some(*o.get()),
-                Entry::Vacant(v) => {
-                    v.insert(row);
-                    None
-                }
-            }
-        }
-        match self {
-            Heads::Packed { min_ts, map } => {
-                let key = Self::pack(*min_ts, user, ts).expect("every landing timestamp is in the span");
-                put(map.entry(key), row)
-            }
-            Heads::Wide(map) => put(map.entry((user, ts)), row),
-        }
-    }
-
-    #[inline]
-    fn get(&self, user: u32, ts: i64) -> Option<u32> {
-        match self {
-            Heads::Packed { min_ts, map } => Self::pack(*min_ts, user, ts).and_then(|k| map.get(&k).copied()),
-            Heads::Wide(map) => map.get(&(user, ts)).copied(),
-        }
-    }
-}
-
-impl ReadingIndex {
-    #[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
-    fn build(l: &Landing) -> ReadingIndex {
-        let a = &l.accelerometer;
-        let n = a.len();
-        let mut heads = Heads::new(l);
-        let mut next = vec![NONE; n];
-        let mut duplicate = vec![false; n];
-        let same = |i: usize, j: usize| {
-            float_key(a.x[i]) == float_key(a.x[j])
-                && float_key(a.y[i]) == float_key(a.y[j])
-                && float_key(a.z[i]) == float_key(a.z[j])
-        };
-        for i in 0..n {
-            let Some(mut j) = heads.head_or_insert(a.user[i], a.timestamp[i], i as u32) else {
-                continue;
-            };
-            loop {
-                let jj = j as usize;
-                if same(i, jj) {
-                    duplicate[i] = true;
-                    break;
-                }
-                if next[jj] == NONE {
-                    next[jj] = i as u32;
-                    break;
-                }
-                j = next[jj];
-            }
-        }
-        ReadingIndex { heads, next, duplicate }
-    }
-
-    /// The distinct readings of `user` at `ts`.
-    fn rows(&self, user: u32, ts: i64) -> impl Iterator<Item = u32> + '_ {
-        let mut cur = self.heads.get(user, ts).unwrap_or(NONE);
-        std::iter::from_fn(move || {
-            (cur != NONE).then(|| {
-                let r = cur;
-                cur = self.next[r as usize];
-                r
-            })
-        })
-    }
-
-    fn has(&self, user: u32, ts: i64) -> bool {
-        self.heads.get(user, ts).is_some()
-    }
-}
+use crate::model::{Customer, Landing};
 
 /// Rule 1: the row kept for each email (indexed by email id; `NONE` if the email has no customer row).
 pub fn latest_customer_per_email(l: &Landing) -> Vec<u32> {
@@ -273,26 +147,56 @@ pub fn device_ids(l: &Landing, ml: &[(u32, u32)]) -> Vec<u32> {
 }
 
 /// Apply strict rules 1–7 (the module comment; `docs/sql/strict.sql`) to the landing tables: the
-/// five derived tables with each one's [`Flow`], and the data-quality [`Facts`]. Never fails and
-/// applies no row limit.
-#[allow(clippy::needless_range_loop)] // row i indexes several parallel columns
+/// five derived tables with each one's [`Flow`], and the data-quality [`Facts`]. Errors: the
+/// machine-learning join would exceed `max_rows` (rule 7 fans out on conflicting readings).
 pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
     let mut facts = Facts::default();
-    let n_emails = l.emails.len();
+    let customers = trusted_customers(l, &mut facts); // rule 1
+    let idx = ReadingIndex::build(l); // rule 2, accelerometer
+    let readings = trusted_readings(l, &idx, &customers, &mut facts); // rules 2–3
+    let curated = curated_customers(l, &customers, &readings); // rule 4
+    let steps = trusted_step_readings(l, &idx, &customers, &curated, &mut facts); // rules 2, 5–6
+    let ml = machine_learning_pairs(l, &idx, &steps, max_rows)?; // rule 7
+    let derived = Derived {
+        customer_trusted: customers.trusted,
+        accelerometer_trusted: readings.trusted,
+        customers_curated: curated.rows,
+        step_trainer_trusted: steps.trusted,
+        machine_learning_curated: ml.pairs,
+        step_owner: steps.owner,
+        flows: vec![customers.flow, readings.flow, curated.flow, steps.flow, ml.flow],
+    };
+    Ok((derived, facts))
+}
 
-    // 1. One customer per email; consent per email.
+/// Rule 1's result: the row kept per email, the consent of each email, `customer_trusted`.
+struct Customers {
+    /// Per email id: the kept customer row, or `NONE`.
+    best: Vec<u32>,
+    /// The kept rows, in row order.
+    deduped: Vec<u32>,
+    /// Per email id: its consent, read from the kept row.
+    consent: Vec<Consent>,
+    /// `customer_trusted`: kept rows whose consent is a date.
+    trusted: Vec<u32>,
+    flow: Flow,
+}
+
+/// Rule 1: one customer per email ([`latest_customer_per_email`]), trusted when its research
+/// consent is a date ([`research_consent`]).
+fn trusted_customers(l: &Landing, facts: &mut Facts) -> Customers {
     let best = latest_customer_per_email(l);
     let mut deduped: Vec<u32> = best.iter().copied().filter(|&b| b != NONE).collect();
     deduped.sort_unstable();
-    let mut consent: Vec<Consent> = vec![Consent::Absent; n_emails];
-    let mut customer_trusted = Vec::new();
+    let mut consent: Vec<Consent> = vec![Consent::Absent; l.emails.len()];
+    let mut trusted = Vec::new();
     let mut not_a_date = 0usize;
     for &i in &deduped {
         let c = &l.customers[i as usize];
         let v = research_consent(c.share_with_research_as_of_date);
         consent[c.email as usize] = v;
         match v {
-            Consent::Since(_) => customer_trusted.push(i),
+            Consent::Since(_) => trusted.push(i),
             Consent::NotADate(_) => not_a_date += 1,
             Consent::Absent => {}
         }
@@ -305,7 +209,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
         .filter(|(_, c)| matches!(research_consent(c.share_with_research_as_of_date), Consent::NotADate(_)))
         .map(|(i, c)| (i as u32, best[c.email as usize] == i as u32))
         .collect();
-    let customer_flow = Flow::new(TableId::CustomerTrusted, TableId::CustomerLanding, l.customers.len())
+    let flow = Flow::new(TableId::CustomerTrusted, TableId::CustomerLanding, l.customers.len())
         .removed(
             "superseded_duplicate",
             "an older row of an email that has a newer one",
@@ -314,35 +218,51 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
         .removed(
             "no_research_consent",
             "latest row has no shareWithResearchAsOfDate",
-            deduped.len() - customer_trusted.len() - not_a_date,
+            deduped.len() - trusted.len() - not_a_date,
         )
         .removed(
             "consent_not_a_date",
             "latest row's shareWithResearchAsOfDate is 0 or below, or below 10^11 (seconds, not milliseconds): not a consent date",
             not_a_date,
         )
-        .out(customer_trusted.len());
+        .out(trusted.len());
+    Customers {
+        best,
+        deduped,
+        consent,
+        trusted,
+        flow,
+    }
+}
 
-    // 2–3. Accelerometer: exact duplicates once, trusted users, at or after consent.
-    let idx = ReadingIndex::build(l);
+/// Rules 2–3's result: `accelerometer_trusted` and which emails have a trusted reading.
+struct Readings {
+    trusted: Vec<u32>,
+    /// Per email id.
+    has_trusted_reading: Vec<bool>,
+    flow: Flow,
+}
+
+/// Rules 2–3: accelerometer readings, exact duplicates once, of a known customer with consent,
+/// taken at or after the consent date.
+fn trusted_readings(l: &Landing, idx: &ReadingIndex, customers: &Customers, facts: &mut Facts) -> Readings {
     let a = &l.accelerometer;
-    let has_customer: Vec<bool> = (0..n_emails).map(|e| best[e] != NONE).collect();
     let (mut dup, mut unknown, mut no_consent, mut bad_consent, mut early) = (0usize, 0usize, 0usize, 0usize, 0usize);
-    let mut accelerometer_trusted = Vec::new();
-    let mut has_trusted_reading = vec![false; n_emails];
-    for i in 0..a.len() {
-        let user = a.user[i] as usize;
+    let mut trusted = Vec::new();
+    let mut has_trusted_reading = vec![false; l.emails.len()];
+    for (i, (&user, &ts)) in a.user.iter().zip(&a.timestamp).enumerate() {
+        let user = user as usize;
         if idx.duplicate[i] {
             dup += 1;
-        } else if !has_customer[user] {
+        } else if customers.best[user] == NONE {
             unknown += 1;
         } else {
-            match consent[user] {
+            match customers.consent[user] {
                 Consent::Absent => no_consent += 1,
                 Consent::NotADate(_) => bad_consent += 1,
-                Consent::Since(c) if a.timestamp[i] < c => early += 1,
+                Consent::Since(c) if ts < c => early += 1,
                 Consent::Since(_) => {
-                    accelerometer_trusted.push(i as u32);
+                    trusted.push(i as u32);
                     has_trusted_reading[user] = true;
                 }
             }
@@ -351,7 +271,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
     facts.accelerometer_exact_duplicates = dup as u64;
     facts.accelerometer_unknown_user = unknown as u64;
     facts.accelerometer_before_consent = early as u64;
-    let accel_flow = Flow::new(TableId::AccelerometerTrusted, TableId::AccelerometerLanding, a.len())
+    let flow = Flow::new(TableId::AccelerometerTrusted, TableId::AccelerometerLanding, a.len())
         .removed(
             "exact_duplicate",
             "same user, timestamp, x, y and z as an earlier reading",
@@ -373,52 +293,78 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
             "timestamp earlier than the user's shareWithResearchAsOfDate",
             early,
         )
-        .out(accelerometer_trusted.len());
+        .out(trusted.len());
+    Readings {
+        trusted,
+        has_trusted_reading,
+        flow,
+    }
+}
 
-    // 4. Curated customers.
-    let customers_curated: Vec<u32> = customer_trusted
+/// Rule 4's result: `customers_curated` and, per email id, whether it is curated.
+struct Curated {
+    rows: Vec<u32>,
+    by_email: Vec<bool>,
+    flow: Flow,
+}
+
+/// Rule 4: trusted customers with at least one trusted reading.
+fn curated_customers(l: &Landing, customers: &Customers, readings: &Readings) -> Curated {
+    let rows: Vec<u32> = customers
+        .trusted
         .iter()
         .copied()
-        .filter(|&i| has_trusted_reading[l.customers[i as usize].email as usize])
+        .filter(|&i| readings.has_trusted_reading[l.customers[i as usize].email as usize])
         .collect();
-    let curated_flow = Flow::new(
-        TableId::CustomersCurated,
-        TableId::CustomerTrusted,
-        customer_trusted.len(),
-    )
-    .removed(
-        "no_trusted_reading",
-        "no accelerometer reading at or after consent",
-        customer_trusted.len() - customers_curated.len(),
-    )
-    .out(customers_curated.len());
+    let mut by_email = vec![false; l.emails.len()];
+    for &i in &rows {
+        by_email[l.customers[i as usize].email as usize] = true;
+    }
+    let n = customers.trusted.len();
+    let flow = Flow::new(TableId::CustomersCurated, TableId::CustomerTrusted, n)
+        .removed(
+            "no_trusted_reading",
+            "no accelerometer reading at or after consent",
+            n - rows.len(),
+        )
+        .out(rows.len());
+    Curated { rows, by_email, flow }
+}
 
-    // 5. Device ownership: serial → de-duplicated customers holding it.
-    let holders = serial_holders(l, &deduped);
+/// Rules 5–6's result: `step_trainer_trusted` and each row's owner (email id).
+struct Steps {
+    trusted: Vec<u32>,
+    owner: Vec<u32>,
+    flow: Flow,
+}
+
+/// Rules 2, 5 and 6: step readings, exact duplicates once, whose device has one known owner
+/// ([`serial_holders`], `resolve_owner`) who is curated, taken at or after the owner's consent.
+fn trusted_step_readings(
+    l: &Landing,
+    idx: &ReadingIndex,
+    customers: &Customers,
+    curated: &Curated,
+    facts: &mut Facts,
+) -> Steps {
+    let holders = serial_holders(l, &customers.deduped);
     facts.shared_serials = holders
         .iter()
         .enumerate()
         .filter(|(_, o)| o.len() > 1)
         .map(|(s, o)| (s as u32, o.clone()))
         .collect();
-    let mut curated = vec![false; n_emails];
-    for &i in &customers_curated {
-        curated[l.customers[i as usize].email as usize] = true;
-    }
-
-    // 6. Step trainer: exact duplicates once, owned, owner curated, at or after consent.
     let s = &l.step_trainer;
     let duplicate = step_duplicates(l);
     let (mut sdup, mut no_owner, mut ambiguous, mut not_curated, mut searly) = (0usize, 0, 0, 0, 0);
-    let mut step_trainer_trusted = Vec::new();
-    let mut step_owner = Vec::new();
-    for i in 0..s.len() {
+    let mut trusted = Vec::new();
+    let mut owners = Vec::new();
+    for (i, (&serial, &t)) in s.serial_number.iter().zip(&s.sensor_reading_time).enumerate() {
         if duplicate[i] {
             sdup += 1;
             continue;
         }
-        let (serial, t) = (s.serial_number[i], s.sensor_reading_time[i]);
-        let owner = match resolve_owner(&holders[serial as usize], t, &idx) {
+        let owner = match resolve_owner(&holders[serial as usize], t, idx) {
             Owner::Nobody => {
                 no_owner += 1;
                 continue;
@@ -429,12 +375,12 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
             }
             Owner::One(e) => e,
         };
-        match consent[owner as usize] {
-            _ if !curated[owner as usize] => not_curated += 1,
+        match customers.consent[owner as usize] {
+            _ if !curated.by_email[owner as usize] => not_curated += 1,
             Consent::Since(c) if t < c => searly += 1,
             Consent::Since(_) => {
-                step_trainer_trusted.push(i as u32);
-                step_owner.push(owner);
+                trusted.push(i as u32);
+                owners.push(owner);
             }
             Consent::Absent | Consent::NotADate(_) => unreachable!("curated customers have consent"),
         }
@@ -443,7 +389,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
     facts.step_trainer_no_owner = no_owner as u64;
     facts.step_trainer_ambiguous_owner = ambiguous as u64;
     facts.step_trainer_before_consent = searly as u64;
-    let step_flow = Flow::new(TableId::StepTrainerTrusted, TableId::StepTrainerLanding, s.len())
+    let flow = Flow::new(TableId::StepTrainerTrusted, TableId::StepTrainerLanding, s.len())
         .removed(
             "exact_duplicate",
             "same sensorReadingTime, serialNumber and distance as an earlier reading",
@@ -465,59 +411,63 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<(Derived, Facts), RowLimit> {
             "sensorReadingTime earlier than the owner's shareWithResearchAsOfDate",
             searly,
         )
-        .out(step_trainer_trusted.len());
+        .out(trusted.len());
+    Steps {
+        trusted,
+        owner: owners,
+        flow,
+    }
+}
 
-    // 7. Machine-learning table: same owner, same instant. Every distinct reading of a curated
-    // owner at a time at or after consent is trusted, so the index gives the partners directly.
-    // (The deviceId column is computed from these pairs by `device_ids` when the table is written.)
-    // Several distinct readings of one owner at one instant pair with each other (n × m rows):
-    // past `max_rows` nothing more is held, the rest is only counted for the message.
-    let mut machine_learning_curated = Vec::new();
+/// Rule 7's result: `machine_learning_curated` as (step row, accelerometer row) pairs.
+struct MachineLearning {
+    pairs: Vec<(u32, u32)>,
+    flow: Flow,
+}
+
+/// Rule 7: each trusted step reading with its owner's accelerometer readings at the same
+/// instant. Every distinct reading of a curated owner at or after consent is trusted, so the
+/// index gives the partners directly. (The deviceId column is computed from these pairs by
+/// [`device_ids`] when the table is written.) Several distinct readings of one owner at one
+/// instant pair with each other (n × m rows): past `max_rows` nothing more is held, the rest is
+/// only counted for the error.
+fn machine_learning_pairs(
+    l: &Landing,
+    idx: &ReadingIndex,
+    steps: &Steps,
+    max_rows: u64,
+) -> Result<MachineLearning, RowLimit> {
+    let s = &l.step_trainer;
+    let partners = |k: usize| idx.rows(steps.owner[k], s.sensor_reading_time[steps.trusted[k] as usize]);
+    let mut pairs = Vec::new();
     let mut unmatched = 0usize;
-    for (k, &si) in step_trainer_trusted.iter().enumerate() {
-        let before = machine_learning_curated.len();
-        machine_learning_curated.extend(
-            idx.rows(step_owner[k], s.sensor_reading_time[si as usize])
-                .map(|ai| (si, ai)),
-        );
-        if machine_learning_curated.len() == before {
+    for (k, &si) in steps.trusted.iter().enumerate() {
+        let before = pairs.len();
+        pairs.extend(partners(k).map(|ai| (si, ai)));
+        if pairs.len() == before {
             unmatched += 1;
         }
-        if machine_learning_curated.len() as u64 > max_rows {
-            let more: u64 = step_trainer_trusted[k + 1..]
-                .iter()
-                .zip(&step_owner[k + 1..])
-                .map(|(&si, &owner)| idx.rows(owner, s.sensor_reading_time[si as usize]).count() as u64)
-                .sum();
+        if pairs.len() as u64 > max_rows {
+            let more: u64 = (k + 1..steps.trusted.len()).map(|k| partners(k).count() as u64).sum();
             RowLimit::check(
                 TableId::MachineLearningCurated,
-                machine_learning_curated.len() as u64 + more,
+                pairs.len() as u64 + more,
                 max_rows,
                 "join_owner_reading pairs every distinct step reading of an owner with every distinct accelerometer reading of that owner at the same instant, so conflicting readings at one instant multiply rows",
                 "data_quality.json's conflicting_step_readings (from a run over part of the data) lists such instants; raise --max-rows if you have the memory and disk for it.",
             )?;
         }
     }
-    let matched = step_trainer_trusted.len() - unmatched;
-    let ml_flow = Flow::new(TableId::MachineLearningCurated, TableId::StepTrainerTrusted, step_trainer_trusted.len())
+    let n = steps.trusted.len();
+    let flow = Flow::new(TableId::MachineLearningCurated, TableId::StepTrainerTrusted, n)
         .joined(
             "join_owner_reading",
             "joined to the owner's accelerometer readings at the same instant (unmatched readings drop; several partners add rows)",
             unmatched,
-            machine_learning_curated.len() - matched,
+            pairs.len() - (n - unmatched),
         )
-        .out(machine_learning_curated.len());
-
-    let derived = Derived {
-        customer_trusted,
-        accelerometer_trusted,
-        customers_curated,
-        step_trainer_trusted,
-        machine_learning_curated,
-        step_owner,
-        flows: vec![customer_flow, accel_flow, curated_flow, step_flow, ml_flow],
-    };
-    Ok((derived, facts))
+        .out(pairs.len());
+    Ok(MachineLearning { pairs, flow })
 }
 
 /// Emails with several customer rows, with the distinct research-consent values among them.
@@ -843,31 +793,6 @@ mod tests {
             .collect();
         assert_eq!(ml, [(1, 1.0), (2, 2.0), (5, 5.0), (5, 6.0)]);
         assert!(d.flows.iter().all(Flow::balances));
-    }
-
-    #[test]
-    fn reading_index_works_with_packed_and_wide_keys() {
-        // Timestamps 2^50 apart cannot be packed: the wide map must give the same answers.
-        let far = 1i64 << 50;
-        for (t1, t2) in [(T0 + 100, T0 + 200), (-far, far)] {
-            let l = landing(
-                &[cust("a@x", "s1", Some(1), 1, Some(MIN_CONSENT_MS))],
-                &[
-                    acc("a@x", t1, 1.0),
-                    acc("a@x", t2, 2.0),
-                    acc("a@x", t2, 2.0),
-                    acc("a@x", t2, 3.0),
-                ],
-                &[step(t2, "s1", 7), step(t1 - 1, "s1", 8)],
-            );
-            let idx = ReadingIndex::build(&l);
-            assert_eq!(matches!(idx.heads, Heads::Packed { .. }), t1 == T0 + 100);
-            assert_eq!(idx.duplicate, [false, false, true, false]);
-            assert_eq!(idx.rows(0, t2).collect::<Vec<_>>(), [1, 3]);
-            assert!(idx.has(0, t1) && !idx.has(0, t1 - 1) && !idx.has(1, t1) && !idx.has(0, i64::MAX));
-            let (d, _) = run(&l, u64::MAX).unwrap();
-            assert_eq!(d.machine_learning_curated, [(0, 1), (0, 3)]);
-        }
     }
 
     #[test]
