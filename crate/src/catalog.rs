@@ -3,7 +3,7 @@
 //! paths, DDL, the page through `summary.tables`); it depends on nothing.
 //!
 //! To add a table: a variant here (name, zone, inputs), its columns in `tables.rs`, its rule in
-//! `zones/strict.rs` and `zones/rubric.rs`, its DDL in `ddl.rs`; outputs, reports and the page
+//! `rules/strict.rs` and `rules/rubric.rs`, its DDL in `ddl.rs`; outputs, reports and the page
 //! follow from this list.
 
 use serde::{Deserialize, Serialize};

@@ -10,8 +10,8 @@
 
 use std::fmt;
 
+use crate::rules::Mode;
 use crate::tables::{ColType, TableId};
-use crate::zones::Mode;
 
 /// Where the tables live and which Glue database they belong to.
 ///

@@ -18,7 +18,7 @@ pub enum Error {
     /// Writing an output failed: the sink's or the writer's message.
     Write(String),
     /// A derived table would exceed the row limit (nothing was built).
-    TooManyRows(crate::zones::RowLimit),
+    TooManyRows(crate::rules::RowLimit),
     /// Bytes given to [`crate::Lake::append_exported`] are not an export of this build.
     Import(String),
 }

@@ -19,10 +19,10 @@ use crate::ingest::{FileReport, Ingest, IngestReport};
 use crate::model::Source;
 pub use crate::output::Output;
 use crate::quality::{self, QualityReport};
+use crate::rules::{self, Derived, Facts, Mode};
 use crate::sink;
 pub use crate::summary::{SkippedFile, Summary, TableSummaries, TableSummary};
 use crate::tables::{TableId, TableView};
-use crate::zones::{self, Derived, Facts, Mode};
 
 /// Options of a run.
 #[derive(Clone, Debug, Default)]
@@ -139,7 +139,7 @@ impl Lake {
         let l = &self.ingest.landing;
         let landing_rows = Source::ALL.iter().map(|&s| l.rows(s) as u64).sum();
         let max_rows = options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows));
-        let (derived, facts) = zones::run(l, options.mode, max_rows).map_err(Error::TooManyRows)?;
+        let (derived, facts) = rules::run(l, options.mode, max_rows).map_err(Error::TooManyRows)?;
         Ok(self.result.insert(RunResult {
             options,
             derived,

@@ -2,7 +2,7 @@
 //! emails and serial numbers into small integer ids.
 //!
 //! Data flow: `ingest` decodes each landing record and appends it to these columns
-//! (`ingest::record::decode_into`); `zones` reads them and describes every derived table as row
+//! (`ingest::record::decode_into`); `rules` reads them and describes every derived table as row
 //! indices into them (the ML table as (step, accelerometer) row pairs; no copies); `sink` reads the
 //! values behind those rows through `tables::TableView` when it writes Parquet or NDJSON.
 //! Epochs are kept as landed: integers, meant as milliseconds since 1970-01-01 UTC.

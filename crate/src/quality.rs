@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::ingest::{IngestReport, Quarantined, Reason};
 use crate::model::{Landing, Source};
-use crate::zones::Facts;
+use crate::rules::Facts;
 
 /// Lists in the report are cut to this many entries (their totals are always exact).
 pub const LIST_LIMIT: usize = 1000;
@@ -148,7 +148,7 @@ fn count_epochs(landing: &Landing, scale: EpochScale) -> EpochCounts {
 }
 
 /// Customer rows whose research consent is not a millisecond date (strict rule 1, "Consent is a
-/// date", [`crate::zones::strict::research_consent`]).
+/// date", [`crate::rules::strict::research_consent`]).
 #[derive(Debug, Serialize)]
 pub struct ConsentNotADate {
     /// Customer landing rows with a `shareWithResearchAsOfDate` that is 0 or below, or below
@@ -336,7 +336,7 @@ pub struct WithoutOwner {
 }
 
 /// The report over the landing tables, the ingest account and the strict rules' facts
-/// ([`crate::zones::run`] computes them in both modes).
+/// ([`crate::rules::run`] computes them in both modes).
 pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> QualityReport {
     let mut by_source: BTreeMap<&'static str, BTreeMap<Reason, u64>> = BTreeMap::new();
     for (src, c) in &ingest.sources {
@@ -458,8 +458,8 @@ mod tests {
     use super::*;
     use crate::ingest::Ingest;
     use crate::model::Source;
-    use crate::zones::strict;
-    use crate::zones::testkit::*;
+    use crate::rules::strict;
+    use crate::rules::testkit::*;
 
     #[test]
     fn epoch_scale_bands() {
@@ -554,7 +554,7 @@ mod tests {
             &[],
             &[],
         );
-        // The report is built from the strict facts in both modes (`zones::run`), so what it
+        // The report is built from the strict facts in both modes (`rules::run`), so what it
         // lists does not depend on the mode; strict itself trusts only ok@x and old@x.
         let (d, facts) = strict::run(&ing.landing, u64::MAX).unwrap();
         assert_eq!(d.customer_trusted.len(), 2);
@@ -607,7 +607,7 @@ mod tests {
             None,
             b"{\"user\":\"a@x\",\"timestamp\":1655564000000,\"deviceTemp\":31}\n{\"user\":\"a@x\",\"timestamp\":1655564001000}\n{\"user\":\"a@x\",\"timestamp\":1655564002000,\"deviceTemp\":30,\"z_raw\":[1]}\n",
         );
-        let (_, facts) = crate::zones::run(&ing.landing, crate::zones::Mode::Strict, u64::MAX).unwrap();
+        let (_, facts) = crate::rules::run(&ing.landing, crate::rules::Mode::Strict, u64::MAX).unwrap();
         let q = report(&ing.landing, &ing.report, &facts);
         assert_eq!(
             q.schema_drift,

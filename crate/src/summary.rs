@@ -10,8 +10,8 @@ use crate::ingest::{FileReport, Ingest, SourceCounts};
 use crate::lake::RunResult;
 use crate::model::Source;
 use crate::output::Output;
+use crate::rules::{Flow, Mode};
 use crate::tables::TableView;
-use crate::zones::{Flow, Mode};
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]

@@ -2,12 +2,12 @@
 //! `catalog`). The one place the sinks (Parquet, NDJSON) and the DDL read a table's shape from.
 //!
 //! Every column but one is a landing field; the exception is strict `machine_learning_curated`'s
-//! `deviceId`, derived from the table's own rows (`zones::strict::device_ids`) when its
+//! `deviceId`, derived from the table's own rows (`rules::strict::device_ids`) when its
 //! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
 pub use crate::catalog::{TableId, Zone};
 use crate::model::Landing;
-use crate::zones::{Derived, Mode};
+use crate::rules::{Derived, Mode};
 
 /// Column types (Hive/Athena: string, bigint, double).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,7 +286,7 @@ pub struct TableView<'a> {
 
 impl<'a> TableView<'a> {
     /// The view of table `id` of a run: its rows from `derived` (landing tables: all landing rows),
-    /// and for strict `machine_learning_curated` its device ids ([`crate::zones::strict::device_ids`]).
+    /// and for strict `machine_learning_curated` its device ids ([`crate::rules::strict::device_ids`]).
     pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {
         let rows = match id {
             TableId::CustomerLanding => Rows::All(landing.customers.len()),
@@ -300,7 +300,7 @@ impl<'a> TableView<'a> {
         };
         let has_device = id.columns(mode).iter().any(|c| c.field == Field::DeviceId);
         let device_ids = match rows {
-            Rows::Pairs(pairs) if has_device => crate::zones::strict::device_ids(landing, pairs),
+            Rows::Pairs(pairs) if has_device => crate::rules::strict::device_ids(landing, pairs),
             _ => Vec::new(),
         };
         TableView {
@@ -391,8 +391,8 @@ impl<'a> Value<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zones::testkit::*;
-    use crate::zones::{strict, Mode};
+    use crate::rules::testkit::*;
+    use crate::rules::{strict, Mode};
     use arrow_array::{Array, Int64Array};
 
     /// Two devices in the strict ML table: `s-late` (first ML reading at T0+5, two rows) and

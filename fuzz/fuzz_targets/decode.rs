@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stedi_lake::ingest::{Coverage, Ingest, Encoding};
+use stedi_lake::ingest::{Coverage, Encoding, Ingest};
 use stedi_lake::Source;
 
 /// Engine bug found by this target and reported (reproducer: `fuzz_findings` in

@@ -1,4 +1,4 @@
-//! The zone rules: landing tables in, the five derived tables out, each described as row indices
+//! The rule sets (what the Glue jobs between the zones do): landing tables in, the five derived tables out, each described as row indices
 //! into the landing tables (nothing is copied until a sink writes it).
 //!
 //! - [`strict`]: the default; privacy-first rules (latest customer per email, consent that is a

@@ -491,7 +491,7 @@ fn duplicate_emails(l: &Landing) -> Vec<(u32, u32, Vec<Option<i64>>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zones::testkit::*;
+    use crate::rules::testkit::*;
 
     fn rule(d: &Derived, table: usize, name: &str) -> u64 {
         d.flows[table]

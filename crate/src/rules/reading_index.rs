@@ -138,8 +138,8 @@ impl ReadingIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zones::strict::{run, MIN_CONSENT_MS};
-    use crate::zones::testkit::*;
+    use crate::rules::strict::{run, MIN_CONSENT_MS};
+    use crate::rules::testkit::*;
 
     #[test]
     fn reading_index_works_with_packed_and_wide_keys() {

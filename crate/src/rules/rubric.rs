@@ -175,7 +175,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zones::testkit::*;
+    use crate::rules::testkit::*;
 
     #[test]
     fn consent_is_any_row_with_a_research_date() {
