@@ -7,7 +7,7 @@ use std::fmt;
 
 /// Everything that can go wrong in a lake call; its `Display` is the message shown to users (CLI
 /// and JS alike).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Error {
     /// An output, table or report was asked for before [`crate::Lake::run`] (or after new input).
     NotRun,
@@ -21,6 +21,9 @@ pub enum Error {
     TooManyRows(crate::rules::RowLimit),
     /// Bytes given to [`crate::Lake::append_exported`] are not an export of this build.
     Import(String),
+    /// A presigned-transfer manifest breaks a rule of `docs/manifest.md` (the message names the
+    /// field, never a URL), or an output outgrows what it signed.
+    Manifest(String),
 }
 
 impl fmt::Display for Error {
@@ -31,7 +34,7 @@ impl fmt::Display for Error {
             Error::UnknownTable(t) => write!(f, "no table named '{t}'"),
             Error::Write(e) => write!(f, "could not write output: {e}"),
             Error::TooManyRows(e) => write!(f, "{e}"),
-            Error::Import(e) => write!(f, "{e}"),
+            Error::Import(e) | Error::Manifest(e) => write!(f, "{e}"),
         }
     }
 }

@@ -120,7 +120,7 @@ impl Lake {
     /// Add a share decoded elsewhere, as if its files had been read next (call in file order).
     /// Errors: [`Error::Import`] when the bytes are not an export of this build (nothing is added).
     pub fn append_exported(&mut self, bytes: &[u8]) -> Result<()> {
-        let other = Ingest::import(bytes).map_err(Error::Import)?;
+        let other = Ingest::import(bytes)?;
         self.ingest.append(&other);
         self.result = None;
         Ok(())

@@ -9,8 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lake::Output;
+use crate::error::Error;
 use crate::model::Source;
+use crate::output::Output;
 
 /// The manifest's `format` field: a manifest must carry exactly this.
 pub const FORMAT: &str = "stedi-lake-manifest";
@@ -141,7 +142,7 @@ impl OutputTarget {
     /// multipart upload and needs 2 or more parts of `part_size` and the manifest signed that many;
     /// otherwise [`Plan::Single`]. Errors (naming the path and size, no URL) when it needs more
     /// parts than were signed (or has no multipart upload) and is over [`MAX_SINGLE_PUT`].
-    pub fn plan(&self, size: u64) -> Result<Plan, String> {
+    pub fn plan(&self, size: u64) -> crate::Result<Plan> {
         if let Some(m) = &self.multipart {
             let parts = size.div_ceil(m.part_size).max(1) as usize;
             if parts > 1 && parts <= m.parts.len() {
@@ -149,11 +150,11 @@ impl OutputTarget {
             }
         }
         if size > MAX_SINGLE_PUT {
-            return Err(format!(
+            return Err(Error::Manifest(format!(
                 "{} is {size} bytes: more than one PUT carries and more parts than the manifest has; \
                  presign again with a larger --part-size or --max-output-size",
                 self.path
-            ));
+            )));
         }
         Ok(Plan::Single)
     }
@@ -162,10 +163,10 @@ impl OutputTarget {
 impl Manifest {
     /// Parse and [`check`](Manifest::check) a manifest's JSON text. Errors (`not a stedi-lake
     /// manifest: …` for JSON that is not this shape, unknown fields included) name the field, never a URL.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    pub fn parse(text: &str) -> crate::Result<Manifest> {
         let m: Manifest = serde_json::from_str(text).map_err(|e| {
             // serde_json's messages quote at most a field name or a type, never string values.
-            format!("not a stedi-lake manifest: {e}")
+            Error::Manifest(format!("not a stedi-lake manifest: {e}"))
         })?;
         m.check()?;
         Ok(m)
@@ -176,7 +177,11 @@ impl Manifest {
     /// engine output listed once with its own Content-Type, multipart parts of at least
     /// [`MIN_PART_SIZE`] and 1 to [`MAX_PARTS`] part URLs, and stale objects only below their own
     /// table folder. Errors name the first broken field (`outputs[3] (summary.json): …`), never a URL.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
+        self.check_rules().map_err(Error::Manifest)
+    }
+
+    fn check_rules(&self) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!(
                 "not a stedi-lake manifest: format is {:?}, expected {FORMAT:?}",
@@ -399,23 +404,29 @@ mod tests {
         bad.version = 2;
         assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
             .unwrap_err()
+            .to_string()
             .contains("version 2"));
         let mut bad = manifest();
         bad.outputs[0].content_type = "text/plain".into();
         assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
             .unwrap_err()
+            .to_string()
             .contains("content_type"));
         let mut bad = manifest();
         bad.outputs[0].path = "../etc/passwd".into();
         assert!(Manifest::parse(&serde_json::to_string(&bad).unwrap())
             .unwrap_err()
+            .to_string()
             .contains("not an output"));
         let mut bad = manifest();
         bad.landing[0].get = "javascript:alert(1)?X-Amz-Signature=secret".into();
-        let err = Manifest::parse(&serde_json::to_string(&bad).unwrap()).unwrap_err();
+        let err = Manifest::parse(&serde_json::to_string(&bad).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not an http(s) URL") && !err.contains("secret"), "{err}");
         assert!(Manifest::parse("{\"format\": 1}")
             .unwrap_err()
+            .to_string()
             .starts_with("not a stedi-lake manifest"));
     }
 
@@ -435,7 +446,9 @@ mod tests {
         ] {
             let mut bad = manifest();
             bad.location = loc.into();
-            let err = Manifest::parse(&serde_json::to_string(&bad).unwrap()).unwrap_err();
+            let err = Manifest::parse(&serde_json::to_string(&bad).unwrap())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(words) && !err.contains("secret"), "{loc:?}: {err}");
         }
     }
@@ -492,14 +505,16 @@ mod tests {
             (vec![traversal], "the delete URL is not for this key"),
             (vec![elsewhere], "the delete URL is not for this key"),
         ] {
-            let err = Manifest::parse(&with(stale)).unwrap_err();
+            let err = Manifest::parse(&with(stale)).unwrap_err().to_string();
             assert!(err.contains(words) && !err.contains("secret"), "{err}");
         }
         // A landing object is never deleted, even one inside a table folder.
         let mut m = manifest();
         m.landing[0].key = "p/trusted/customer_trusted/c.json".into();
         m.outputs[0].stale = vec![del("p/trusted/customer_trusted/c.json")];
-        let err = Manifest::parse(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        let err = Manifest::parse(&serde_json::to_string(&m).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("a landing object is never deleted"), "{err}");
         // Only table outputs delete.
         let mut m = manifest();
@@ -511,7 +526,9 @@ mod tests {
             multipart: None,
             stale: vec![del("p/trusted/customer_trusted/a")],
         });
-        let err = Manifest::parse(&serde_json::to_string(&m).unwrap()).unwrap_err();
+        let err = Manifest::parse(&serde_json::to_string(&m).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("only table outputs"), "{err}");
     }
 

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Ingest, IngestReport};
+use crate::error::Error;
 use crate::model::{Accelerometer, Customer, Interner, Landing, StepTrainer};
 
 /// Bumped whenever the wire layout changes; both sides come from the same build anyway.
@@ -43,13 +44,14 @@ impl Ingest {
 
     /// An ingest from [`Ingest::export`]'s bytes. Errors: not an export of this build's version,
     /// or ids and column lengths that do not agree.
-    pub fn import(bytes: &[u8]) -> Result<Ingest, String> {
-        let w: Wire = postcard::from_bytes(bytes).map_err(|e| format!("not an exported landing set: {e}"))?;
+    pub fn import(bytes: &[u8]) -> crate::Result<Ingest> {
+        let w: Wire =
+            postcard::from_bytes(bytes).map_err(|e| Error::Import(format!("not an exported landing set: {e}")))?;
         if w.version != WIRE_VERSION {
-            return Err(format!(
+            return Err(Error::Import(format!(
                 "exported landing set version {} (this build reads {WIRE_VERSION})",
                 w.version
-            ));
+            )));
         }
         let interner = |strings: &[String]| {
             let mut i = Interner::default();
@@ -65,7 +67,7 @@ impl Ingest {
             accelerometer: w.accelerometer,
             step_trainer: w.step_trainer,
         };
-        check_ids(&landing)?;
+        check_ids(&landing).map_err(Error::Import)?;
         Ok(Ingest {
             landing,
             report: w.report,

@@ -284,7 +284,7 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
             skipped,
             outputs,
         };
-        m.check()?;
+        m.check().map_err(|e| e.to_string())?;
         Ok(m)
     };
     let result = finish(&mut created);
