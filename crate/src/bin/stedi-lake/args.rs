@@ -114,6 +114,10 @@ pub(crate) enum Command {
         /// No progress bar on stderr, even on a terminal.
         #[arg(long)]
         no_progress: bool,
+        /// Threads that decode files and write tables (default: one per core). The outputs are
+        /// the same bytes for any number.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
     },
     /// Write a transfer manifest for s3://bucket/prefix: presigned GETs for every object below a
     /// landing/ folder, presigned PUTs (and multipart uploads for tables) for every output.

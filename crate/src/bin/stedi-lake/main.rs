@@ -44,6 +44,8 @@ mod presign;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
 #[cfg(not(target_arch = "wasm32"))]
+mod read;
+#[cfg(not(target_arch = "wasm32"))]
 mod run;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -161,6 +163,7 @@ mod cli {
                 timings,
                 json,
                 no_progress,
+                threads,
             } => {
                 let mode = match mode {
                     ModeArg::Strict => Mode::Strict,
@@ -173,7 +176,11 @@ mod cli {
                         quiet,
                         progress: !quiet && !no_progress && std::io::stderr().is_terminal(),
                     };
-                    let done = run(&landing, &out, overwrite, opts, &formats, ui)?;
+                    let threads = threads.map_or_else(
+                        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                        usize::from,
+                    );
+                    let done = run(&landing, &out, overwrite, opts, &formats, ui, threads)?;
                     // The outputs are in place: what follows only reports them.
                     if timings {
                         let _ = std::io::stderr().lock().write_all(done.timings.as_bytes());

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
@@ -14,6 +15,7 @@ use crate::cli::Failure;
 use crate::landing::{landing_files, printable};
 use crate::out_dir::OutDir;
 use crate::progress::{Progress, Ui};
+use crate::read::read_landing;
 
 /// A run whose outputs are written: what is left to report.
 pub(crate) struct Done {
@@ -35,9 +37,10 @@ pub(crate) fn run(
     opts: RunOptions,
     formats: &[Format],
     ui: Ui,
+    threads: usize,
 ) -> Result<Done, Failure> {
     let dir = OutDir::prepare(out, overwrite, landing)?;
-    let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, ui);
+    let result = run_into(landing, &[out, &dir.tmp], &dir.tmp, opts, formats, ui, threads);
     match result {
         Ok(done) => {
             dir.commit()?;
@@ -59,6 +62,7 @@ pub(crate) fn run_into(
     opts: RunOptions,
     formats: &[Format],
     ui: Ui,
+    threads: usize,
 ) -> Result<Done, Failure> {
     let t0 = Instant::now();
     let final_out = outs[0];
@@ -74,55 +78,30 @@ pub(crate) fn run_into(
             );
         }
     }
-    let mut lake = Lake::new();
-    for s in &skipped {
-        lake.note_skipped(&s.name, &s.reason);
-    }
     let progress = Progress::new(ui.progress);
     if progress.bar.is_some() {
         let total = files.iter().map(|(p, _)| fs::metadata(p).map_or(0, |m| m.len())).sum();
         progress.reading(total, files.len());
     }
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
+    let (ingest, bytes) = read_landing(&files, threads, &progress)?;
+    // A file rejected whole is counted in summary.json (files[].error) and the run goes on: a
+    // notice, kept back under --quiet unless the run then fails for it.
     let mut held_back: Vec<String> = Vec::new();
-    for (i, (path, name)) in files.iter().enumerate() {
-        let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        lake.open_file(name, None);
-        // SAFETY: the map is only read while this loop runs; a landing file changed by another
-        // process meanwhile could give torn records (quarantined), never memory unsafety in Rust
-        // terms beyond what reading a changing file gives. Fall back to read() where mapping fails.
-        match unsafe { memmap2::Mmap::map(&f) } {
-            Ok(map) => {
-                for chunk in map.chunks(1 << 20) {
-                    lake.feed(chunk);
-                    progress.read(chunk.len() as u64);
-                }
-                bytes += map.len() as u64;
-            }
-            Err(_) => loop {
-                let n = f.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
-                if n == 0 {
-                    break;
-                }
-                bytes += n as u64;
-                lake.feed(&buf[..n]);
-                progress.read(n as u64);
-            },
+    for r in ingest.report.files.iter().filter(|r| r.error.is_some()) {
+        let line = format!(
+            "stedi-lake: {}: {}",
+            printable(&r.name),
+            r.error.as_deref().unwrap_or_default()
+        );
+        if !ui.quiet {
+            progress.note(&line);
+        } else if held_back.len() < 20 {
+            held_back.push(line);
         }
-        if let Some(r) = lake.close_file() {
-            if let Some(err) = &r.error {
-                // A file rejected whole is counted in summary.json (files[].error) and the run
-                // goes on: a notice, kept back under --quiet unless the run then fails for it.
-                let line = format!("stedi-lake: {}: {err}", printable(&r.name));
-                if !ui.quiet {
-                    progress.note(&line);
-                } else if held_back.len() < 20 {
-                    held_back.push(line);
-                }
-            }
-        }
-        progress.file_done(i + 1, files.len());
+    }
+    let mut lake = Lake::from_ingest(ingest);
+    for s in &skipped {
+        lake.note_skipped(&s.name, &s.reason);
     }
     let t_ingest = t0.elapsed().as_secs_f64();
 
@@ -147,21 +126,54 @@ pub(crate) fn run_into(
         Vec::new()
     };
     let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
+    // Largest tables first, so the last output a writer takes is a small one.
+    let rows = |o: &Output| match o {
+        Output::Parquet(t) | Output::Ndjson(t) => lake.table(*t).map_or(0, |v| v.rows.len()),
+        _ => 0,
+    };
+    let (mut parquet, mut ndjson) = (parquet, ndjson);
+    parquet.sort_by_key(|o| std::cmp::Reverse(rows(o)));
+    ndjson.sort_by_key(|o| std::cmp::Reverse(rows(o)));
     progress.writing(parquet.len() + ndjson.len() + reports.len());
+    // One output per file: `threads` writers take the next output from a shared counter (the
+    // tables are written independently from the same read-only lake; the same bytes whatever the
+    // number of threads or their order).
+    let write = |o: Output| -> Result<(), String> {
+        let path = out.join(o.path());
+        progress.output(&o.path());
+        fs::create_dir_all(path.parent().expect("outputs are in folders or at the root"))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        lake.write_output(o, &mut w)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+        progress.output_done();
+        Ok(())
+    };
     let phase = |outputs: Vec<Output>| -> Result<f64, Failure> {
         let t = Instant::now();
-        for o in outputs {
-            let path = out.join(o.path());
-            progress.output(&o.path());
-            fs::create_dir_all(path.parent().expect("outputs are in folders or at the root"))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut w = BufWriter::with_capacity(1 << 20, f);
-            lake.write_output(o, &mut w)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
-            progress.output_done();
-        }
+        let next = AtomicUsize::new(0);
+        let workers = threads.clamp(1, outputs.len().max(1));
+        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&o) = outputs.get(i) else { return Ok(()) };
+                        if let Err(e) = write(o) {
+                            next.store(outputs.len(), Ordering::Relaxed);
+                            return Err(e);
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an output writer panicked"))
+                .collect()
+        });
+        results.into_iter().collect::<Result<(), String>>()?;
         Ok(t.elapsed().as_secs_f64())
     };
     let t_parquet = phase(parquet)?;

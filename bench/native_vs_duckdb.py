@@ -1,0 +1,116 @@
+"""Benchmark (not a test): the native CLI against native DuckDB doing the same work in the same
+run: landing NDJSON -> the strict (or rubric) rules (DuckDB runs docs/sql/<mode>.sql, the
+executable spec) -> all eight tables as Snappy Parquet. Runs alternate (DuckDB, ours with one
+thread, ours with every core, ...) so the machine's noise hits all alike; prints the best and the
+median of each and the ratios of the medians. Issue #13 target 4: ours <= 0.5x DuckDB's
+2-thread time (strict), <= 1.0x (rubric).
+
+Usage: python3 bench/native_vs_duckdb.py [--scale 100] [--runs 3] [--mode strict] [--threads 2]
+Reads the real data by path (../shared/stedi/landing, listed `scale` times: never copied); skips
+with a message when it is absent. Outputs go to a temporary folder, removed at the end.
+"""
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT.parent / "shared" / "stedi" / "landing"
+CLI = ROOT / "target" / "release" / "stedi-lake"
+SCHEMAS = {
+    "customer": "{'customerName':'VARCHAR','email':'VARCHAR','phone':'VARCHAR','birthDay':'VARCHAR',"
+                "'serialNumber':'VARCHAR','registrationDate':'BIGINT','lastUpdateDate':'BIGINT',"
+                "'shareWithResearchAsOfDate':'BIGINT','shareWithPublicAsOfDate':'BIGINT',"
+                "'shareWithFriendsAsOfDate':'BIGINT'}",
+    "accelerometer": "{'user':'VARCHAR','timestamp':'BIGINT','x':'DOUBLE','y':'DOUBLE','z':'DOUBLE'}",
+    "step_trainer": "{'sensorReadingTime':'BIGINT','serialNumber':'VARCHAR','distanceFromObject':'BIGINT'}",
+}
+TABLES = ["customer_landing", "accelerometer_landing", "step_trainer_landing", "customer_trusted",
+          "accelerometer_trusted", "step_trainer_trusted", "customers_curated", "machine_learning_curated"]
+
+
+def duckdb_run(scale, mode, threads, out):
+    """Seconds for DuckDB to read, apply docs/sql/<mode>.sql and write every table as Parquet."""
+    t = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    con.execute(f"SET temp_directory = '{out}/.duckdb_tmp'")
+    for source, cols in SCHEMAS.items():
+        files = [str(p) for p in sorted((REAL / source).glob("*.json"))] * scale
+        rel = f"read_json({files!r}, columns={cols}, format='newline_delimited', ignore_errors=true)"
+        if source == "customer":  # the rules need the read order (`rn`)
+            con.execute(f"CREATE TABLE customer_landing AS SELECT *, row_number() OVER () AS rn FROM {rel}")
+        else:
+            con.execute(f"CREATE TABLE {source}_landing AS SELECT * FROM {rel}")
+    con.execute((ROOT / "docs" / "sql" / f"{mode}.sql").read_text())
+    rows = {}
+    for table in TABLES:
+        con.execute(f"COPY (SELECT * {'EXCLUDE (rn) ' if table == 'customer_landing' else ''}FROM {table}) "
+                    f"TO '{out}/{table}.parquet' (FORMAT parquet, COMPRESSION snappy)")
+        rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    con.close()
+    return time.perf_counter() - t, rows
+
+
+def ours_run(scale, mode, threads, out):
+    t = time.perf_counter()
+    res = subprocess.run([str(CLI), "run", *[str(REAL)] * scale, "--out", str(out), "--mode", mode,
+                          "--formats", "parquet", "--threads", str(threads), "--quiet", "--json"],
+                         capture_output=True, text=True)
+    took = time.perf_counter() - t
+    if res.returncode != 0:
+        sys.exit(f"stedi-lake failed: {res.stderr}")
+    rows = {k: v["rows"] for k, v in json.loads(res.stdout)["tables"].items()}
+    return took, rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--mode", default="strict", choices=["strict", "rubric"])
+    ap.add_argument("--threads", type=int, default=2, help="DuckDB's threads and our widest run")
+    a = ap.parse_args()
+    if not REAL.is_dir():
+        print(f"skipped: the real data is not at {REAL}")
+        return
+    if not CLI.exists():
+        sys.exit(f"{CLI} missing: cargo build --release")
+    mb = sum(p.stat().st_size for p in REAL.rglob("*.json")) * a.scale / 1e6
+    runs = {"duckdb": [], "ours, 1 thread": [], f"ours, {a.threads} threads": []}
+    rows = {}
+    for _ in range(a.runs):
+        for name in runs:
+            out = Path(tempfile.mkdtemp(prefix="stedi-bench-"))
+            try:
+                if name == "duckdb":
+                    took, r = duckdb_run(a.scale, a.mode, a.threads, out)
+                else:
+                    took, r = ours_run(a.scale, a.mode, 1 if "1 thread" in name else a.threads, out / "o")
+            finally:
+                shutil.rmtree(out, ignore_errors=True)
+            runs[name].append(took)
+            rows.setdefault(name, r)
+    print(f"{a.mode}, real data x{a.scale} ({mb:.0f} MB of landing NDJSON), best and median of {a.runs}:")
+    base = statistics.median(runs["duckdb"])
+    for name, ts in runs.items():
+        med = statistics.median(ts)
+        print(f"  {name:<20} best {min(ts):6.2f} s  median {med:6.2f} s  ({mb / med:5.0f} MB/s)  "
+              f"{med / base:4.2f}x DuckDB's {a.threads}-thread median")
+    ours = rows["ours, 1 thread"]
+    same = all(ours[t] == rows["duckdb"][t] for t in TABLES if not t.endswith("_landing"))
+    print(f"  derived table rows equal to DuckDB's: {same}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  peak RSS of our largest run: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
