@@ -54,8 +54,11 @@ pub struct QualityReport {
     /// after 2100). Kept as given, flagged here.
     pub epochs_out_of_range: EpochCounts,
     /// Keys of kept records that no source defines (schema drift), per source: key, count, first
-    /// file and line. The records are kept; the values of these keys are not in any table.
+    /// file and line. The records are kept; the values of these keys are not in any table. At most
+    /// [`crate::ingest::UNKNOWN_KEYS_LISTED`] keys per source, the alphabetically first.
     pub schema_drift: Vec<DriftedKey>,
+    /// Occurrences of drifted keys beyond the listed ones, summed over the sources.
+    pub schema_drift_not_listed: u64,
 }
 
 /// One key that no source defines.
@@ -450,6 +453,7 @@ pub fn report(landing: &Landing, ingest: &IngestReport, facts: &Facts) -> Qualit
                 })
             })
             .collect(),
+        schema_drift_not_listed: ingest.schema_drift.values().map(|d| d.not_listed).sum(),
     }
 }
 

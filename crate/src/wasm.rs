@@ -261,6 +261,8 @@ export interface QualityReport {
   epochs_out_of_range: EpochCounts;
   /** Keys of kept records that no source defines: the records are kept, these values are in no table. */
   schema_drift: { source: Source; key: string; count: number; first_file: string; first_line: number }[];
+  /** Occurrences of drifted keys beyond the listed (alphabetically first 1,000 per source) ones. */
+  schema_drift_not_listed: number;
 }
 
 /** A row of `customer_landing`, `customer_trusted`, `customers_curated` (epochs in ms). */

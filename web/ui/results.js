@@ -121,7 +121,8 @@ function renderQuality(q, summary) {
       list(q.consent_not_a_date.list.slice(0, 50), (c) => h('li', {}, `${c.email}: ${c.share_with_research_as_of_date}${c.latest_row ? ' (latest row)' : ''}`))),
     box('Step readings that disagree', fmt(q.conflicting_step_readings.instants), h('div', { class: 'muted' }, 'one device, one instant, different distances (kept)'),
       list(q.conflicting_step_readings.examples, (c) => h('li', {}, `${c.serial_number} at ${c.sensor_reading_time}: ${c.distances.map((d) => d ?? 'null').join(' / ')}`))),
-    box('Keys no source defines', fmt(q.schema_drift.length), h('div', { class: 'muted' }, 'schema drift: the records are kept; these values are in no table'),
+    box('Keys no source defines', fmt(q.schema_drift.length), h('div', { class: 'muted' }, 'schema drift: the records are kept; these values are in no table'
+      + (q.schema_drift_not_listed ? ` (${fmt(q.schema_drift_not_listed)} more occurrences of keys not listed)` : '')),
       list(q.schema_drift.slice(0, 50), (k) => h('li', { 'data-drift': k.key }, `${k.source}.${k.key}: ${fmt(k.count)} records, first ${k.first_file}:${k.first_line}`))),
   );
 }

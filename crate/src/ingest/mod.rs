@@ -136,16 +136,19 @@ pub struct UnknownKey {
     pub first_line: u64,
 }
 
-/// Distinct unknown keys listed per source; more are only counted (a hostile file could hold a
-/// new key in every record).
+/// Distinct unknown keys listed per source: the alphabetically first ones; occurrences of the
+/// others are only counted (a hostile file could hold a new key in every record). Keeping the
+/// first keys in name order, not the first met, makes the list a function of what was read, not
+/// of the order: a set decoded in several parts and merged lists exactly what one pass lists.
 pub const UNKNOWN_KEYS_LISTED: usize = 1_000;
 
 /// Keys that no source defines, per source, in kept records.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct SchemaDrift {
-    /// Key (as written) → how often and where first.
+    /// Key (as written) → how often and where first; the [`UNKNOWN_KEYS_LISTED`]
+    /// alphabetically first keys seen.
     pub keys: BTreeMap<String, UnknownKey>,
-    /// Occurrences of keys beyond the [`UNKNOWN_KEYS_LISTED`] listed ones.
+    /// Occurrences of the keys that are not listed.
     pub not_listed: u64,
 }
 
@@ -153,29 +156,41 @@ impl SchemaDrift {
     fn note(&mut self, key: String, file: &str, line: u64) {
         if let Some(k) = self.keys.get_mut(&key) {
             k.count += 1;
-        } else if self.keys.len() < UNKNOWN_KEYS_LISTED {
-            self.keys.insert(
-                key,
-                UnknownKey {
-                    count: 1,
-                    first_file: file.to_owned(),
-                    first_line: line,
-                },
-            );
+            return;
+        }
+        self.insert(
+            key,
+            UnknownKey {
+                count: 1,
+                first_file: file.to_owned(),
+                first_line: line,
+            },
+        );
+    }
+
+    /// List `key` if it is among the first [`UNKNOWN_KEYS_LISTED`] by name (dropping the last
+    /// listed one into `not_listed` when the list is full), else count it as not listed. Once the
+    /// list is full its last key only moves down, so a key dropped or refused is never listed
+    /// later: the result is the first keys of everything seen, whatever the order.
+    fn insert(&mut self, key: String, k: UnknownKey) {
+        if self.keys.len() < UNKNOWN_KEYS_LISTED {
+            self.keys.insert(key, k);
+        } else if self.keys.last_key_value().is_some_and(|(last, _)| key < *last) {
+            self.keys.insert(key, k);
+            let (_, dropped) = self.keys.pop_last().expect("the list is full");
+            self.not_listed += dropped.count;
         } else {
-            self.not_listed += 1;
+            self.not_listed += k.count;
         }
     }
 
-    /// Add another ingest's drift (read after ours).
+    /// Add another ingest's drift (read after ours): the same result as one pass over both.
     pub fn append(&mut self, o: &SchemaDrift) {
         for (k, v) in &o.keys {
             if let Some(mine) = self.keys.get_mut(k) {
-                mine.count += v.count;
-            } else if self.keys.len() < UNKNOWN_KEYS_LISTED {
-                self.keys.insert(k.clone(), v.clone());
+                mine.count += v.count; // ours was met first
             } else {
-                self.not_listed += v.count;
+                self.insert(k.clone(), v.clone());
             }
         }
         self.not_listed += o.not_listed;
@@ -264,13 +279,7 @@ impl Ingest {
     /// A file still open is closed first.
     pub fn open(&mut self, name: &str, source: Option<Source>) {
         self.close();
-        let (source, routed_by) = match source {
-            Some(s) => (Some(s), RoutedBy::Given),
-            None => match route::by_path(name) {
-                Some(s) => (Some(s), RoutedBy::Path),
-                None => (None, RoutedBy::None),
-            },
-        };
+        let (source, routed_by) = route::on_open(name, source);
         self.open = Some(OpenFile {
             report: FileReport {
                 name: name.to_owned(),
@@ -761,5 +770,52 @@ mod tests {
         }
         assert_eq!(whole.sources[&Source::Customer].kept, 2);
         assert_eq!(whole.sources[&Source::Customer].quarantined[&Reason::MalformedJson], 1);
+    }
+
+    #[test]
+    fn schema_drift_lists_the_same_keys_however_the_files_are_split_and_merged() {
+        // Four step_trainer files, 1,450 distinct unknown keys in all, met in different orders
+        // (some keys in several files): over the listing cap, so which keys are listed matters.
+        let file = |keys: Vec<usize>| -> String {
+            keys.iter()
+                .map(|k| format!("{{\"sensorReadingTime\":1,\"serialNumber\":\"s\",\"u{k:04}\":1}}\n"))
+                .collect()
+        };
+        let files = [
+            file((0..600).rev().collect()),
+            file((900..1450).collect()),
+            file((300..1000).step_by(2).collect()),
+            file((0..1450).step_by(7).rev().collect()),
+        ];
+        let read = |range: std::ops::Range<usize>| {
+            let mut ing = Ingest::new();
+            for (i, f) in files[range.clone()].iter().enumerate() {
+                ing.add_file(&format!("step_trainer/{}.json", range.start + i), None, f.as_bytes());
+            }
+            ing
+        };
+        let one = read(0..4).report.schema_drift[&Source::StepTrainer].clone();
+        let occurrences: u64 = files.iter().map(|f| f.lines().count() as u64).sum();
+        assert_eq!(one.keys.len(), UNKNOWN_KEYS_LISTED);
+        assert_eq!(one.keys.keys().next().map(String::as_str), Some("u0000"));
+        assert_eq!(
+            one.keys.values().map(|k| k.count).sum::<u64>() + one.not_listed,
+            occurrences
+        );
+        // u0007 is met first in file 0 (line 593: keys run 599 down to 0).
+        assert_eq!(
+            (one.keys["u0007"].first_file.as_str(), one.keys["u0007"].first_line),
+            ("step_trainer/0.json", 593)
+        );
+        for cuts in [vec![1], vec![2], vec![3], vec![1, 2, 3], vec![1, 3]] {
+            let mut bounds = vec![0];
+            bounds.extend(cuts.iter().copied());
+            bounds.push(4);
+            let mut merged = read(bounds[0]..bounds[1]);
+            for w in bounds[1..].windows(2) {
+                merged.append(&read(w[0]..w[1]));
+            }
+            assert_eq!(merged.report.schema_drift[&Source::StepTrainer], one, "cuts {cuts:?}");
+        }
     }
 }
