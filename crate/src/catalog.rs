@@ -22,6 +22,9 @@ pub enum Zone {
 }
 
 impl Zone {
+    /// Every zone, in pipeline order.
+    pub const ALL: [Zone; 3] = [Zone::Landing, Zone::Trusted, Zone::Curated];
+
     /// `landing`, `trusted` or `curated` (a folder name in the Hive layout).
     pub fn name(self) -> &'static str {
         match self {
@@ -109,11 +112,6 @@ impl TableId {
             MachineLearningCurated => &[StepTrainerTrusted, AccelerometerTrusted],
         }
     }
-
-    /// `<zone>/<table>` — the Hive-style folder of the table.
-    pub fn folder(self) -> String {
-        format!("{}/{}", self.zone().name(), self.name())
-    }
 }
 
 #[cfg(test)]
@@ -125,7 +123,6 @@ mod tests {
         for t in TableId::ALL {
             assert_eq!(TableId::parse(t.name()), Some(t));
             assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.name()));
-            assert!(t.folder().starts_with(t.zone().name()));
         }
     }
 

@@ -1,4 +1,6 @@
-//! Every routing rule: which source a landing file belongs to, and how that was decided.
+//! Every routing rule: which source a landing file belongs to, and how that was decided
+//! (`Ingest` applies them while it reads: [`on_open`] when a file opens, [`by_keys`] on its
+//! records until one tells, within `ROUTING_LOOKAHEAD_BYTES`).
 //! In order: a source the user gave (moved the file) wins; else the path (the file name first,
 //! then the nearest folder: `landing/customer/x.json`, `accelerometer-1691348231445.json`,
 //! `step_trainer/…`); else the keys of the first record that has telling keys, looked for within
@@ -26,6 +28,9 @@ pub enum RoutedBy {
 }
 
 impl RoutedBy {
+    /// Every decision.
+    pub const ALL: [RoutedBy; 4] = [RoutedBy::Given, RoutedBy::Path, RoutedBy::Keys, RoutedBy::None];
+
     /// The name written in reports: `given`, `path`, `keys` or `none`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +39,19 @@ impl RoutedBy {
             RoutedBy::Keys => "keys",
             RoutedBy::None => "none",
         }
+    }
+}
+
+/// How a file is routed when it is opened: a source the caller gives wins (the user moved the
+/// file), else its path; `(None, RoutedBy::None)` means "not yet": [`by_keys`] decides from its
+/// records, within the look-ahead `Ingest` applies.
+pub fn on_open(name: &str, given: Option<Source>) -> (Option<Source>, RoutedBy) {
+    match given {
+        Some(s) => (Some(s), RoutedBy::Given),
+        None => match by_path(name) {
+            Some(s) => (Some(s), RoutedBy::Path),
+            None => (None, RoutedBy::None),
+        },
     }
 }
 

@@ -57,6 +57,9 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Every encoding reported.
+    pub const ALL: [Encoding; 4] = [Encoding::Utf8, Encoding::Utf16Le, Encoding::Utf16Be, Encoding::Binary];
+
     /// The name written in reports: `utf-8`, `utf-16le`, `utf-16be` or `binary`.
     pub fn as_str(self) -> &'static str {
         match self {

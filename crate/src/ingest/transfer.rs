@@ -2,14 +2,14 @@
 //! parts merged in file order with [`Ingest::append`]: `export` on the side that decoded a share
 //! of the files, `import` + `append` on the side that runs the rules. postcard (serde) encodes the
 //! engine's own types (the report's sources, reasons, routing and encodings are enums, so a
-//! foreign or corrupt buffer fails to decode instead of smuggling in a name); interned ids and
-//! column lengths are checked on import.
+//! foreign or corrupt buffer fails to decode instead of smuggling in a name); interned ids,
+//! column lengths and the presence of every source's counts are checked on import.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Ingest, IngestReport};
 use crate::error::Error;
-use crate::model::{Accelerometer, Customer, Interner, Landing, StepTrainer};
+use crate::model::{Accelerometer, Customer, Interner, Landing, Source, StepTrainer};
 
 /// Bumped whenever the wire layout changes; both sides come from the same build anyway.
 const WIRE_VERSION: u32 = 4;
@@ -68,6 +68,11 @@ impl Ingest {
             step_trainer: w.step_trainer,
         };
         check_ids(&landing).map_err(Error::Import)?;
+        if !Source::ALL.iter().all(|s| w.report.sources.contains_key(s)) {
+            return Err(Error::Import(
+                "exported landing set is inconsistent: a source is missing".into(),
+            ));
+        }
         Ok(Ingest {
             landing,
             report: w.report,
@@ -123,5 +128,10 @@ mod tests {
         assert_eq!(b.landing.emails.strings().collect::<Vec<_>>(), ["a@x"]);
         assert!(Ingest::import(&bytes[..bytes.len() / 2]).is_err());
         assert!(Ingest::import(b"\x07garbage").is_err());
+        // Decodes, but a source's counts are missing: refused (append would have nowhere to add).
+        let mut c = Ingest::new();
+        c.report.sources.remove(&Source::Customer);
+        let e = Ingest::import(&c.export()).err().expect("refused");
+        assert!(e.to_string().contains("a source is missing"), "{e}");
     }
 }
