@@ -420,7 +420,7 @@ pub fn create_table(t: TableId, mode: Mode, opts: &DdlOptions) -> String {
             "{head}STORED AS PARQUET\n\
              LOCATION {}\n\
              TBLPROPERTIES ('classification' = 'parquet', 'parquet.compression' = 'SNAPPY');\n",
-            quote_string(&format!("{prefix}/{}/", t.folder()))
+            quote_string(&format!("{prefix}/{}/", crate::output::Output::table_folder(t)))
         ),
     }
 }

@@ -18,14 +18,22 @@
 
 use std::collections::BTreeSet;
 
+use crate::output::Output;
 use crate::tables::TableId;
 
 /// The file stedi-lake writes at the root of every output folder; a folder holding it is never
 /// read as landing data. `_`-prefixed, so Spark, Athena and Glue skip it too.
 pub const OUTPUT_MARKER: &str = "_stedi-lake.json";
 
-/// The report files an output root holds (see `Output::path`).
-const REPORT_FILES: [&str; 3] = ["summary.json", "data_quality.json", "quarantine.ndjson"];
+/// The files an output root holds directly (reports and the marker): every output whose path has
+/// no folder, from the output catalogue itself.
+fn root_files() -> Vec<String> {
+    Output::all()
+        .into_iter()
+        .map(Output::path)
+        .filter(|p| !p.contains('/'))
+        .collect()
+}
 
 /// Why a path is not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,13 +96,14 @@ pub fn select<S: AsRef<str>>(paths: &[S]) -> Vec<Option<Skip>> {
             roots.insert(p[..r].to_vec());
         }
     }
+    let root_files = root_files();
     let engine_output = |p: &[&str]| {
         table_part_root(p).is_some()
             || roots.iter().any(|r| {
                 p.len() > r.len()
                     && p.starts_with(r)
                     && (matches!(p[r.len()], "ddl" | "ndjson" | OUTPUT_MARKER)
-                        || (p.len() == r.len() + 1 && REPORT_FILES.contains(&p[r.len()])))
+                        || (p.len() == r.len() + 1 && root_files.iter().any(|f| f == p[r.len()])))
             })
     };
     let mut out: Vec<Option<Skip>> = split
@@ -182,6 +191,28 @@ mod tests {
         assert_eq!(skipped(&["data/customer/c.json", "data/upload.json"]), vec![]);
         // A file named landing is not a folder named landing.
         assert_eq!(skipped(&["x/landing", "x/customer.json"]), vec![]);
+    }
+
+    #[test]
+    fn every_output_in_the_catalogue_is_engine_output() {
+        // Any output a run writes, under a folder holding the marker or beside ddl/all_tables.sql,
+        // is never read back; a new output added to the catalogue is covered or this fails.
+        for root in ["out", "L/out", "landing/customer/out"] {
+            let mut paths: Vec<String> = Output::all()
+                .into_iter()
+                .map(|o| format!("{root}/{}", o.path()))
+                .collect();
+            paths.push("landing/customer/c.json".into());
+            let verdicts = select(&paths);
+            for (p, v) in paths.iter().zip(&verdicts) {
+                let expected = if p.starts_with(root) {
+                    Some(Skip::EngineOutput)
+                } else {
+                    None
+                };
+                assert_eq!(*v, expected, "{p}");
+            }
+        }
     }
 
     #[test]

@@ -97,14 +97,16 @@ impl S3Location {
 /// reports. Landing tables are not uploaded: the landing JSON is already in the bucket and the
 /// landing DDL points at it.
 pub fn uploaded_outputs(ndjson: bool) -> Vec<Output> {
-    let derived = || TableId::ALL.into_iter().filter(|t| t.zone() != Zone::Landing);
-    let mut v: Vec<Output> = derived().map(Output::Parquet).collect();
-    if ndjson {
-        v.extend(derived().map(Output::Ndjson));
-    }
-    v.extend(TableId::ALL.map(Output::Ddl));
-    v.extend([Output::DdlAll, Output::Summary, Output::Quality, Output::Quarantine]);
-    v
+    let derived = |t: &TableId| t.zone() != Zone::Landing;
+    Output::all()
+        .into_iter()
+        .filter(|o| match o {
+            Output::Parquet(t) => derived(t),
+            Output::Ndjson(t) => ndjson && derived(t),
+            Output::Marker => false,
+            Output::Ddl(_) | Output::DdlAll | Output::Summary | Output::Quality | Output::Quarantine => true,
+        })
+        .collect()
 }
 
 /// For each key relative to the prefix: its source when it is landing data (`Some` when the path
