@@ -36,8 +36,9 @@ pub struct RunOptions {
 }
 
 /// The default row limit per derived table: 50 × the landing rows, at least 1 million and at
-/// most 200 million. The rubric joins fan out (shared timestamps multiply rows) and would
-/// otherwise fill memory and disk; strict tables never exceed their inputs.
+/// most 200 million. The rubric joins fan out (shared timestamps multiply rows), and so does
+/// strict's machine-learning join where one owner has several distinct readings at one instant;
+/// unbounded, they would fill memory and disk.
 pub fn default_max_rows(landing_rows: u64) -> u64 {
     landing_rows.saturating_mul(50).clamp(1_000_000, 200_000_000)
 }

@@ -13,21 +13,33 @@
 
 //!
 //! # Where things go
-//! - **A quarantine reason**: a variant of `ingest::Reason` (`record.rs`: `as_str`, `ALL`), raised
-//!   where the record is judged (`record.rs` or `split.rs`); the TypeScript union `Reason` in
-//!   `wasm.rs`; the reasons table of `docs/semantics.md`; an adversarial case
-//!   (`fixtures/adversarial/make.py`) with its expected handling.
-//! - **A rule**: one function in `rules/strict.rs` (or `rubric.rs`) with its unit test beside it,
-//!   called from that file's `run` in rule order, its effect counted in the table's `Flow`
-//!   (`removed`/`joined`); the same rule in `docs/sql/<mode>.sql` and `docs/semantics.md` (the
-//!   DuckDB cross-check runs the SQL against the engine).
-//! - **A table**: a `catalog::TableId` variant (name, zone, inputs); its columns in `tables.rs`;
-//!   its rows in `rules::Derived` and each rule set; its DDL in `ddl.rs`; the `TableName` union in
-//!   `wasm.rs`. Outputs, `summary.json`, presign's uploads and the page follow from
-//!   `TableId::ALL`; regenerate the golden digests on purpose.
+//! - **A quarantine reason**: a variant of `ingest::Reason` (`record.rs`: `as_str`, `ALL`),
+//!   raised where the record is judged: `record.rs` for a record's content, `ingest/mod.rs` for
+//!   what the splitter, the sniffer or the router decide (a new splitter outcome is a
+//!   `split::Piece` variant mapped there); the TypeScript union `Reason` in `wasm.rs` and the
+//!   match in `crate/tests/vocabulary.rs` (both checked); the reasons tables of
+//!   `docs/semantics.md` and `docs/reliability.md`; an adversarial case in
+//!   `fixtures/adversarial/make.py` (regenerate `cases.json` and its table in
+//!   `docs/reliability.md` with `make.py --doc-table`).
+//! - **A rule**: one function in `rules/strict.rs` (`rubric.rs` is the reference jobs as one
+//!   numbered function) with its unit test beside it, called from that file's `run` in rule
+//!   order, its effect counted in the table's `Flow` (`removed`/`joined`); the same rule in
+//!   `docs/sql/<mode>.sql` and `docs/semantics.md` (the DuckDB cross-check runs the SQL against
+//!   the engine).
+//! - **A table**: a `catalog::TableId` variant (name, zone, inputs); its columns and `Kind` in
+//!   `tables.rs` (`TableView::new` says where its rows are); a field in `rules::Derived` and a
+//!   `Flow` in both rule sets (the page draws the lineage from the flows); the `TableName` union
+//!   and `TableRow` in `wasm.rs`; `docs/sql/*.sql` and `TABLES` in `tests/conftest.py` (the
+//!   DuckDB cross-check covers the tables listed there). The DDL follows from the columns
+//!   (`ddl.rs` special-cases only landing tables); outputs, `summary.json`, presign's uploads and
+//!   the page follow from `TableId::ALL`. Tests that count tables (`tests/test_cli_ddl.py`,
+//!   `tests/ddl-page.test.mjs`, `tests/page.test.mjs`) change with it; regenerate the golden
+//!   digests on purpose.
 //! - **An output**: an `output::Output` variant (path, MIME type) and its bytes in
-//!   `Lake::write_output`; the marker, the CLI, the page's downloads and presign list
-//!   `Output::all()`.
+//!   `Lake::write_output`; the compiler then asks presign (`uploaded_outputs`) whether it is
+//!   uploaded. The landing rule (`ingest::select`) skips it as engine output when its path has no
+//!   folder or sits in a table, `ddl/` or `ndjson/` folder (tested over `Output::all()`); the
+//!   marker, the CLI and the page's downloads list `Output::all()`.
 //! - **A page message**: `web/engine/protocol.js` (name and payload type), its handler in
 //!   `web/engine/worker.js`, the call from the `web/ui/` module that needs it; a binding here in
 //!   `wasm.rs` if the core must answer it.

@@ -98,7 +98,8 @@ pub(crate) enum Command {
         #[arg(long, value_enum, value_delimiter = ',', default_value = "parquet,ndjson")]
         formats: Vec<Format>,
         /// The most rows one derived table may have (default: 50 x the landing rows, between
-        /// 1 million and 200 million). The rubric joins fan out; over the limit nothing is written.
+        /// 1 million and 200 million). Joins can fan out (rubric's, and strict's machine-learning
+        /// join on conflicting readings); over the limit nothing is written.
         #[arg(long)]
         max_rows: Option<u64>,
         /// Exit with code 3 if any record was quarantined.

@@ -7,8 +7,8 @@
 //! bar (only when stderr is a terminal) on stderr; a closed stdout pipe ends it as it ends `cat`
 //! (killed by SIGPIPE, quietly, after the outputs are in place).
 //!
-//! One module per job: `args` (the command line), `landing` (which files to read), `run` (the
-//! pipeline and its report), `out_dir` (save modes for `--out`), `progress` (stderr), and the
+//! One module per job: `args` (the command line), `landing` (which files to read), `read`
+//! (decoding them on every core), `run` (the pipeline and its report), `out_dir` (save modes for `--out`), `progress` (stderr), and the
 //! native-only S3 and test-data commands: `presign` + `aws_env` (the presigned manifest with the
 //! caller's credentials) and `generate`.
 
