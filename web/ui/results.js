@@ -123,6 +123,6 @@ function renderQuality(q, summary) {
       list(q.conflicting_step_readings.examples, (c) => h('li', {}, `${c.serial_number} at ${c.sensor_reading_time}: ${c.distances.map((d) => d ?? 'null').join(' / ')}`))),
     box('Keys no source defines', fmt(q.schema_drift.length), h('div', { class: 'muted' }, 'schema drift: the records are kept; these values are in no table'
       + (q.schema_drift_not_listed ? ` (${fmt(q.schema_drift_not_listed)} more occurrences of keys not listed)` : '')),
-      list(q.schema_drift.slice(0, 50), (k) => h('li', { 'data-drift': k.key }, `${k.source}.${k.key}: ${fmt(k.count)} records, first ${k.first_file}:${k.first_line}`))),
+    list(q.schema_drift.slice(0, 50), (k) => h('li', { 'data-drift': k.key }, `${k.source}.${k.key}: ${fmt(k.count)} records, first ${k.first_file}:${k.first_line}`))),
   );
 }
