@@ -11,7 +11,6 @@ with a message when it is absent. Outputs go to a temporary folder, removed at t
 """
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -63,13 +62,20 @@ def duckdb_run(scale, mode, threads, out):
 def ours_run(scale, mode, threads, out):
     t = time.perf_counter()
     res = subprocess.run([str(CLI), "run", *[str(REAL)] * scale, "--out", str(out), "--mode", mode,
-                          "--formats", "parquet", "--threads", str(threads), "--quiet", "--json"],
+                          "--formats", "parquet", "--threads", str(threads), "--json", "--timings"],
                          capture_output=True, text=True)
     took = time.perf_counter() - t
     if res.returncode != 0:
         sys.exit(f"stedi-lake failed: {res.stderr}")
     rows = {k: v["rows"] for k, v in json.loads(res.stdout)["tables"].items()}
+    bench = json.loads(next(line for line in res.stderr.splitlines() if line.startswith("BENCH "))[6:])
+    PEAK_RSS_MB[threads] = max(PEAK_RSS_MB.get(threads, 0), bench["peak_rss_mb"])
+    PHASES.setdefault(threads, []).append(bench)
     return took, rows
+
+
+PEAK_RSS_MB = {}
+PHASES = {}
 
 
 def main():
@@ -108,8 +114,11 @@ def main():
     ours = rows["ours, 1 thread"]
     same = all(ours[t] == rows["duckdb"][t] for t in TABLES if not t.endswith("_landing"))
     print(f"  derived table rows equal to DuckDB's: {same}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"  peak RSS of our largest run: {peak:.0f} MB")
+    for threads, runs_ in PHASES.items():
+        b = min(runs_, key=lambda d: d["total_s"])
+        print(f"  ours, {threads} thread(s), best run: read+decode {b['ingest_s']:.2f} s, rules {b['zones_s']:.2f} s, "
+              f"Parquet {b['parquet_s']:.2f} s, reports {b['reports_s']:.2f} s; peak RSS {PEAK_RSS_MB[threads]:.0f} MB "
+              f"({PEAK_RSS_MB[threads] / mb:.2f}x the input)")
 
 
 if __name__ == "__main__":
