@@ -29,27 +29,12 @@ macro_rules! note {
     }};
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-mod args;
-#[cfg(not(target_arch = "wasm32"))]
-mod aws_env;
-#[cfg(not(target_arch = "wasm32"))]
-mod generate;
-#[cfg(not(target_arch = "wasm32"))]
-mod landing;
-#[cfg(not(target_arch = "wasm32"))]
-mod out_dir;
-#[cfg(not(target_arch = "wasm32"))]
-mod presign;
-#[cfg(not(target_arch = "wasm32"))]
-mod progress;
-#[cfg(not(target_arch = "wasm32"))]
-mod read;
-#[cfg(not(target_arch = "wasm32"))]
-mod run;
+/// The binary's modules, all native-only (the wasm32 build of this target is an empty `main`).
+macro_rules! native_modules {
+    ($($m:ident),*) => { $( #[cfg(not(target_arch = "wasm32"))] mod $m; )* };
+}
+native_modules!(args, aws_env, generate, landing, out_dir, presign, progress, read, run);
 
-#[cfg(not(target_arch = "wasm32"))]
-#[cfg(not(target_arch = "wasm32"))]
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::fs::{self, File};
