@@ -158,6 +158,13 @@ impl Lake {
         Ok(TableView::new(id, r.options.mode, &self.ingest.landing, &r.derived))
     }
 
+    /// Rows of table `id` (without building its view: no device ids computed). Errors:
+    /// [`Error::NotRun`].
+    pub fn row_count(&self, id: TableId) -> Result<u64> {
+        let r = self.done()?;
+        Ok(crate::tables::Rows::of(id, &self.ingest.landing, &r.derived).len() as u64)
+    }
+
     /// `summary.json` of the last run, with the `covered` and `accounted` checks computed now.
     /// Errors: [`Error::NotRun`].
     pub fn summary(&self) -> Result<Summary<'_>> {

@@ -11,7 +11,7 @@ use crate::lake::RunResult;
 use crate::model::Source;
 use crate::output::Output;
 use crate::rules::{Flow, Mode};
-use crate::tables::TableView;
+use crate::tables::Rows;
 
 /// `summary.json`.
 #[derive(Debug, Serialize)]
@@ -95,14 +95,14 @@ pub struct SkippedFile {
 pub(crate) fn build<'a>(ingest: &'a Ingest, run: &'a RunResult, skipped: &'a [SkippedFile]) -> Summary<'a> {
     let mut tables = TableSummaries(Vec::with_capacity(TableId::ALL.len()));
     for id in TableId::ALL {
-        let view = TableView::new(id, run.options.mode, &ingest.landing, &run.derived);
+        let rows = Rows::of(id, &ingest.landing, &run.derived);
         tables.0.push((
             id,
             TableSummary {
                 zone: id.zone(),
                 from: id.inputs(),
-                rows: view.rows.len() as u64,
-                columns: view.columns().iter().map(|c| c.name).collect(),
+                rows: rows.len() as u64,
+                columns: id.columns(run.options.mode).iter().map(|c| c.name).collect(),
                 paths: BTreeMap::from([
                     ("parquet", Output::Parquet(id).path()),
                     ("ndjson", Output::Ndjson(id).path()),

@@ -253,7 +253,21 @@ pub enum Rows<'a> {
     Pairs(&'a [(u32, u32)]),
 }
 
-impl Rows<'_> {
+impl<'a> Rows<'a> {
+    /// Where table `id`'s rows are (no copy, nothing computed: cheap enough for a row count).
+    pub fn of(id: TableId, landing: &'a Landing, derived: &'a Derived) -> Rows<'a> {
+        match id {
+            TableId::CustomerLanding => Rows::All(landing.customers.len()),
+            TableId::AccelerometerLanding => Rows::All(landing.accelerometer.len()),
+            TableId::StepTrainerLanding => Rows::All(landing.step_trainer.len()),
+            TableId::CustomerTrusted => Rows::Indices(&derived.customer_trusted),
+            TableId::AccelerometerTrusted => Rows::Indices(&derived.accelerometer_trusted),
+            TableId::StepTrainerTrusted => Rows::Indices(&derived.step_trainer_trusted),
+            TableId::CustomersCurated => Rows::Indices(&derived.customers_curated),
+            TableId::MachineLearningCurated => Rows::Pairs(&derived.machine_learning_curated),
+        }
+    }
+
     /// Rows of the table.
     pub fn len(&self) -> usize {
         match self {
@@ -288,16 +302,7 @@ impl<'a> TableView<'a> {
     /// The view of table `id` of a run: its rows from `derived` (landing tables: all landing rows),
     /// and for strict `machine_learning_curated` its device ids ([`crate::rules::strict::device_ids`]).
     pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {
-        let rows = match id {
-            TableId::CustomerLanding => Rows::All(landing.customers.len()),
-            TableId::AccelerometerLanding => Rows::All(landing.accelerometer.len()),
-            TableId::StepTrainerLanding => Rows::All(landing.step_trainer.len()),
-            TableId::CustomerTrusted => Rows::Indices(&derived.customer_trusted),
-            TableId::AccelerometerTrusted => Rows::Indices(&derived.accelerometer_trusted),
-            TableId::StepTrainerTrusted => Rows::Indices(&derived.step_trainer_trusted),
-            TableId::CustomersCurated => Rows::Indices(&derived.customers_curated),
-            TableId::MachineLearningCurated => Rows::Pairs(&derived.machine_learning_curated),
-        };
+        let rows = Rows::of(id, landing, derived);
         let has_device = id.columns(mode).iter().any(|c| c.field == Field::DeviceId);
         let device_ids = match rows {
             Rows::Pairs(pairs) if has_device => crate::rules::strict::device_ids(landing, pairs),

@@ -50,10 +50,7 @@ pub(crate) fn read_landing(
     let merged_files = AtomicUsize::new(0);
     let window = WINDOW_PER_THREAD * threads;
     let stopped = AtomicBool::new(false);
-    let stop = || {
-        stopped.store(true, Ordering::Relaxed);
-        next.store(files.len(), Ordering::Relaxed);
-    };
+    let stop = || halt(&stopped, &next, files.len());
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Decoded)>();
         for _ in 0..threads {
@@ -117,14 +114,19 @@ pub(crate) fn read_landing(
     })
 }
 
+/// Stop every worker: none takes another file, and a waiting one returns.
+fn halt(stopped: &AtomicBool, next: &AtomicUsize, files: usize) {
+    stopped.store(true, Ordering::Relaxed);
+    next.store(files, Ordering::Relaxed);
+}
+
 /// Stops every worker when the thread holding it unwinds.
 struct StopOnPanic<'a>(&'a AtomicBool, &'a AtomicUsize, usize);
 
 impl Drop for StopOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.store(true, Ordering::Relaxed);
-            self.1.store(self.2, Ordering::Relaxed);
+            halt(self.0, self.1, self.2);
         }
     }
 }

@@ -115,12 +115,12 @@ pub(crate) fn run_into(
 
     let all = Output::all();
     let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
-    let parquet = if formats.contains(&Format::Parquet) {
+    let mut parquet = if formats.contains(&Format::Parquet) {
         pick(|o| matches!(o, Output::Parquet(_)))
     } else {
         Vec::new()
     };
-    let ndjson = if formats.contains(&Format::Ndjson) {
+    let mut ndjson = if formats.contains(&Format::Ndjson) {
         pick(|o| matches!(o, Output::Ndjson(_)))
     } else {
         Vec::new()
@@ -128,10 +128,9 @@ pub(crate) fn run_into(
     let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
     // Largest tables first, so the last output a writer takes is a small one.
     let rows = |o: &Output| match o {
-        Output::Parquet(t) | Output::Ndjson(t) => lake.table(*t).map_or(0, |v| v.rows.len()),
+        Output::Parquet(t) | Output::Ndjson(t) => lake.row_count(*t).unwrap_or(0),
         _ => 0,
     };
-    let (mut parquet, mut ndjson) = (parquet, ndjson);
     parquet.sort_by_key(|o| std::cmp::Reverse(rows(o)));
     ndjson.sort_by_key(|o| std::cmp::Reverse(rows(o)));
     progress.writing(parquet.len() + ndjson.len() + reports.len());
