@@ -8,8 +8,9 @@
 //! → `tables` (columns and rows) → `sink` (Parquet / NDJSON), `ddl`, `quality`
 //! → `lake` (the facade: files in, outputs out by path; with `output`, `summary`, `explore`, `error`).
 //! S3: `manifest` (the presigned transfer plan, shared by CLI and page). The CLI binary
-//! (`crate/src/bin/stedi-lake/`) holds the native-only parts: `presign` and `aws_env` build the manifest
-//! with credentials, `generate` makes test data.
+//! (`crate/src/bin/stedi-lake/`) holds the native-only commands: `presign` and `aws_env` build the manifest
+//! with credentials, `generate` makes test data. `local` (native only) reads landing files from a
+//! folder and writes outputs into one: the CLI's `run` and the Python package (`python/`) share it.
 
 //!
 //! # Where things go
@@ -52,6 +53,8 @@ pub mod error;
 pub mod explore;
 pub mod ingest;
 pub mod lake;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod local;
 pub mod manifest;
 pub mod model;
 pub mod output;

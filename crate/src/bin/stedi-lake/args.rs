@@ -69,6 +69,16 @@ pub(crate) enum Format {
     Ndjson,
 }
 
+impl Format {
+    /// The library's name for this format.
+    pub(crate) fn table_format(self) -> stedi_lake::local::TableFormat {
+        match self {
+            Format::Parquet => stedi_lake::local::TableFormat::Parquet,
+            Format::Ndjson => stedi_lake::local::TableFormat::Ndjson,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the pipeline over landing files or folders (walked recursively; files are routed by

@@ -7,9 +7,9 @@
 //! bar (only when stderr is a terminal) on stderr; a closed stdout pipe ends it as it ends `cat`
 //! (killed by SIGPIPE, quietly, after the outputs are in place).
 //!
-//! One module per job: `args` (the command line), `landing` (which files to read), `read`
-//! (decoding them on every core), `run` (the pipeline and its report), `out_dir` (save modes for `--out`), `progress` (stderr), and the
-//! native-only S3 and test-data commands: `presign` + `aws_env` (the presigned manifest with the
+//! One module per job: `args` (the command line), `run` (the pipeline and its report, over the
+//! library's `local` module: which files to read, decoding them on every core, save modes for
+//! `--out`, writing the outputs), `progress` (stderr), and the native-only S3 and test-data commands: `presign` + `aws_env` (the presigned manifest with the
 //! caller's credentials) and `generate`.
 
 #[cfg(target_arch = "wasm32")]
@@ -33,7 +33,7 @@ macro_rules! note {
 macro_rules! native_modules {
     ($($m:ident),*) => { $( #[cfg(not(target_arch = "wasm32"))] mod $m; )* };
 }
-native_modules!(args, aws_env, generate, landing, out_dir, presign, progress, read, run);
+native_modules!(args, aws_env, generate, presign, progress, run);
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
@@ -49,6 +49,7 @@ mod cli {
     use crate::progress::Ui;
     use crate::run::run;
     use stedi_lake::ddl::DdlOptions;
+    use stedi_lake::local::TableFormat;
 
     use crate::presign::{presign, PresignOptions};
     use stedi_lake::{Mode, RunOptions};
@@ -165,6 +166,7 @@ mod cli {
                         || std::thread::available_parallelism().map_or(1, |n| n.get()),
                         usize::from,
                     );
+                    let formats: Vec<TableFormat> = formats.iter().map(|f| f.table_format()).collect();
                     let done = run(&landing, &out, overwrite, opts, &formats, ui, threads)?;
                     // The outputs are in place: what follows only reports them.
                     if timings {

@@ -2,9 +2,12 @@
 //! otherwise (indicatif).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use stedi_lake::local::landing::{printable, Skipped};
+use stedi_lake::local::Observer;
 
 /// What `run` may show on stderr besides errors.
 #[derive(Clone, Copy)]
@@ -19,12 +22,17 @@ pub(crate) struct Ui {
 /// per output written, never per record; indicatif redraws at most 20 times a second.
 pub(crate) struct Progress {
     pub(crate) bar: Option<ProgressBar>,
+    /// `--quiet`: no notices.
+    quiet: bool,
 }
 
 impl Progress {
-    pub(crate) fn new(show: bool) -> Progress {
+    pub(crate) fn new(ui: Ui) -> Progress {
         Progress {
-            bar: show.then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())),
+            bar: ui
+                .progress
+                .then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())),
+            quiet: ui.quiet,
         }
     }
 
@@ -41,20 +49,6 @@ impl Progress {
             b.set_message(format!("0/{files} files"));
             b.set_length(total);
             b.set_position(0);
-        }
-    }
-
-    /// `bytes` more read (called once per chunk fed).
-    pub(crate) fn read(&self, bytes: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(bytes);
-        }
-    }
-
-    /// `files_done` of `files` files complete.
-    pub(crate) fn file_done(&self, files_done: usize, files: usize) {
-        if let Some(b) = &self.bar {
-            b.set_message(format!("{files_done}/{files} files"));
         }
     }
 
@@ -81,19 +75,6 @@ impl Progress {
         }
     }
 
-    /// Output `path` is being written.
-    pub(crate) fn output(&self, path: &str) {
-        if let Some(b) = &self.bar {
-            b.set_message(path.to_owned());
-        }
-    }
-
-    pub(crate) fn output_done(&self) {
-        if let Some(b) = &self.bar {
-            b.inc(1);
-        }
-    }
-
     /// Print a line on stderr without tearing the bar.
     pub(crate) fn note(&self, line: &str) {
         match &self.bar {
@@ -106,6 +87,54 @@ impl Progress {
     pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    /// Phase 1 begins: the skipped paths as notices (the first 20), a bar over the files' bytes.
+    fn start(&self, files: &[(PathBuf, String)], skipped: &[Skipped]) {
+        if !self.quiet {
+            for s in skipped.iter().take(20) {
+                self.note(&format!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason));
+            }
+            if skipped.len() > 20 {
+                self.note(&format!(
+                    "stedi-lake: … and {} more skipped (listed in summary.json)",
+                    skipped.len() - 20
+                ));
+            }
+        }
+        if self.bar.is_some() {
+            let total = files.iter().map(|(p, _)| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
+            self.reading(total, files.len());
+        }
+    }
+
+    /// `bytes` more read (called once per chunk fed).
+    fn read(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(bytes);
+        }
+    }
+
+    /// `files_done` of `files` files complete.
+    fn file_done(&self, files_done: usize, files: usize) {
+        if let Some(b) = &self.bar {
+            b.set_message(format!("{files_done}/{files} files"));
+        }
+    }
+
+    /// Output `path` is being written.
+    fn output(&self, path: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(path.to_owned());
+        }
+    }
+
+    fn output_done(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
         }
     }
 }

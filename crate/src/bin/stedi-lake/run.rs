@@ -2,20 +2,18 @@
 //! rules, write every output into the output folder, and report.
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use stedi_lake::{Lake, Mode, Output, RunOptions, Source};
+use stedi_lake::local::landing::printable;
+use stedi_lake::local::out_dir::OutDir;
+use stedi_lake::local::{read_lake, write, LocalError, TableFormat};
+use stedi_lake::{Mode, Output, RunOptions, Source};
 
-use crate::args::Format;
 use crate::cli::Failure;
-use crate::landing::{landing_files, printable};
-use crate::out_dir::OutDir;
 use crate::progress::{Progress, Ui};
-use crate::read::read_landing;
 
 /// A run whose outputs are written: what is left to report.
 pub(crate) struct Done {
@@ -30,12 +28,21 @@ pub(crate) struct Done {
     pub(crate) bench: String,
 }
 
+impl From<LocalError> for Failure {
+    fn from(e: LocalError) -> Failure {
+        match e {
+            LocalError::Refused(e) => Failure::Usage(e),
+            LocalError::Io(e) => Failure::Run(e),
+        }
+    }
+}
+
 pub(crate) fn run(
     landing: &[PathBuf],
     out: &Path,
     overwrite: bool,
     opts: RunOptions,
-    formats: &[Format],
+    formats: &[TableFormat],
     ui: Ui,
     threads: usize,
 ) -> Result<Done, Failure> {
@@ -60,34 +67,19 @@ pub(crate) fn run_into(
     outs: &[&Path],
     out: &Path,
     opts: RunOptions,
-    formats: &[Format],
+    formats: &[TableFormat],
     ui: Ui,
     threads: usize,
 ) -> Result<Done, Failure> {
     let t0 = Instant::now();
     let final_out = outs[0];
-    let (files, skipped) = landing_files(landing, outs)?;
-    if !ui.quiet {
-        for s in skipped.iter().take(20) {
-            note!("stedi-lake: skipped {}: {}", printable(&s.name), s.reason);
-        }
-        if skipped.len() > 20 {
-            note!(
-                "stedi-lake: … and {} more skipped (listed in summary.json)",
-                skipped.len() - 20
-            );
-        }
-    }
-    let progress = Progress::new(ui.progress);
-    if progress.bar.is_some() {
-        let total = files.iter().map(|(p, _)| fs::metadata(p).map_or(0, |m| m.len())).sum();
-        progress.reading(total, files.len());
-    }
-    let (ingest, bytes) = read_landing(&files, threads, &progress)?;
+    let progress = Progress::new(ui);
+    let (mut lake, read) = read_lake(landing, outs, threads, &progress)?;
+    let (files, skipped, bytes) = (read.files, read.skipped, read.bytes);
     // A file rejected whole is counted in summary.json (files[].error) and the run goes on: a
     // notice, kept back under --quiet unless the run then fails for it.
     let mut held_back: Vec<String> = Vec::new();
-    for r in ingest.report.files.iter().filter(|r| r.error.is_some()) {
+    for r in lake.ingest_report().files.iter().filter(|r| r.error.is_some()) {
         let line = format!(
             "stedi-lake: {}: {}",
             printable(&r.name),
@@ -99,10 +91,6 @@ pub(crate) fn run_into(
             held_back.push(line);
         }
     }
-    let mut lake = Lake::from_ingest(ingest);
-    for s in &skipped {
-        lake.note_skipped(&s.name, &s.reason);
-    }
     let t_ingest = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
@@ -113,71 +101,9 @@ pub(crate) fn run_into(
     lake.run(opts).map_err(|e| Failure::Run(e.to_string()))?;
     let t_zones = t1.elapsed().as_secs_f64();
 
-    let all = Output::all();
-    let pick = |f: fn(&Output) -> bool| all.iter().copied().filter(f).collect::<Vec<_>>();
-    let mut parquet = if formats.contains(&Format::Parquet) {
-        pick(|o| matches!(o, Output::Parquet(_)))
-    } else {
-        Vec::new()
-    };
-    let mut ndjson = if formats.contains(&Format::Ndjson) {
-        pick(|o| matches!(o, Output::Ndjson(_)))
-    } else {
-        Vec::new()
-    };
-    let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
-    // Largest tables first, so the last output a writer takes is a small one.
-    let rows = |o: &Output| match o {
-        Output::Parquet(t) | Output::Ndjson(t) => lake.row_count(*t).unwrap_or(0),
-        _ => 0,
-    };
-    parquet.sort_by_key(|o| std::cmp::Reverse(rows(o)));
-    ndjson.sort_by_key(|o| std::cmp::Reverse(rows(o)));
-    progress.writing(parquet.len() + ndjson.len() + reports.len());
-    // One output per file: `threads` writers take the next output from a shared counter (the
-    // tables are written independently from the same read-only lake; the same bytes whatever the
-    // number of threads or their order).
-    let write = |o: Output| -> Result<(), String> {
-        let path = out.join(o.path());
-        progress.output(&o.path());
-        fs::create_dir_all(path.parent().expect("outputs are in folders or at the root"))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut w = BufWriter::with_capacity(1 << 20, f);
-        lake.write_output(o, &mut w)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
-        progress.output_done();
-        Ok(())
-    };
-    let phase = |outputs: Vec<Output>| -> Result<f64, Failure> {
-        let t = Instant::now();
-        let next = AtomicUsize::new(0);
-        let workers = threads.clamp(1, outputs.len().max(1));
-        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&o) = outputs.get(i) else { return Ok(()) };
-                        if let Err(e) = write(o) {
-                            next.store(outputs.len(), Ordering::Relaxed);
-                            return Err(e);
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("an output writer panicked"))
-                .collect()
-        });
-        results.into_iter().collect::<Result<(), String>>()?;
-        Ok(t.elapsed().as_secs_f64())
-    };
-    let t_parquet = phase(parquet)?;
-    let t_ndjson = phase(ndjson)?;
-    let t_reports = phase(reports)?;
+    progress.writing(write::output_count(formats));
+    let times = write::write_outputs(&lake, out, formats, threads, &progress)?;
+    let (t_parquet, t_ndjson, t_reports) = (times.parquet, times.ndjson, times.reports);
     progress.finish();
     let summary_path = out.join(Output::Summary.path());
     let summary_json = fs::read(&summary_path).map_err(|e| format!("{}: {e}", summary_path.display()))?;

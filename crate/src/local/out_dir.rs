@@ -4,10 +4,9 @@
 use std::fs::{self};
 use std::path::{Path, PathBuf};
 
-use stedi_lake::ingest::select;
-
-use crate::cli::Failure;
-use crate::landing::printable;
+use super::landing::printable;
+use super::LocalError;
+use crate::ingest::select;
 
 /// The first file under a previous output folder `out` that `--overwrite` may not delete,
 /// described for a message; `None` when everything there is stedi-lake's. Its marker must be
@@ -15,8 +14,8 @@ use crate::landing::printable;
 /// those outputs sit in (stale parts of a table folder), and what the landing rule knows as
 /// engine output (an older layout's table parts) may go. Anything else (a document, another
 /// tool's folder, a symlink) stops the run.
-pub(crate) fn foreign_files(out: &Path) -> Result<Option<String>, String> {
-    let marker = stedi_lake::ingest::select::OUTPUT_MARKER;
+fn foreign_files(out: &Path) -> Result<Option<String>, String> {
+    let marker = select::OUTPUT_MARKER;
     let text = fs::read_to_string(out.join(marker)).unwrap_or_default();
     let listed: Vec<String> = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v) if v["written_by"] == "stedi-lake" => v["outputs"]
@@ -30,7 +29,7 @@ pub(crate) fn foreign_files(out: &Path) -> Result<Option<String>, String> {
         .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
         .collect();
     let mut files = Vec::new();
-    pub(crate) fn walk(root: &Path, dir: &Path, files: &mut Vec<Result<String, String>>) -> Result<(), String> {
+    fn walk(root: &Path, dir: &Path, files: &mut Vec<Result<String, String>>) -> Result<(), String> {
         for e in fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
             let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
             let p = e.path();
@@ -66,19 +65,21 @@ pub(crate) fn foreign_files(out: &Path) -> Result<Option<String>, String> {
 }
 
 /// Where the run's outputs are written: a temporary sibling of `--out`, swapped in at the end.
-pub(crate) struct OutDir {
-    pub(crate) out: PathBuf,
-    pub(crate) tmp: PathBuf,
+pub struct OutDir {
+    /// The folder asked for (`--out`).
+    pub out: PathBuf,
+    /// The hidden temporary sibling the outputs are written into.
+    pub tmp: PathBuf,
 }
 
 impl OutDir {
     /// Check `--out` (Spark's save modes: refuse a non-empty folder unless it is a previous
     /// stedi-lake output and `--overwrite` is given) and create the temporary sibling.
-    pub(crate) fn prepare(out: &Path, overwrite: bool, inputs: &[PathBuf]) -> Result<OutDir, Failure> {
-        let marker = stedi_lake::ingest::select::OUTPUT_MARKER;
+    pub fn prepare(out: &Path, overwrite: bool, inputs: &[PathBuf]) -> Result<OutDir, LocalError> {
+        let marker = select::OUTPUT_MARKER;
         match fs::symlink_metadata(out) {
             Ok(m) if !m.is_dir() => {
-                return Err(Failure::Usage(format!(
+                return Err(LocalError::Refused(format!(
                     "--out {}: exists and is not a folder",
                     out.display()
                 )))
@@ -90,20 +91,20 @@ impl OutDir {
                     .is_some();
                 let ours = out.join(marker).is_file();
                 if non_empty && !overwrite {
-                    return Err(Failure::Usage(format!(
+                    return Err(LocalError::Refused(format!(
                         "--out {}: the folder is not empty; refusing to write tables beside files that are not this run's (Athena and Spark read every file of a table's folder). Use --overwrite to replace a previous stedi-lake output, or choose a new folder.",
                         out.display()
                     )));
                 }
                 if non_empty && !ours {
-                    return Err(Failure::Usage(format!(
+                    return Err(LocalError::Refused(format!(
                         "--out {}: not a stedi-lake output (it has no {marker}); --overwrite only replaces a folder that stedi-lake wrote. Choose a new folder.",
                         out.display()
                     )));
                 }
                 if non_empty {
                     if let Some(foreign) = foreign_files(out)? {
-                        return Err(Failure::Usage(format!(
+                        return Err(LocalError::Refused(format!(
                             "--out {}: {foreign}; --overwrite replaces only a stedi-lake output (its outputs, and stale parts in its table folders). Move it away or choose a new folder.",
                             out.display()
                         )));
@@ -112,7 +113,7 @@ impl OutDir {
                 let canon = fs::canonicalize(out).map_err(|e| format!("{}: {e}", out.display()))?;
                 for i in inputs {
                     if fs::canonicalize(i).is_ok_and(|i| i.starts_with(&canon)) {
-                        return Err(Failure::Usage(format!(
+                        return Err(LocalError::Refused(format!(
                             "--out {}: holds the input {}; replacing it would delete landing data",
                             out.display(),
                             i.display()
@@ -129,7 +130,7 @@ impl OutDir {
         fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         let name = out
             .file_name()
-            .ok_or_else(|| Failure::Usage(format!("--out {}: not a folder name", out.display())))?
+            .ok_or_else(|| LocalError::Refused(format!("--out {}: not a folder name", out.display())))?
             .to_string_lossy()
             .into_owned();
         // Hidden, so that a walk over the parent never reads it.
@@ -143,8 +144,8 @@ impl OutDir {
     }
 
     /// Swap the complete new tree in place of `--out` (the old tree, if any, is removed).
-    pub(crate) fn commit(self) -> Result<(), String> {
-        let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    pub fn commit(self) -> Result<(), LocalError> {
+        let err = |p: &Path, e: std::io::Error| LocalError::Io(format!("{}: {e}", p.display()));
         if fs::symlink_metadata(&self.out).is_ok() {
             let old = self.tmp.with_file_name(
                 self.tmp
@@ -166,7 +167,7 @@ impl OutDir {
     }
 
     /// Give up: remove the temporary tree.
-    pub(crate) fn abandon(&self) {
+    pub fn abandon(&self) {
         let _ = fs::remove_dir_all(&self.tmp);
     }
 }

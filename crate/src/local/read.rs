@@ -16,9 +16,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use stedi_lake::ingest::Ingest;
-
-use crate::progress::Progress;
+use super::Observer;
+use crate::ingest::Ingest;
 
 /// Size of the pieces a file is fed to the splitter in (bytes).
 const CHUNK: usize = 1 << 20;
@@ -31,10 +30,10 @@ type Decoded = Result<(Ingest, u64), String>;
 
 /// Read `files` (path, display name) with `threads` workers into one [`Ingest`], in file order.
 /// Returns it and the bytes read. Errors: a file that cannot be opened or read (named).
-pub(crate) fn read_landing(
+pub fn read_landing(
     files: &[(PathBuf, String)],
     threads: usize,
-    progress: &Progress,
+    progress: &dyn Observer,
 ) -> Result<(Ingest, u64), String> {
     let threads = threads.clamp(1, files.len().max(1));
     if threads == 1 {
@@ -133,7 +132,7 @@ impl Drop for StopOnPanic<'_> {
 
 /// Read one file into `ingest` (mapped where the platform allows, else with `read`). Returns
 /// its bytes. Errors name the file.
-fn read_file(ingest: &mut Ingest, (path, name): &(PathBuf, String), progress: &Progress) -> Result<u64, String> {
+fn read_file(ingest: &mut Ingest, (path, name): &(PathBuf, String), progress: &dyn Observer) -> Result<u64, String> {
     let mut f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     ingest.open(name, None);
     let mut bytes = 0u64;

@@ -1,27 +1,30 @@
 //! Finding the landing files under the paths given to `run`: a walk that reads only regular
 //! files, skips hidden folders and the run's own output, and applies the one landing rule
-//! (`stedi_lake::ingest::select`); names as they are printed and reported.
+//! ([`crate::ingest::select`]); names as they are printed and reported.
 
 use std::fs::{self};
 use std::path::{Path, PathBuf};
 
-use stedi_lake::ingest::select;
+use crate::ingest::select;
 
 /// A file or folder under the inputs that is not read, and why.
-pub(crate) struct Skipped {
-    pub(crate) name: String,
-    pub(crate) reason: String,
+pub struct Skipped {
+    /// Its display name (see [`display_name`]); a folder's ends in `/`.
+    pub name: String,
+    /// Why it is not read, for `summary.json`'s `skipped` list.
+    pub reason: String,
 }
 
 /// Landing files (path, display name), sorted, and the paths skipped.
-pub(crate) type LandingFiles = (Vec<(PathBuf, String)>, Vec<Skipped>);
+pub type LandingFiles = (Vec<(PathBuf, String)>, Vec<Skipped>);
 
 /// The landing files under the given paths, sorted, with their display names; and what was
 /// skipped. Only regular files are read (a FIFO or a device would hang or read as empty);
 /// hidden folders and `exclude` (this run's output folder) are not entered; the rest is decided
-/// by the one landing rule, `stedi_lake::ingest::select`.
-pub(crate) fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<LandingFiles, String> {
-    pub(crate) fn walk(
+/// by the one landing rule, `stedi_lake::ingest::select`. Errors: a path that cannot be
+/// read (named).
+pub fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<LandingFiles, String> {
+    fn walk(
         root: &[PathBuf],
         p: &Path,
         exclude: &[&Path],
@@ -101,7 +104,7 @@ pub(crate) fn landing_files(paths: &[PathBuf], exclude: &[&Path]) -> Result<Land
 }
 
 /// Whether two paths name the same existing folder.
-pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
+pub fn same_path(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
@@ -110,7 +113,7 @@ pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
 
 /// A name as it may be printed on a terminal: control characters (line breaks, ANSI escapes)
 /// and bidirectional overrides escaped, so a file name can never forge or erase a status line.
-pub(crate) fn printable(name: &str) -> String {
+pub fn printable(name: &str) -> String {
     let mut s = String::with_capacity(name.len());
     for c in name.chars() {
         if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
@@ -124,7 +127,7 @@ pub(crate) fn printable(name: &str) -> String {
 
 /// The name a file is routed and reported by: its path from the landing folder's parent
 /// (`landing/customer/x.json`), or its file name when given as a file.
-pub(crate) fn display_name(roots: &[PathBuf], path: &Path) -> String {
+pub fn display_name(roots: &[PathBuf], path: &Path) -> String {
     roots
         .iter()
         .find(|r| path.starts_with(r))
