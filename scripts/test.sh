@@ -16,12 +16,16 @@ cargo fmt --check
 (cd fuzz && cargo fmt --check)
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p stedi-lake-python -- -D warnings
 
 step "native unit tests and the golden (native == wasm) file"
 cargo test
 
 step "release CLI"
 cargo build --release
+
+step "Python package (python/: PyO3 wheel, tested against the CLI in tests/test_python_package.py)"
+bash scripts/build-python.sh
 
 step "wasm package and page assets"
 bash scripts/build-web.sh

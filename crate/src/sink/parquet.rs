@@ -72,6 +72,24 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
     Ok(())
 }
 
+/// `table` as Arrow record batches of at most [`BATCH_ROWS`] rows (one, empty, for an empty
+/// table), with [`arrow_schema`]'s schema: the arrays [`write`] encodes, built the same way (the
+/// Python package hands them to pyarrow through the Arrow C data interface).
+pub fn record_batches(table: &TableView<'_>) -> Result<Vec<RecordBatch>, ParquetError> {
+    let schema = arrow_schema(table.columns());
+    let n = table.rows.len();
+    let mut batches = Vec::with_capacity(n.div_ceil(BATCH_ROWS).max(1));
+    let mut start = 0;
+    loop {
+        let end = (start + BATCH_ROWS).min(n);
+        batches.push(gather(table, &schema, start, end)?);
+        start = end;
+        if start >= n {
+            return Ok(batches);
+        }
+    }
+}
+
 /// Rows `start..end` of `table` as an Arrow record batch.
 fn gather(
     table: &TableView<'_>,
