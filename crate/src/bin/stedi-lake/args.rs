@@ -150,7 +150,8 @@ pub(crate) enum Command {
         /// Address the bucket in the path (http://host/bucket/key), as S3-compatible servers need.
         #[arg(long)]
         path_style: bool,
-        /// Profile in ~/.aws/credentials or ~/.aws/config (beats the environment's keys).
+        /// Profile in ~/.aws/config or ~/.aws/credentials: static keys, SSO, role_arn, credential_process…
+        /// (beats the environment's keys). Without it: the AWS CLI v2 chain (docs/manifest.md).
         #[arg(long)]
         profile: Option<String>,
         /// Multipart part size, e.g. 8M (at least 5 MiB).
