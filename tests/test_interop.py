@@ -6,8 +6,6 @@ Each reader must report the schema and the row count the run declares (summary.j
 DDL, see `conftest.declared_schema`), and must decode every column: per column, the non-null
 count and the sum of the numeric columns agree with pyarrow's. See docs/interop.md."""
 import math
-import os
-import shutil
 
 import duckdb
 import polars as pl
@@ -92,41 +90,6 @@ def profile_spark_hive(spark, t, name):
     assert "ParquetHiveSerDe" in plan and "FileScan" not in plan, f"not the Hive SerDe path: {plan}"
     rows, non_null, sums = split_aggregate(t["schema"], spark.sql(query).collect()[0])
     return schema, rows, non_null, sums
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    """One local Spark 3.5 session for the module, with Hive support on a throw-away Derby
-    metastore and warehouse under tmp; Spark's own logging down to errors."""
-    assert shutil.which("java"), "PySpark needs a Java runtime (Java 17: apt-get install openjdk-17-jre-headless)"
-    from pyspark.sql import SparkSession
-
-    tmp = tmp_path_factory.mktemp("spark")
-    log4j = tmp / "log4j2.properties"
-    log4j.write_text("\n".join([
-        "rootLogger.level = error", "rootLogger.appenderRef.stderr.ref = console",
-        # PySpark counts as a shell: Spark announces a shell log level unless its loggers have one.
-        "logger.spark.name = org.apache.spark", "logger.spark.level = error",
-        "appender.console.type = Console", "appender.console.name = console", "appender.console.target = SYSTEM_ERR",
-        "appender.console.layout.type = PatternLayout", "appender.console.layout.pattern = %p %c{1}: %m%n", ""]))
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (SparkSession.builder.master("local[2]").appName("stedi-interop")
-               .config("spark.driver.extraJavaOptions",
-                       f"-Dlog4j2.configurationFile={log4j.as_uri()} -Dderby.system.home={tmp}")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.driver.host", "127.0.0.1")
-               .config("spark.driver.bindAddress", "127.0.0.1")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
-               .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-                       f"jdbc:derby:;databaseName={tmp / 'metastore_db'};create=true")
-               .config("spark.sql.hive.convertMetastoreParquet", "false")
-               .enableHiveSupport()
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
