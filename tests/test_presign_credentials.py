@@ -211,3 +211,135 @@ def test_instance_metadata_that_never_answers_costs_a_second_per_lookup(bucket, 
     assert res.returncode == 1 and "no AWS credentials" in res.stderr, res.stderr
     assert "instance metadata (IMDS" in res.stderr
     assert elapsed < 4.5, elapsed
+
+
+def run_now(env, *args, timeout=60):
+    """`presign` signing at the real clock (the expiry tests compare with it)."""
+    return subprocess.run([str(CLI), "presign", f"s3://{BUCKET}/c", "--path-style", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def process_profile(tmp_path, bucket, expiration, name="temp"):
+    """A profile whose credential_process hands out keys expiring at `expiration` (ISO 8601)."""
+    doc = {"Version": 1, "AccessKeyId": "AKIDTEMP", "SecretAccessKey": "temp/secret", "SessionToken": "temp-token",
+           "Expiration": expiration}
+    script = tmp_path / "temp-creds.sh"
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(doc)}\nEOF\n")
+    script.chmod(0o755)
+    (tmp_path / "config").write_text(
+        f"[profile {name}]\ncredential_process = {script}\nregion = {REGION}\nendpoint_url = {bucket}\n")
+    return doc
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_credentials_expiring_first_cap_every_url_and_the_manifest(bucket, tmp_path):
+    """Credentials that expire in 10 minutes and --expires 604800 (7 days): the URLs cannot work
+    longer than the credentials, so X-Amz-Expires and the manifest's "expires" stop at their expiry
+    (and stderr says so); the URLs are still boto3's for that lifetime and signing time."""
+    expiry = int(time.time()) + 600
+    doc = process_profile(tmp_path, bucket, iso(expiry))
+    env = isolated_env(tmp_path, AWS_PROFILE="temp")
+    res = run_now(env, "--expires", "604800", "--max-output-size", "20M")  # multipart uploads too
+    m = manifest(res)
+    created = datetime.datetime.strptime(m["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    expires = datetime.datetime.strptime(m["expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    assert expires.timestamp() <= expiry, (m["expires"], iso(expiry))
+    assert expiry - 60 < expires.timestamp()  # capped, not shortened beyond the run's own seconds
+    lifetime = int((expires - created).total_seconds())
+    assert 0 < lifetime <= 600
+    urls = [o["get"] for o in m["landing"]] + [o["put"] for o in m["outputs"]]
+    multipart = [o["multipart"] for o in m["outputs"] if o.get("multipart")]
+    assert multipart
+    urls += [u for mp in multipart for u in [mp["complete"], mp["abort"], *mp["parts"]]]
+    for url in urls:
+        assert query(url)["X-Amz-Expires"] == str(lifetime), url
+    assert "expire at" in res.stderr and "--expires 604800" in res.stderr, res.stderr
+    # Signed as boto3 signs with these credentials, this lifetime and the URL's own signing time.
+    url = landing_get(m)
+    q = query(url)
+    signed_at = datetime.datetime.strptime(q["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    s3 = boto3.client("s3", endpoint_url=bucket, aws_access_key_id=doc["AccessKeyId"],
+                      aws_secret_access_key=doc["SecretAccessKey"], aws_session_token=doc["SessionToken"],
+                      region_name=REGION, config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+    with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        theirs = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": LANDING_KEY},
+                                           ExpiresIn=lifetime)
+    assert q == query(theirs)
+    with urllib.request.urlopen(url) as r:
+        assert r.read() == BODY
+    # --quiet: the same manifest limits, no notice.
+    res = run_now(env, "--expires", "604800", "--quiet")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    # Credentials that outlive --expires leave it alone.
+    m = manifest(run_now(env, "--expires", "120"))
+    assert query(landing_get(m))["X-Amz-Expires"] == "120"
+
+
+def test_expired_credentials_are_refused_naming_their_source(bucket, tmp_path):
+    process_profile(tmp_path, bucket, "2001-01-01T00:00:00Z")
+    res = run_now(isolated_env(tmp_path, AWS_PROFILE="temp"), "--expires", "900")
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "AWS credentials from profile [temp]" in res.stderr, res.stderr
+    assert "expired at 2001-01-01T00:00:00Z" in res.stderr, res.stderr
+
+
+def test_a_config_file_that_does_not_parse_is_named_with_its_line(bucket, tmp_path):
+    (tmp_path / "config").write_text("# mine\n[default\nregion = eu-west-1\n")
+    res = run(isolated_env(tmp_path), "--endpoint", bucket)
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert f"{tmp_path / 'config'} on line 2" in res.stderr, res.stderr
+    assert "must end with ']'" in res.stderr, res.stderr
+
+
+def test_a_key_id_without_its_secret_is_refused_unless_a_profile_is_named(bucket, tmp_path):
+    """The AWS CLI's "Partial credentials found in env": no silent fall-through to [default]."""
+    (tmp_path / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = d\n"
+        "[named]\naws_access_key_id = AKIDNAMED\naws_secret_access_key = named/secret\n")
+    env = isolated_env(tmp_path, AWS_ACCESS_KEY_ID="AKIDLONELY", AWS_REGION=REGION)
+    res = run(env, "--endpoint", bucket)
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" in res.stderr, res.stderr
+    # --profile ignores the environment's keys, partial or not.
+    m = manifest(run(env, "--endpoint", bucket, "--profile", "named"))
+    assert_signed_with(landing_get(m), bucket, "AKIDNAMED", "named/secret", None)
+
+
+def test_profile_flag_wins_over_env_keys_and_env_keys_win_over_aws_profile(bucket, tmp_path):
+    (tmp_path / "credentials").write_text("[named]\naws_access_key_id = AKIDNAMED\naws_secret_access_key = named/s\n")
+    env = isolated_env(tmp_path, AWS_ACCESS_KEY_ID="AKIDENV", AWS_SECRET_ACCESS_KEY="env/secret",
+                       AWS_SESSION_TOKEN="env-token", AWS_REGION=REGION)
+    m = manifest(run(env, "--endpoint", bucket, "--profile", "named"))
+    assert_signed_with(landing_get(m), bucket, "AKIDNAMED", "named/s", None)
+    m = manifest(run({**env, "AWS_PROFILE": "named"}, "--endpoint", bucket))
+    assert_signed_with(landing_get(m), bucket, "AKIDENV", "env/secret", "env-token")
+
+
+def test_an_sso_profile_without_a_cached_token_says_to_sign_in(bucket, tmp_path):
+    (tmp_path / "config").write_text(
+        "[profile corp]\nsso_session = corp-sso\nsso_account_id = 123456789012\nsso_role_name = Lake\n"
+        f"region = {REGION}\n[sso-session corp-sso]\nsso_start_url = https://corp.awsapps.com/start\n"
+        f"sso_region = {REGION}\nsso_registration_scopes = sso:account:access\n")
+    res = run(isolated_env(tmp_path), "--endpoint", bucket, "--profile", "corp")
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "AWS credentials from profile [corp]" in res.stderr and "failed" in res.stderr, res.stderr
+    assert "aws sso login --profile corp" in res.stderr, res.stderr
+
+
+def test_a_container_endpoint_that_never_answers_is_given_up_on_quickly(bucket, tmp_path):
+    """One attempt, bounded at 2 s (the SDK's client alone: 3 attempts x 5 s read timeout)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        env = isolated_env(tmp_path, AWS_REGION=REGION,
+                           AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{silent.getsockname()[1]}/creds")
+        started = time.monotonic()
+        res = run(env, "--endpoint", bucket, timeout=60)
+        elapsed = time.monotonic() - started
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    assert "AWS credentials from container credentials endpoint" in res.stderr, res.stderr
+    assert "no answer within 2 s" in res.stderr, res.stderr
+    assert elapsed < 5, elapsed

@@ -10,10 +10,17 @@
 //!   `source_profile` or `credential_source` (STS AssumeRole), `web_identity_token_file`; web
 //!   identity from `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`; the container endpoint (ECS,
 //!   EKS Pod Identity, CloudShell: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, with
-//!   `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`); EC2 instance metadata (IMDSv2), one attempt with
-//!   a [`IMDS_TIMEOUT`] limit so a laptop without IMDS does not wait (`AWS_EC2_METADATA_DISABLED=true`
-//!   skips it). A source that is configured but fails (a `credential_process` exiting non-zero,
-//!   STS refusing a role, an expired SSO token) stops the search with its error, as in the SDK.
+//!   `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`; one attempt, at most [`CONTAINER_TIMEOUT`]); EC2
+//!   instance metadata (IMDSv2), one attempt with a [`IMDS_TIMEOUT`] connect and read limit so a
+//!   laptop without IMDS does not wait (`AWS_EC2_METADATA_DISABLED=true` skips it). A source that
+//!   is configured but fails (a `credential_process` exiting non-zero, STS refusing a role, an
+//!   expired SSO token, a config file that does not parse) stops the search with its error, as in
+//!   the SDK; an SSO profile's error says to run `aws sso login --profile <name>`, and a config
+//!   file that does not parse is named with its line. Only one of `AWS_ACCESS_KEY_ID` and
+//!   `AWS_SECRET_ACCESS_KEY` set (without `--profile`) is an error, as in the AWS CLI ("partial
+//!   credentials"), not a silent fall-through to the profile. Credentials already expired when
+//!   found are refused; otherwise their expiry is handed on ([`AwsSettings::expiry`]) so that
+//!   `presign` caps the URLs' lifetime at it.
 //! - Region: `--region`, `AWS_REGION` / `AWS_DEFAULT_REGION`, the profile's `region`, IMDS, else
 //!   `us-east-1`.
 //! - S3 endpoint: `--endpoint`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `[services]`
@@ -24,8 +31,9 @@
 //! rustls (ring) HTTPS client that trusts the system's certificate store. Signing stays rusty-s3's
 //! (`presign.rs`): this module only hands it a key, secret and session token.
 
+use std::borrow::Cow;
 use std::error::Error;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -35,12 +43,20 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_types::os_shim_internal::{Env, Fs};
 use aws_types::service_config::ServiceConfigKey;
 use rusty_s3::Credentials;
 
 /// How long one instance-metadata request may take (connect, then read), with one attempt: IMDS
 /// answers in milliseconds on EC2, and elsewhere the address is unreachable.
 pub const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The most the container credentials endpoint may take, all told (one attempt): the SDK's own
+/// client would try 3 times with a 5 s read timeout (16 s against an endpoint that never answers).
+pub const CONTAINER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where the environment's static keys come from, for messages.
+const ENV_KEYS: &str = "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
 
 /// What `presign` signs with, found by the rules above.
 pub struct AwsSettings {
@@ -50,14 +66,22 @@ pub struct AwsSettings {
     pub region: String,
     /// S3 endpoint URL (`https://s3.<region>.amazonaws.com` when nothing names one).
     pub endpoint: String,
+    /// When the credentials stop working (`None`: long-term keys, no expiry); always later than
+    /// the moment they were found (expired ones are an error).
+    pub expiry: Option<SystemTime>,
+    /// The source the credentials came from, as messages name it (`profile [x] in …`).
+    pub source: String,
 }
 
 /// Find credentials, region and endpoint from the real environment, files and endpoints (blocking:
 /// it may run a `credential_process`, call STS, SSO, a container endpoint or IMDS).
 /// `profile`, `region`, `endpoint`: `--profile`, `--region`, `--endpoint`, which win over the rest.
 /// Errors: no source had credentials (`no AWS credentials …`, naming the profile and every source
-/// tried with why it gave nothing), or a source that is configured failed (`AWS credentials from
-/// <source> failed: <the SDK's reason>`).
+/// tried with why it gave nothing), a source that is configured failed (`AWS credentials from
+/// <source> failed: <the SDK's reason>`, with the file and line of a config file that does not
+/// parse, and `aws sso login --profile <name>` for an SSO profile), only one of the environment's
+/// two key variables is set without `profile` (`partial AWS credentials …`), or the credentials
+/// found had already expired (`AWS credentials from <source> expired at …`).
 pub fn settings(profile: Option<&str>, region: Option<&str>, endpoint: Option<&str>) -> Result<AwsSettings, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -67,9 +91,13 @@ pub fn settings(profile: Option<&str>, region: Option<&str>, endpoint: Option<&s
 }
 
 async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&str>) -> Result<AwsSettings, String> {
+    if profile.is_none() {
+        partial_env_keys(env("AWS_ACCESS_KEY_ID").is_some(), env("AWS_SECRET_ACCESS_KEY").is_some())?;
+    }
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
+    let base_http = http.clone();
     let base = ProviderConfig::default().with_http_client(http.clone());
     let imds = aws_config::imds::Client::builder()
         .configure(&base)
@@ -124,10 +152,7 @@ async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&
         .unwrap_or_else(|| "default".into());
     let mut sources: Vec<Source> = Vec::new();
     if profile.is_none() {
-        sources.push(Source::new(
-            "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            EnvironmentVariableCredentialsProvider::new(),
-        ));
+        sources.push(Source::new(ENV_KEYS, EnvironmentVariableCredentialsProvider::new()));
     }
     let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder().configure(&conf);
     if let Some(p) = profile {
@@ -143,6 +168,7 @@ async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&
         from_profile.build(),
     );
     in_profile.unnamed = "no such profile with credentials (or no such files)";
+    in_profile.is_profile = true;
     sources.push(in_profile);
     sources.push(Source::new(
         "web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)",
@@ -150,14 +176,29 @@ async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&
             .configure(&conf)
             .build(),
     ));
-    sources.push(Source::new(
-        "container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI)",
+    // One attempt: without a sleep implementation the SDK's HTTP credentials client does not
+    // retry; CONTAINER_TIMEOUT bounds the attempt (the SDK fixes its read timeout at 5 s).
+    let once = ProviderConfig::empty()
+        .with_http_client(base_http.clone())
+        .with_region(Some(Region::new(region.clone())));
+    let mut from_container = Source::new(
+        format!(
+            "container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or \
+             AWS_CONTAINER_CREDENTIALS_FULL_URI; one attempt, at most {} s)",
+            CONTAINER_TIMEOUT.as_secs()
+        ),
         aws_config::ecs::EcsCredentialsProvider::builder()
-            .configure(&conf)
+            .configure(&once)
             .build(),
-    ));
+    );
+    from_container.time_limit = Some(CONTAINER_TIMEOUT);
+    sources.push(from_container);
     let mut from_imds = Source::new(
-        format!("EC2 instance metadata (IMDS, {} s timeout)", IMDS_TIMEOUT.as_secs_f64()),
+        format!(
+            "EC2 instance metadata (IMDS; one attempt, {} s to connect and {} s to read)",
+            IMDS_TIMEOUT.as_secs(),
+            IMDS_TIMEOUT.as_secs()
+        ),
         aws_config::imds::credentials::ImdsCredentialsProvider::builder()
             .configure(&conf)
             .imds_client(imds)
@@ -171,13 +212,34 @@ async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&
     let mut tried = Vec::new();
     if profile.is_some() {
         tried.push((
-            "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
+            ENV_KEYS.to_string(),
             "skipped: --profile wins over them, as in the AWS CLI".to_string(),
         ));
     }
     for source in &sources {
-        match source.provider.provide_credentials().await {
+        let answer = match source.time_limit {
+            Some(limit) => tokio::time::timeout(limit, source.provider.provide_credentials())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CredentialsError::provider_error(format!(
+                        "no answer within {} s",
+                        limit.as_secs_f64()
+                    )))
+                }),
+            None => source.provider.provide_credentials().await,
+        };
+        let e = match answer {
             Ok(c) => {
+                let expiry = c.expiry();
+                let now = SystemTime::now();
+                if let Some(at) = expiry.filter(|at| *at <= now) {
+                    let hint = if source.is_profile && is_sso_profile(profile).await {
+                        sso_hint(&profile_name)
+                    } else {
+                        String::new()
+                    };
+                    return Err(expired(&source.name, at, now) + &hint);
+                }
                 let (key, secret) = (c.access_key_id().to_string(), c.secret_access_key().to_string());
                 let credentials = match c.session_token() {
                     Some(t) => Credentials::new_with_token(key, secret, t),
@@ -187,21 +249,100 @@ async fn resolve(profile: Option<&str>, region: Option<&str>, endpoint: Option<&
                     credentials,
                     region,
                     endpoint,
+                    expiry,
+                    source: source.name.clone(),
                 });
             }
-            Err(e) if source.any_error_is_absence || matches!(e, CredentialsError::CredentialsNotLoaded(_)) => {
-                tried.push((source.name.clone(), reason(&e, source.unnamed)))
-            }
-            Err(e) => {
+            Err(e) => e,
+        };
+        if source.is_profile {
+            // The SDK's error for a config file that does not parse names neither file nor line;
+            // the profile files' own loader does.
+            if let Err(bad) = profile_files(profile).await {
                 return Err(format!(
                     "AWS credentials from {} failed: {}",
                     source.name,
-                    reason(&e, "")
-                ))
+                    error_chain(&bad)
+                ));
             }
         }
+        if source.any_error_is_absence || matches!(e, CredentialsError::CredentialsNotLoaded(_)) {
+            tried.push((source.name.clone(), reason(&e, source.unnamed)));
+            continue;
+        }
+        let hint = if source.is_profile && is_sso_profile(profile).await {
+            sso_hint(&profile_name)
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "AWS credentials from {} failed: {}{hint}",
+            source.name,
+            reason(&e, "")
+        ));
     }
     Err(not_found(&profile_name, &tried))
+}
+
+/// The error when the environment has one of the two key variables but not the other (the AWS
+/// CLI's "Partial credentials found in env"); `Ok` when it has both or neither.
+fn partial_env_keys(has_key: bool, has_secret: bool) -> Result<(), String> {
+    let (set, missing) = match (has_key, has_secret) {
+        (true, false) => ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        (false, true) => ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        _ => return Ok(()),
+    };
+    Err(format!(
+        "partial AWS credentials in the environment: {set} is set but {missing} is not (the AWS CLI \
+         stops here too); set both, unset {set}, or name a profile with --profile"
+    ))
+}
+
+/// The error for credentials that had expired when found: the source, when, and how long ago.
+fn expired(source: &str, at: SystemTime, now: SystemTime) -> String {
+    let ago = now.duration_since(at).unwrap_or_default().as_secs();
+    let at = jiff::Timestamp::try_from(at).map_or_else(|_| "an unknown time".to_string(), |t| {
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    });
+    format!("AWS credentials from {source} expired at {at} ({ago} s ago): renew them and presign again")
+}
+
+/// What to run for an SSO profile whose sign-in is missing or over.
+fn sso_hint(profile_name: &str) -> String {
+    format!("\nSign in with `aws sso login --profile {profile_name}` and presign again")
+}
+
+/// The config and credentials files, parsed as the SDK parses them, with `profile` (else
+/// `AWS_PROFILE`, else `default`) selected; the loader's error names the file and line that do
+/// not parse.
+async fn profile_files(profile: Option<&str>) -> Result<aws_config::profile::ProfileSet, aws_config::profile::ProfileFileLoadError> {
+    #[allow(deprecated)] // the alias is the type aws_config::profile::load takes
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    aws_config::profile::load(&Fs::real(), &Env::real(), &files, profile.map(|p| Cow::Owned(p.to_string()))).await
+}
+
+/// Whether the selected profile signs in through IAM Identity Center (`sso_session` or the
+/// legacy `sso_start_url`).
+async fn is_sso_profile(profile: Option<&str>) -> bool {
+    let Ok(set) = profile_files(profile).await else {
+        return false;
+    };
+    set.get_profile(set.selected_profile())
+        .is_some_and(|p| p.get("sso_session").is_some() || p.get("sso_start_url").is_some())
+}
+
+/// An error and its causes, outermost first, without repeats.
+fn error_chain(e: &dyn Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    parts.join(": ")
 }
 
 /// One credentials source of the chain, as the error messages name it.
@@ -213,6 +354,10 @@ struct Source {
     unnamed: &'static str,
     /// Every error means "nothing here" (IMDS), not only the SDK's "not loaded".
     any_error_is_absence: bool,
+    /// The profile source (config file errors and SSO hints are about it).
+    is_profile: bool,
+    /// The most its answer may take, all told (an overrun is a failure).
+    time_limit: Option<Duration>,
 }
 
 impl Source {
@@ -222,6 +367,8 @@ impl Source {
             provider: Box::new(provider),
             unnamed: "not configured",
             any_error_is_absence: false,
+            is_profile: false,
+            time_limit: None,
         }
     }
 }
@@ -326,6 +473,26 @@ mod tests {
         assert_eq!(
             reason(&CredentialsError::provider_error(nested), ""),
             "the credential provider was not enabled: inner"
+        );
+    }
+
+    #[test]
+    fn one_key_variable_without_the_other_is_an_error() {
+        assert_eq!(partial_env_keys(true, true), Ok(()));
+        assert_eq!(partial_env_keys(false, false), Ok(()));
+        let e = partial_env_keys(true, false).unwrap_err();
+        assert!(e.contains("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"), "{e}");
+        let e = partial_env_keys(false, true).unwrap_err();
+        assert!(e.contains("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"), "{e}");
+    }
+
+    #[test]
+    fn expired_credentials_are_named_with_when_and_how_long_ago() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(978_307_200); // 2001-01-01
+        let msg = expired("profile [p]", at, at + Duration::from_secs(90));
+        assert_eq!(
+            msg,
+            "AWS credentials from profile [p] expired at 2001-01-01T00:00:00Z (90 s ago): renew them and presign again"
         );
     }
 

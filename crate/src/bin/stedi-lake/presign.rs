@@ -9,6 +9,10 @@
 //! object already in a table folder the upload writes (an upload replaces the objects of each
 //! table folder it writes, and only those) → signed URLs.
 //! Signing is rusty-s3's; `tests/test_presign.py` checks its URLs equal boto3's.
+//! URLs live `--expires`, or less when the credentials expire sooner (temporary credentials:
+//! SSO, assumed roles, containers, IMDS, `credential_process`): a URL stops working when the
+//! credentials that signed it do, so the manifest's `expires` is the earlier of the two
+//! ([`url_lifetime`]), with a notice on stderr (unless `--quiet`).
 
 use std::time::Duration;
 
@@ -35,7 +39,8 @@ pub struct PresignOptions {
     pub path_style: bool,
     /// `--profile`: the AWS profile to read credentials from (wins over the environment's keys).
     pub profile: Option<String>,
-    /// How long every URL stays valid: 1 second to 7 days (SigV4's limit), else an error.
+    /// How long every URL stays valid: 1 second to 7 days (SigV4's limit), else an error; capped
+    /// at the credentials' expiry when that comes first ([`url_lifetime`]).
     pub expires: Duration,
     /// Bytes per multipart part: at least [`manifest::MIN_PART_SIZE`], else an error.
     pub part_size: u64,
@@ -186,7 +191,23 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
     if opts.expires.is_zero() || opts.expires > max_expiry {
         return Err("--expires must be between 1 second and 7 days (SigV4's limit)".into());
     }
-    let signer = Signer::new(&loc, &aws, opts)?;
+    let time = opts.signing_time.unwrap_or_else(Timestamp::now);
+    let credentials_expiry = aws
+        .expiry
+        .map(|e| Timestamp::try_from(e).map_err(|e| format!("the AWS credentials' expiry: {e}")))
+        .transpose()?;
+    let expires = url_lifetime(time, opts.expires, credentials_expiry, &aws.source)?;
+    if expires < opts.expires && !quiet() {
+        eprintln!(
+            "stedi-lake: the AWS credentials (from {}) expire at {}, before --expires {} s would: the URLs \
+             expire then ({} s), and the manifest says so",
+            aws.source,
+            (time + expires).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            opts.expires.as_secs(),
+            expires.as_secs()
+        );
+    }
+    let signer = Signer::new(&loc, &aws, opts, time, expires)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(120)))
@@ -299,6 +320,36 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
     result
 }
 
+/// How long the URLs signed at `time` stay valid: `wanted` (`--expires`), or less when the
+/// credentials stop working first (`credentials_expiry`, `None`: they do not expire), in whole
+/// seconds rounded down, so the URLs never outlive what signed them. Errors (naming `source`) when
+/// the credentials have expired by `time` (possible with `--signing-time` in the future).
+pub fn url_lifetime(
+    time: Timestamp,
+    wanted: Duration,
+    credentials_expiry: Option<Timestamp>,
+    source: &str,
+) -> Result<Duration, String> {
+    let Some(at) = credentials_expiry else {
+        return Ok(wanted);
+    };
+    let left = time.duration_until(at).as_secs(); // whole seconds, toward zero
+    if left < 1 {
+        return Err(format!(
+            "the AWS credentials (from {source}) expire at {}, not after the signing time {}: renew them",
+            at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ));
+    }
+    Ok(wanted.min(Duration::from_secs(left as u64)))
+}
+
+/// Whether the command line says `--quiet` (`-q`): notices stay off stderr. Read from the
+/// command line with the CLI's own parser, as `presign` has no option for it.
+fn quiet() -> bool {
+    <crate::args::Cli as clap::Parser>::try_parse().is_ok_and(|c| c.quiet)
+}
+
 /// Signs every request of one run with the same credentials, clock and expiry.
 struct Signer {
     bucket: Bucket,
@@ -308,7 +359,13 @@ struct Signer {
 }
 
 impl Signer {
-    fn new(loc: &S3Location, aws: &AwsSettings, opts: &PresignOptions) -> Result<Signer, String> {
+    fn new(
+        loc: &S3Location,
+        aws: &AwsSettings,
+        opts: &PresignOptions,
+        time: Timestamp,
+        expires: Duration,
+    ) -> Result<Signer, String> {
         let endpoint = aws
             .endpoint
             .parse()
@@ -323,8 +380,8 @@ impl Signer {
         Ok(Signer {
             bucket,
             credentials: aws.credentials.clone(),
-            time: opts.signing_time.unwrap_or_else(Timestamp::now),
-            expires: opts.expires,
+            time,
+            expires,
         })
     }
 
@@ -609,8 +666,10 @@ mod tests {
             credentials: Credentials::new("AKID", "secret"),
             region: "us-east-1".into(),
             endpoint: "http://127.0.0.1:9".into(),
+            expiry: None,
+            source: "test".into(),
         };
-        let signer = Signer::new(&loc, &aws, &opts).unwrap();
+        let signer = Signer::new(&loc, &aws, &opts, Timestamp::UNIX_EPOCH, opts.expires).unwrap();
         for key in ["p/trusted/customer_trusted/export (1) é+x%.parquet", "p/a b/c"] {
             assert!(manifest::url_addresses(&signer.delete(key), "bkt", key), "{key}");
             assert!(manifest::url_addresses(&signer.get(key), "bkt", key), "{key}");
@@ -621,6 +680,26 @@ mod tests {
             "bkt",
             "p/trusted/t/../../landing/c.json"
         ));
+    }
+
+    #[test]
+    fn urls_never_outlive_the_credentials_that_signed_them() {
+        let t: Timestamp = "2026-03-04T05:06:07Z".parse().unwrap();
+        let week = Duration::from_secs(604_800);
+        assert_eq!(url_lifetime(t, week, None, "s"), Ok(week));
+        // Expiring in 10 minutes (and a half second): 600 s, rounded down.
+        let at = t + Duration::from_millis(600_500);
+        assert_eq!(url_lifetime(t, week, Some(at), "s"), Ok(Duration::from_secs(600)));
+        // Expiring after --expires: --expires.
+        assert_eq!(
+            url_lifetime(t, Duration::from_secs(60), Some(at), "s"),
+            Ok(Duration::from_secs(60))
+        );
+        // Expired by the signing time, or less than a second left: refused, naming the source.
+        for at in [t - Duration::from_secs(5), t, t + Duration::from_millis(999)] {
+            let e = url_lifetime(t, week, Some(at), "profile [x]").unwrap_err();
+            assert!(e.contains("from profile [x]") && e.contains("renew"), "{e}");
+        }
     }
 
     #[test]
