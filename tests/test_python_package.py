@@ -138,6 +138,7 @@ def test_errors_are_python_exceptions(venv, tmp_path):
                 return
             raise AssertionError(f"no {{exc.__name__}} with {{text!r}}")
         raises(ValueError, lambda: stedi_lake.run([{str(FIXTURES)!r}], mode="lenient"), "lenient")
+        raises(ValueError, lambda: stedi_lake.run([{str(FIXTURES)!r}], threads=0), "threads=0")
         raises(ValueError, lambda: stedi_lake.run([]), "no paths")
         raises(OSError, lambda: stedi_lake.run([{str(tmp_path / "missing")!r}]), "missing")
         raises(stedi_lake.LakeError, lambda: stedi_lake.run([{str(tmp_path / "notes")!r}]), "no STEDI landing data")
@@ -145,13 +146,55 @@ def test_errors_are_python_exceptions(venv, tmp_path):
         run = stedi_lake.run([{str(FIXTURES)!r}])
         raises(ValueError, lambda: run.table("customers"), "customers")
         raises(ValueError, lambda: run.write({str(tmp_path / "o")!r}, formats=["csv"]), "csv")
-        raises(stedi_lake.LakeError, lambda: run.write({str(tmp_path / "busy")!r}), "not empty")
+        raises(stedi_lake.LakeError, lambda: run.write({str(tmp_path / "busy")!r}), "Use overwrite=True")
         raises(stedi_lake.LakeError, lambda: run.write({str(tmp_path / "busy")!r}, overwrite=True), "not a stedi-lake output")
         run.write({str(tmp_path / "o")!r}, formats=["parquet"])
         raises(stedi_lake.LakeError, lambda: run.write({str(tmp_path / "o")!r}), "not empty")
         run.write({str(tmp_path / "o")!r}, overwrite=True)
+        # One path as str, bytes or os.PathLike; a format as one str; the error type picklable.
+        import os, pathlib, pickle
+        for p in ({str(FIXTURES)!r}, os.fsencode({str(FIXTURES)!r}), pathlib.Path({str(FIXTURES)!r})):
+            assert stedi_lake.run(p).rows("customer_landing") == run.rows("customer_landing")
+        run.write(pathlib.Path({str(tmp_path / "p")!r}), formats="parquet")
+        e = pickle.loads(pickle.dumps(stedi_lake.LakeError("x")))
+        assert type(e) is stedi_lake.LakeError and stedi_lake.LakeError.__module__ == "stedi_lake"
         print("ok")
     """)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stdout + res.stderr
     assert (tmp_path / "busy" / "mine.txt").read_text() == "not an output\n"
     assert (tmp_path / "o" / "ndjson").is_dir()
+    assert (tmp_path / "p" / "curated").is_dir() and not (tmp_path / "p" / "ndjson").exists()
+
+
+def test_concurrent_writes_to_one_folder_never_leave_it_incomplete(venv, tmp_path):
+    """Threads writing the same folder: each call succeeds or raises, and the folder is always one
+    complete output (each call writes into its own temporary tree, swapped in whole)."""
+    res = py_run(venv, f"""
+        import pathlib, threading
+        import stedi_lake
+        run = stedi_lake.run({str(FIXTURES)!r})
+        ref = pathlib.Path({str(tmp_path / "ref")!r})
+        run.write(ref)
+        want = {{p.relative_to(ref): p.read_bytes() for p in ref.rglob("*") if p.is_file()}}
+        out = pathlib.Path({str(tmp_path / "same")!r})
+        ok = 0
+        for trial in range(8):
+            results = []
+            def go():
+                try:
+                    run.write(out, overwrite=True)
+                    results.append("ok")
+                except (OSError, stedi_lake.LakeError) as e:
+                    results.append(type(e).__name__)
+            threads = [threading.Thread(target=go) for _ in range(4)]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            got = {{p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}}
+            assert got == want, (trial, results, len(got), len(want))
+            ok += results.count("ok")
+        left = [p.name for p in out.parent.iterdir() if "stedi-lake-tmp" in p.name]
+        assert not left, left
+        print(ok)
+    """)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert int(res.stdout.strip()) >= 8

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use arrow_pyarrow::{PyArrowType, Table};
+use arrow_pyarrow::Table;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -24,24 +24,44 @@ use stedi_lake::local::{read_lake, write, LocalError, Quiet, TableFormat};
 use stedi_lake::{Lake, Mode, RunOptions};
 
 create_exception!(
-    _native,
+    stedi_lake,
     LakeError,
     PyException,
     "What the engine refuses: an output folder protected by the save-mode rules, a row limit, no landing data."
 );
 
+/// The core's messages name the CLI's options; from Python they name the arguments.
+fn for_python(message: &str) -> String {
+    message
+        .replace("Use --overwrite", "Use overwrite=True")
+        .replace("--overwrite", "overwrite=True")
+        .replace("--out ", "out_dir ")
+        .replace("(--out)", "(out_dir)")
+        .replace("(--max-rows)", "(max_rows)")
+}
+
 fn local_err(e: LocalError) -> PyErr {
     match e {
-        LocalError::Refused(m) => LakeError::new_err(m),
-        LocalError::Io(m) => PyOSError::new_err(m),
+        LocalError::Refused(m) => LakeError::new_err(for_python(&m)),
+        LocalError::Io(m) => PyOSError::new_err(for_python(&m)),
     }
 }
 
 fn lake_err(e: stedi_lake::Error) -> PyErr {
-    LakeError::new_err(e.to_string())
+    LakeError::new_err(for_python(&e.to_string()))
 }
 
-/// The outcome of [`run`]: the lake after its rules ran, and the paths it read.
+/// `threads` as the CLI takes it (`--threads`: 1 to 256), default every core.
+fn thread_count(threads: Option<usize>) -> PyResult<usize> {
+    match threads {
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Some(n @ 1..=256) => Ok(n),
+        Some(n) => Err(PyValueError::new_err(format!("threads={n}: expected 1 to 256"))),
+    }
+}
+
+/// The outcome of `stedi_lake.run`: the lake after its rules ran, and the paths it read. Not
+/// picklable (it holds the decoded tables); share it between threads instead.
 #[pyclass(module = "stedi_lake", frozen)]
 struct Run {
     lake: Lake,
@@ -49,8 +69,8 @@ struct Run {
     mode: Mode,
 }
 
-/// Read the landing files under `paths` (folders walked as the CLI walks them) and apply the
-/// rules of `mode` ("strict" or "rubric"). `threads`: decoders (default: every core).
+/// The native half of `stedi_lake.run` (see its docstring in `stedi_lake/__init__.py`, which
+/// normalises the paths): read the landing files under `paths` and apply the rules of `mode`.
 #[pyfunction]
 #[pyo3(signature = (paths, mode = "strict", *, location = stedi_lake::ddl::DEFAULT_LOCATION, database = stedi_lake::ddl::DEFAULT_DATABASE, max_rows = None, threads = None))]
 fn run(
@@ -75,7 +95,7 @@ fn run(
         return Err(PyValueError::new_err("no paths: give landing folders or files"));
     }
     let ddl = DdlOptions::new(location, database).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = thread_count(threads)?;
     let lake = py.detach(|| -> PyResult<Lake> {
         let (mut lake, read) = read_lake(&paths, &[], threads, &Quiet).map_err(local_err)?;
         lake.run(RunOptions { mode, ddl, max_rows }).map_err(lake_err)?;
@@ -122,19 +142,10 @@ impl Run {
     }
 
     /// One table as a pyarrow.Table (epochs INT64 milliseconds, x/y/z DOUBLE, text STRING).
-    fn table(&self, py: Python<'_>, name: &str) -> PyResult<PyArrowType<Table>> {
+    fn table<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         let id = TableId::parse(name)
             .ok_or_else(|| PyValueError::new_err(format!("no table named {name:?}; see Run.tables")))?;
-        let (batches, schema) = py.detach(|| -> PyResult<_> {
-            let view = self.lake.table(id).map_err(lake_err)?;
-            let schema = stedi_lake::sink::parquet::arrow_schema(view.columns());
-            let batches =
-                stedi_lake::sink::parquet::record_batches(&view).map_err(|e| LakeError::new_err(e.to_string()))?;
-            Ok((batches, schema))
-        })?;
-        Ok(PyArrowType(
-            Table::try_new(batches, schema).map_err(|e| LakeError::new_err(e.to_string()))?,
-        ))
+        arrow_table(py, &self.lake, id)
     }
 
     /// Rows of one table, without building it.
@@ -168,15 +179,23 @@ impl Run {
     /// bytes): a non-empty folder is refused unless `overwrite` and it is a previous
     /// stedi-lake output; the tree is written beside it and swapped in when complete.
     /// `formats`: table formats, "parquet" and/or "ndjson".
-    #[pyo3(signature = (out_dir, *, overwrite = false, formats = vec!["parquet".to_owned(), "ndjson".to_owned()], threads = None))]
+    #[pyo3(signature = (out_dir, *, overwrite = false, formats = None, threads = None))]
+    #[pyo3(text_signature = "(self, out_dir, *, overwrite=False, formats=('parquet', 'ndjson'), threads=None)")]
     fn write(
         &self,
         py: Python<'_>,
         out_dir: PathBuf,
         overwrite: bool,
-        formats: Vec<String>,
+        formats: Option<Bound<'_, PyAny>>,
         threads: Option<usize>,
     ) -> PyResult<()> {
+        let formats: Vec<String> = match formats {
+            None => vec!["parquet".into(), "ndjson".into()],
+            Some(f) => match f.extract::<String>() {
+                Ok(one) => vec![one],
+                Err(_) => f.extract()?,
+            },
+        };
         let formats = formats
             .iter()
             .map(|f| match f.as_str() {
@@ -187,7 +206,7 @@ impl Run {
                 ))),
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = thread_count(threads)?;
         py.detach(|| -> PyResult<()> {
             let dir = OutDir::prepare(&out_dir, overwrite, &self.inputs).map_err(local_err)?;
             match write::write_outputs(&self.lake, &dir.tmp, &formats, threads, &Quiet) {
@@ -209,12 +228,87 @@ impl Run {
     }
 }
 
+/// Decode one landing file's bytes as the engine does (routing by `name` as a landing path, e.g.
+/// `landing/customer/x.json`, unless `source` names it), without running rules: a dict with the
+/// three landing tables as pyarrow.Table (`customer_landing`, `accelerometer_landing`,
+/// `step_trainer_landing`; only the file's source has rows), `report` (its `summary.json`
+/// `files[]` entry: source, bytes, records, kept, quarantined, coverage, error) and `quarantine`
+/// (its `quarantine.ndjson` lines as dicts). The Spark jobs call this per file, so that Spark reads
+/// landing data exactly as the engine does. Errors: `ValueError` for an unknown `source`.
+#[pyfunction]
+#[pyo3(signature = (name, data, source = None))]
+fn decode_file(py: Python<'_>, name: &str, data: &[u8], source: Option<&str>) -> PyResult<Py<PyAny>> {
+    let source = source
+        .map(|s| {
+            stedi_lake::Source::parse(s).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "source {s:?}: expected \"customer\", \"accelerometer\" or \"step_trainer\""
+                ))
+            })
+        })
+        .transpose()?;
+    let (lake, report, quarantine) = py.detach(|| -> PyResult<_> {
+        let mut lake = Lake::new();
+        let report =
+            serde_json::to_vec(lake.add_file(name, source, data)).map_err(|e| LakeError::new_err(e.to_string()))?;
+        // The landing tables are views of a run; the rubric rules over one file cost nothing.
+        lake.run(RunOptions::default()).map_err(lake_err)?;
+        let quarantine = lake.output(&stedi_lake::Output::Quarantine.path()).map_err(lake_err)?;
+        Ok((lake, report, quarantine))
+    })?;
+    let out = pyo3::types::PyDict::new(py);
+    for id in [
+        TableId::CustomerLanding,
+        TableId::AccelerometerLanding,
+        TableId::StepTrainerLanding,
+    ] {
+        out.set_item(id.name(), arrow_table(py, &lake, id)?)?;
+    }
+    out.set_item("report", json_value(py, report)?)?;
+    let lines = PyModule::import(py, "json")?;
+    let q = pyo3::types::PyList::empty(py);
+    for line in quarantine.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        q.append(lines.call_method1("loads", (line,))?)?;
+    }
+    out.set_item("quarantine", q)?;
+    Ok(out.into_any().unbind())
+}
+
+/// Table `id` of `lake`'s last run as a pyarrow.Table.
+fn arrow_table<'py>(py: Python<'py>, lake: &Lake, id: TableId) -> PyResult<Bound<'py, PyAny>> {
+    let (batches, schema) = py.detach(|| -> PyResult<_> {
+        let view = lake.table(id).map_err(lake_err)?;
+        let schema = stedi_lake::sink::parquet::arrow_schema(view.columns());
+        let batches =
+            stedi_lake::sink::parquet::record_batches(&view).map_err(|e| LakeError::new_err(e.to_string()))?;
+        Ok((batches, schema))
+    })?;
+    let table = Table::try_new(batches, schema).map_err(|e| LakeError::new_err(e.to_string()))?;
+    arrow_pyarrow::IntoPyArrow::into_pyarrow(table, py)
+}
+
+/// The landing rule for a list of paths (`landing/customer/x.json`, ...): for each, `None` when
+/// it is landing data to read, else why it is skipped (engine output, hidden, bookkeeping, outside
+/// the `landing` folders). The same rule as the CLI's walk and the page's folder drop.
+#[pyfunction]
+fn select_landing(names: Vec<String>) -> Vec<Option<&'static str>> {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    stedi_lake::ingest::select::select(&refs)
+        .into_iter()
+        .map(|v| v.map(|s| s.reason()))
+        .collect()
+}
+
 /// The module `stedi_lake._native` (re-exported by `stedi_lake/__init__.py`).
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_file, m)?)?;
+    m.add_function(wrap_pyfunction!(select_landing, m)?)?;
     m.add_class::<Run>()?;
     m.add("LakeError", m.py().get_type::<LakeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_LOCATION", stedi_lake::ddl::DEFAULT_LOCATION)?;
+    m.add("DEFAULT_DATABASE", stedi_lake::ddl::DEFAULT_DATABASE)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::fs::{self};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::landing::printable;
 use super::LocalError;
@@ -133,10 +134,19 @@ impl OutDir {
             .ok_or_else(|| LocalError::Refused(format!("--out {}: not a folder name", out.display())))?
             .to_string_lossy()
             .into_owned();
-        // Hidden, so that a walk over the parent never reads it.
-        let tmp = parent.join(format!(".{name}.stedi-lake-tmp-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        // Hidden, so that a walk over the parent never reads it; unique per call (process id and
+        // a counter: two writers in one process, e.g. Python threads, never share one), and never
+        // someone else's: an existing one (left by a crashed process that had this id) is kept.
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        let tmp = loop {
+            let n = CALLS.fetch_add(1, Ordering::Relaxed);
+            let tmp = parent.join(format!(".{name}.stedi-lake-tmp-{}-{n}", std::process::id()));
+            match fs::create_dir(&tmp) {
+                Ok(()) => break tmp,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1_000_000 => continue,
+                Err(e) => return Err(LocalError::Io(format!("{}: {e}", tmp.display()))),
+            }
+        };
         Ok(OutDir {
             out: out.to_path_buf(),
             tmp,
@@ -146,24 +156,35 @@ impl OutDir {
     /// Swap the complete new tree in place of `--out` (the old tree, if any, is removed).
     pub fn commit(self) -> Result<(), LocalError> {
         let err = |p: &Path, e: std::io::Error| LocalError::Io(format!("{}: {e}", p.display()));
-        if fs::symlink_metadata(&self.out).is_ok() {
-            let old = self.tmp.with_file_name(
-                self.tmp
-                    .file_name()
-                    .expect("tmp has a name")
-                    .to_string_lossy()
-                    .replace(".stedi-lake-tmp-", ".stedi-lake-old-"),
-            );
-            fs::rename(&self.out, &old).map_err(|e| err(&self.out, e))?;
-            if let Err(e) = fs::rename(&self.tmp, &self.out) {
-                let _ = fs::rename(&old, &self.out);
-                return Err(err(&self.out, e));
+        let old = self.tmp.with_file_name(
+            self.tmp
+                .file_name()
+                .expect("tmp has a name")
+                .to_string_lossy()
+                .replace(".stedi-lake-tmp-", ".stedi-lake-old-"),
+        );
+        // Each step is one rename, so `out` is always absent or a complete tree. Another writer
+        // of the same folder may move it between two steps: then this one fails, and leaves
+        // neither its temporary tree nor the tree it moved aside behind (the other's is in place).
+        let result = (|| {
+            if fs::symlink_metadata(&self.out).is_ok() {
+                fs::rename(&self.out, &old).map_err(|e| err(&self.out, e))?;
+                if let Err(e) = fs::rename(&self.tmp, &self.out) {
+                    // Put the previous tree back; if another writer's tree took its place, drop ours.
+                    if fs::rename(&old, &self.out).is_err() && fs::symlink_metadata(&self.out).is_ok() {
+                        let _ = fs::remove_dir_all(&old);
+                    }
+                    return Err(err(&self.out, e));
+                }
+                fs::remove_dir_all(&old).map_err(|e| err(&old, e))
+            } else {
+                fs::rename(&self.tmp, &self.out).map_err(|e| err(&self.out, e))
             }
-            fs::remove_dir_all(&old).map_err(|e| err(&old, e))?;
-        } else {
-            fs::rename(&self.tmp, &self.out).map_err(|e| err(&self.out, e))?;
+        })();
+        if result.is_err() {
+            self.abandon();
         }
-        Ok(())
+        result
     }
 
     /// Give up: remove the temporary tree.
