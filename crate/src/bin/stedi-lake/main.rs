@@ -227,6 +227,7 @@ mod cli {
                     signing_time: signing_time
                         .map(|t| t.parse().map_err(|e| format!("--signing-time {t:?}: {e}")))
                         .transpose()?,
+                    quiet,
                 };
                 presign_cmd(&opts, out.as_deref(), quiet)
             })()

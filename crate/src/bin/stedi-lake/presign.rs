@@ -50,6 +50,8 @@ pub struct PresignOptions {
     pub ndjson: bool,
     /// Sign as of this instant instead of now (reproducible URLs for the boto3 cross-check).
     pub signing_time: Option<Timestamp>,
+    /// `--quiet`: no notices on stderr.
+    pub quiet: bool,
 }
 
 /// Where the prefix lives: bucket, key prefix without slashes at the ends.
@@ -197,7 +199,7 @@ pub fn presign(opts: &PresignOptions) -> Result<Manifest, String> {
         .map(|e| Timestamp::try_from(e).map_err(|e| format!("the AWS credentials' expiry: {e}")))
         .transpose()?;
     let expires = url_lifetime(time, opts.expires, credentials_expiry, &aws.source)?;
-    if expires < opts.expires && !quiet() {
+    if expires < opts.expires && !opts.quiet {
         eprintln!(
             "stedi-lake: the AWS credentials (from {}) expire at {}, before --expires {} s would: the URLs \
              expire then ({} s), and the manifest says so",
@@ -344,11 +346,6 @@ pub fn url_lifetime(
     Ok(wanted.min(Duration::from_secs(left as u64)))
 }
 
-/// Whether the command line says `--quiet` (`-q`): notices stay off stderr. Read from the
-/// command line with the CLI's own parser, as `presign` has no option for it.
-fn quiet() -> bool {
-    <crate::args::Cli as clap::Parser>::try_parse().is_ok_and(|c| c.quiet)
-}
 
 /// Signs every request of one run with the same credentials, clock and expiry.
 struct Signer {
@@ -661,6 +658,7 @@ mod tests {
             max_output_size: None,
             ndjson: false,
             signing_time: None,
+            quiet: true,
         };
         let aws = AwsSettings {
             credentials: Credentials::new("AKID", "secret"),
