@@ -26,6 +26,8 @@ cargo build --release
 
 step "Python package (python/: PyO3 wheel, tested against the CLI in tests/test_python_package.py)"
 bash scripts/build-python.sh
+# The Spark job's workers (tests/test_glue_job.py) import it from this Python, as run_local.py users do.
+python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/stedi_lake-*.whl
 
 step "wasm package and page assets"
 bash scripts/build-web.sh

@@ -1,6 +1,6 @@
 -- Rubric semantics in Spark SQL (Spark 3.5, the Spark of AWS Glue 5.0): docs/sql/rubric.sql
 -- rule for rule, as temporary views. The engine, this file and the DuckDB file are tested
--- against each other on every input of tests/test_spark_rules.py.
+-- against each other on every input of tests/test_glue_job.py.
 -- Input views: customer_landing, accelerometer_landing, step_trainer_landing (an extra read-order
 -- column `rn` on customer_landing is ignored here). Output views: the five derived tables.
 

@@ -1,7 +1,7 @@
 -- Strict semantics in Spark SQL (Spark 3.5, the Spark of AWS Glue 5.0): docs/sql/strict.sql
 -- rule for rule, in Spark's dialect (temporary views; columns listed where DuckDB writes
 -- `* EXCLUDE`; EXISTS in a projection written as a join). The engine, this file and the DuckDB
--- file are tested against each other on every input of tests/test_spark_rules.py.
+-- file are tested against each other on every input of tests/test_glue_job.py.
 -- Input views: customer_landing (with `rn`, its read order), accelerometer_landing,
 -- step_trainer_landing. Output views: the five derived tables (plus helpers prefixed `_`).
 
