@@ -1,5 +1,6 @@
-"""The Spark job (crate/src/glue/stedi_lake_job.py, what AWS Glue runs) against the engine, in
-the one PySpark 3.5 session of the test run (local[2]):
+"""The Spark job of the Glue bundle (`stedi-lake glue`: jobs/stedi_lake_job.py with the rules
+embedded, what AWS Glue runs) against the engine, in the one PySpark 3.5 session of the test run
+(local[2]), and the bundle's `run_local.py` as a user runs it:
 - whole runs, both modes, over the fixture set, the edge-case set, a generated set (~50 MB) with
   the generator's data-quality problems, and the real data when present: the eight tables equal
   the CLI's as multisets with the same column names and types; summary.json's per-source counts
@@ -10,6 +11,7 @@ the one PySpark 3.5 session of the test run (local[2]):
   pass covers all cases (files are decoded independently).
 Spark's Python workers import the stedi-lake wheel (scripts/test.sh installs it).
 """
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,10 +22,6 @@ import pytest
 from conftest import CLI, FIXTURES, REAL, ROOT, TABLES, run_cli
 from test_differential import EDGE_FILES
 
-sys.path.insert(0, str(ROOT / "crate" / "src" / "glue"))
-import stedi_lake_job  # noqa: E402
-
-SPARK_SQL = ROOT / "docs" / "sql" / "spark"
 ADVERSARIAL = ROOT / "fixtures" / "adversarial" / "cases"
 COUNTS = ("files", "bytes", "records_read", "kept", "quarantined_total", "quarantined", "coverage")
 
@@ -35,6 +33,21 @@ def wheel_installed():
     except ImportError:
         pytest.fail("the stedi-lake wheel is not installed in this Python: "
                     "scripts/build-python.sh && python3 -m pip install target/wheels/stedi_lake-*.whl")
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    """The bundle of each mode, as `stedi-lake glue` writes it, and its job module imported."""
+    found = {}
+    for mode in ("strict", "rubric"):
+        out = tmp_path_factory.mktemp("bundle") / mode
+        subprocess.run([str(CLI), "glue", "--mode", mode, "--out", str(out), "-q"], check=True)
+        spec = importlib.util.spec_from_file_location(f"stedi_lake_job_{mode}", out / "jobs" / "stedi_lake_job.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.DEFAULT_MODE == mode and set(module.RULES_SQL) == {"strict", "rubric"}
+        found[mode] = (out, module)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +80,12 @@ def job_quarantine(out):
 
 
 @pytest.mark.parametrize("mode", ["strict", "rubric"])
-def test_job_equals_the_engine(spark, landing_sets, tmp_path, mode):
-    rules = (SPARK_SQL / f"{mode}.sql").read_text()
+def test_job_equals_the_engine(spark, bundles, landing_sets, tmp_path, mode):
+    _, job = bundles[mode]
     for name, landing in landing_sets.items():
         cli_out, job_out = tmp_path / f"cli-{name}", tmp_path / f"job-{name}"
         run_cli(landing, cli_out, mode)
-        summary = stedi_lake_job.run_job(spark, str(landing), str(job_out), mode, rules)
+        summary = job.run_job(spark, str(landing), str(job_out), mode, job.RULES_SQL[mode])
         engine = json.loads((cli_out / "summary.json").read_text())
         assert json.loads((job_out / "summary.json").read_text()) == summary
         for source in ("customer", "accelerometer", "step_trainer"):
@@ -93,7 +106,8 @@ def test_job_equals_the_engine(spark, landing_sets, tmp_path, mode):
         print(f"{name}/{mode}: {sum(t['rows'] for t in summary['tables'].values())} rows in 8 tables equal")
 
 
-def test_landing_step_equals_the_engine_on_every_adversarial_case(spark, tmp_path):
+def test_landing_step_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_path):
+    _, stedi_lake_job = bundles["strict"]
     cases = sorted(p for p in ADVERSARIAL.iterdir() if p.is_dir())
     assert len(cases) >= 50
     chosen, skipped = [], {}
@@ -124,3 +138,20 @@ def test_landing_step_equals_the_engine_on_every_adversarial_case(spark, tmp_pat
         assert mine["files"] == engine["files"], case.name
         checked += 1
     assert checked >= 40
+
+
+def test_run_local_as_the_bundle_readme_says(bundles, tmp_path):
+    """`python3 jobs/run_local.py --landing DIR --out DIR`: its own Spark, the bundle's mode."""
+    bundle, _ = bundles["rubric"]
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, str(bundle / "jobs" / "run_local.py"), "--landing", str(FIXTURES),
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
+    cli_out = tmp_path / "cli"
+    run_cli(FIXTURES, cli_out, "rubric")
+    engine = json.loads((cli_out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == "rubric"
+    assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
+    for table, rows in ((t, v["rows"]) for t, v in engine["tables"].items()):
+        assert f"{table} " in res.stdout and str(rows) in res.stdout

@@ -41,6 +41,16 @@ impl Default for DdlOptions {
 }
 
 impl DdlOptions {
+    /// The S3 location, as given (validated by [`check_location`]).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The Glue database, as given (validated by [`check_database`]).
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
     /// Validated options: `location` by [`check_location`], then `database` by [`check_database`].
     /// The values are kept exactly as given (no case folding, no slash trimming).
     pub fn new(location: &str, database: &str) -> Result<DdlOptions, DdlError> {

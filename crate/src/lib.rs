@@ -51,6 +51,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod error;
 pub mod explore;
+pub mod glue;
 pub mod ingest;
 pub mod lake;
 #[cfg(not(target_arch = "wasm32"))]

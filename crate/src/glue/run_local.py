@@ -1,6 +1,8 @@
 """Run the stedi-lake Spark job of this bundle on local files with the PySpark of this Python:
 
-    python3 run_local.py --landing DIR --out DIR [--mode strict|rubric] [--rules-sql FILE]
+    python3 run_local.py --landing DIR --out DIR
+
+(the bundle's mode and rules; --mode and --rules-sql override them).
 
 The same job as on AWS Glue (stedi_lake_job.py, beside this file), on `local[*]`, writing
 <out>/<zone>/<table>/ (Snappy Parquet), <out>/quarantine/ and <out>/summary.json. Needs
@@ -20,7 +22,7 @@ def main(argv):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     args = stedi_lake_job.arguments(argv)
-    mode = args["mode"] or "strict"
+    mode = args["mode"] or stedi_lake_job.DEFAULT_MODE
     if args.get("rules_sql"):
         with open(args["rules_sql"], encoding="utf-8") as f:
             rules = f.read()

@@ -21,8 +21,10 @@ import argparse
 import json
 import sys
 
-# The rules of each mode, in Spark SQL; filled in when the bundle is generated (else --rules-sql).
+# The rules of each mode in Spark SQL, and the mode this bundle was generated for: filled in by
+# `stedi-lake glue` (crate/src/glue/mod.rs); without them, pass --mode and --rules-sql.
 RULES_SQL = {}
+DEFAULT_MODE = "strict"
 
 LANDING = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
 SOURCE_TABLE = {"customer": "customer_landing", "accelerometer": "accelerometer_landing",
@@ -43,7 +45,8 @@ def arguments(argv):
         p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
         p.add_argument("--landing", required=True, help="landing folder (local path or s3://bucket/prefix)")
         p.add_argument("--out", required=True, help="output folder (local path or s3://bucket/prefix)")
-        p.add_argument("--mode", choices=["strict", "rubric"], default="strict")
+        p.add_argument("--mode", choices=["strict", "rubric"], default=None,
+                       help=f"rule set (default: {DEFAULT_MODE}, the bundle's)")
         p.add_argument("--rules-sql", dest="rules_sql", help="Spark SQL of the rules (default: the bundle's)")
         return vars(p.parse_args(argv[1:]))
     present = [n for n in names if f"--{n}" in argv]
@@ -126,7 +129,7 @@ def wide_schema(schemas):
 
 def main(argv):
     args = arguments(argv)
-    mode = args["mode"] or "strict"
+    mode = args["mode"] or DEFAULT_MODE
     if args.get("rules_sql"):
         with open(args["rules_sql"], encoding="utf-8") as f:
             rules = f.read()

@@ -167,6 +167,22 @@ pub(crate) enum Command {
         #[arg(long, hide = true)]
         signing_time: Option<String>,
     },
+    /// Write the AWS Glue job bundle: the pipeline as one Spark job (Glue 5.0 / PySpark 3.5), its
+    /// local runner, the tables' DDL and the deploy files (docs/glue.md).
+    #[command(after_help = "Example:\n  stedi-lake glue --mode strict --location s3://my-bucket/stedi --out glue-bundle\n  python3 glue-bundle/jobs/run_local.py --landing landing/ --out out/")]
+    Glue {
+        /// Folder to write the bundle into (must be new or empty).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "strict")]
+        mode: ModeArg,
+        /// S3 prefix of the lake (landing/ below it; the job writes the tables there).
+        #[arg(long, default_value = "s3://your-bucket/stedi")]
+        location: String,
+        /// Glue database name used in the DDL.
+        #[arg(long, default_value = "stedi")]
+        database: String,
+    },
     /// Write deterministic STEDI-shaped landing data (customer/, accelerometer/, step_trainer/).
     Generate {
         #[arg(long)]

@@ -58,6 +58,34 @@ mod cli {
     /// process the way it ends `cat` and `ls`: killed by SIGPIPE, without a message (a shell
     /// reports status 141; `set -o pipefail` sees it as it sees `cat`'s). Other write errors are
     /// returned. Every stdout write of the CLI goes through here (never `println!`, which panics).
+    /// Write the Glue bundle's files under `out`, which must be new or empty (exit 2 otherwise).
+    fn write_bundle(out: &Path, files: &[stedi_lake::glue::BundleFile], quiet: bool) -> Result<(), Failure> {
+        if fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(Failure::Usage(format!(
+                "--out {}: the folder is not empty; choose a new folder for the bundle",
+                out.display()
+            )));
+        }
+        for f in files {
+            let path = out.join(&f.path);
+            let err = |e: std::io::Error| Failure::Run(format!("{}: {e}", path.display()));
+            fs::create_dir_all(path.parent().expect("bundle files are in the bundle folder")).map_err(err)?;
+            fs::write(&path, &f.text).map_err(err)?;
+        }
+        if !quiet {
+            to_stdout(
+                format!(
+                    "wrote {} files to {}; try it: python3 {}/jobs/run_local.py --landing <landing folder> --out <out>\n",
+                    files.len(),
+                    out.display(),
+                    out.display()
+                )
+                .as_bytes(),
+            )?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn to_stdout(text: &[u8]) -> Result<(), String> {
         let mut out = std::io::stdout().lock();
         match out.write_all(text).and_then(|()| out.flush()) {
@@ -233,6 +261,20 @@ mod cli {
             })()
             .map(|_| ExitCode::SUCCESS)
             .map_err(Failure::Run),
+            Command::Glue {
+                out,
+                mode,
+                location,
+                database,
+            } => (|| {
+                let ddl = DdlOptions::new(&location, &database).map_err(|e| Failure::Usage(format!("--{e}")))?;
+                let mode = match mode {
+                    ModeArg::Strict => Mode::Strict,
+                    ModeArg::Rubric => Mode::Rubric,
+                };
+                write_bundle(&out, &stedi_lake::glue::bundle(mode, &ddl), quiet)?;
+                Ok(ExitCode::SUCCESS)
+            })(),
             Command::Generate { out, seed, size } => gen(&out, seed, &size, quiet)
                 .map(|_| ExitCode::SUCCESS)
                 .map_err(Failure::Run),
