@@ -302,6 +302,31 @@ print(json.dumps({'rows': t.num_rows, 'sum': pc.sum(t['distanceFromObject']).as_
     assert.equal(z.has.filter((n) => n.endsWith('.parquet')).length, 8);
     await page.context().close();
   });
+
+  test('the AWS Glue job bundle, byte for byte the one `stedi-lake glue` writes', async () => {
+    const page = await openPage();
+    await page.click('#sample');
+    await waitForFiles(page, 5);
+    await runMode(page, 'rubric');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#glue')]);
+    assert.equal(dl.suggestedFilename(), 'stedi-lake-glue-rubric.zip');
+    const zip = join(tmp, 'glue.zip');
+    await dl.saveAs(zip);
+    const bundle = join(tmp, 'glue-cli');
+    execFileSync(CLI, ['glue', '--mode', 'rubric', '--out', bundle, '-q'], { stdio: 'pipe' });
+    const py = `import sys, zipfile, pathlib, json
+z = zipfile.ZipFile(sys.argv[1]); root = pathlib.Path(sys.argv[2])
+cli = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob('*') if p.is_file()}
+page = {n: z.read(n) for n in z.namelist()}
+print(json.dumps({'files': len(cli), 'same_names': sorted(cli) == sorted(page),
+ 'differ': [n for n in cli if page.get(n) != cli[n]]}))`;
+    const r = JSON.parse(execFileSync('python3', ['-c', py, zip, bundle], { encoding: 'utf8' }));
+    assert.ok(r.files >= 14, `${r.files} files`);
+    assert.ok(r.same_names);
+    assert.deepEqual(r.differ, []);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
 });
 
 describe('running stays responsive, cancel stops', () => {

@@ -40,6 +40,12 @@ $('#zip').addEventListener('click', () => guarded(async () => {
   save(blob, `stedi-lake-${runner.result.mode}.zip`);
   setStatus(`Zip ready: ${mb(blob.size)}.`);
 }));
+$('#glue').addEventListener('click', () => guarded(async () => {
+  const { mode } = runner.result;
+  const { blob } = await engine.ask(REQUEST.GLUE, { mode, location: runner.location() });
+  save(blob, `stedi-lake-glue-${mode}.zip`);
+  setStatus(`Glue job bundle ready (${mode} rules): unzip it and follow its README.md.`);
+}));
 $('#customer').addEventListener('change', (e) => guarded(() => drawChart(engine, e.target.value)));
 $('#manifest-load').addEventListener('click', () => guarded(() => s3.load({ text: $('#manifest-text').value })));
 $('#pick-manifest').addEventListener('change', (e) => guarded(async () => {

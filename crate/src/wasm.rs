@@ -399,6 +399,8 @@ export interface Lake {
    */
   rows<T extends TableName>(table: T, offset: number, limit: number): TableRow[T][];
 }
+/** One file of the AWS Glue job bundle (`Lake.glueBundle`): its path in the bundle and its text. */
+export interface GlueFile { path: string; text: string }
 "#;
 
 /// A landing → trusted → curated run in the browser or Node.
@@ -551,6 +553,28 @@ impl Lake {
     pub fn sniff(name: &str, head: &[u8]) -> Json {
         let (source, by) = crate::ingest::sniff(name, head);
         Json::of(&serde_json::json!({ "source": source.map(Source::name), "by": by }))
+    }
+
+    /// The AWS Glue job bundle for `mode` with the tables at `location` in Glue database
+    /// `database` (absent or empty: the defaults): the same files, byte for byte, as
+    /// `stedi-lake glue` writes (`glue::bundle`). Throws for an unknown mode or a location or
+    /// database the DDL refuses.
+    #[wasm_bindgen(js_name = glueBundle, unchecked_return_type = "GlueFile[]")]
+    pub fn glue_bundle(
+        #[wasm_bindgen(unchecked_param_type = "Mode")] mode: &str,
+        location: Option<String>,
+        database: Option<String>,
+    ) -> Result<Json, JsError> {
+        let mode =
+            Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
+        let location = location.filter(|l| !l.is_empty());
+        let database = database.filter(|d| !d.is_empty());
+        let ddl = DdlOptions::new(
+            location.as_deref().unwrap_or(ddl::DEFAULT_LOCATION),
+            database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
+        )
+        .map_err(js_err)?;
+        Ok(Json::of(&crate::glue::bundle(mode, &ddl)))
     }
 
     /// Which of the given paths are landing data: the one rule (`ingest::select`) the CLI applies

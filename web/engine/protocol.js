@@ -31,10 +31,12 @@ export const REQUEST = Object.freeze({
   OUTPUT: 'output',
   /** {} → {blob: Blob}: every output of the last run in one zip. */
   ZIP: 'zip',
+  /** {mode, location?} → {blob: Blob}: the AWS Glue job bundle (`stedi-lake glue`'s files) in one zip. */
+  GLUE: 'glue',
 });
 
 /** Requests answered before any run (the others need the last run's results). */
-export const WITHOUT_RUN = Object.freeze([REQUEST.SELECT, REQUEST.SNIFF, REQUEST.RUN, REQUEST.MANIFEST]);
+export const WITHOUT_RUN = Object.freeze([REQUEST.SELECT, REQUEST.SNIFF, REQUEST.RUN, REQUEST.MANIFEST, REQUEST.GLUE]);
 
 /** What the engine worker sends back; each carries the `id` of the request it answers. */
 export const EVENT = Object.freeze({

@@ -91,6 +91,21 @@ async function zip() {
   return { blob: new Blob(parts, { type: 'application/zip' }) };
 }
 
+/** The AWS Glue job bundle (the core's files, as `stedi-lake glue` writes them) in one zip. */
+function glue({ mode, location }) {
+  const parts = [];
+  let fail = null;
+  const z = new Zip((err, chunk) => { if (err) fail = err; else parts.push(chunk); });
+  for (const { path, text } of Lake.glueBundle(mode, location || undefined)) {
+    const entry = new ZipDeflate(path, { level: 6 });
+    z.add(entry);
+    entry.push(new TextEncoder().encode(text), true);
+  }
+  z.end();
+  if (fail) throw fail;
+  return { blob: new Blob(parts, { type: 'application/zip' }) };
+}
+
 /** One handler per request type: its payload in, its reply out. */
 const handlers = {
   // Which paths are landing data: the core's one rule (`ingest::select`, as the CLI and presign).
@@ -115,6 +130,7 @@ const handlers = {
   [REQUEST.SERIES]: ({ email }) => ({ series: lake.customerSeries(email) }),
   [REQUEST.OUTPUT]: ({ path }) => ({ path, contentType: Lake.contentType(path), bytes: outputOf(path).slice() }),
   [REQUEST.ZIP]: zip,
+  [REQUEST.GLUE]: glue,
 };
 
 self.onmessage = async ({ data }) => {

@@ -32,7 +32,7 @@ pub fn wheel_name() -> String {
 }
 
 /// One file of the bundle: its path inside the bundle folder and its bytes.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BundleFile {
     /// Relative path with `/` separators, e.g. `jobs/stedi_lake_job.py`.
     pub path: String,
