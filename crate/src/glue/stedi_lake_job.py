@@ -81,6 +81,7 @@ def display_names(root, paths):
 
 def decode_partition(order, schemas):
     """mapInArrow function: each (path, content) row decoded by the engine into wide rows."""
+    import numpy as np
     import pyarrow as pa
     import stedi_lake
 
@@ -98,9 +99,9 @@ def decode_partition(order, schemas):
                     cols = {}
                     for f in wide:
                         if f.name == "_kind":
-                            cols[f.name] = pa.array([table] * t.num_rows, pa.string())
+                            cols[f.name] = pa.repeat(pa.scalar(table, pa.string()), t.num_rows)
                         elif f.name == "_order":
-                            cols[f.name] = pa.array([(index << ROW_BITS) + i for i in range(t.num_rows)], pa.int64())
+                            cols[f.name] = pa.array(np.arange(t.num_rows, dtype=np.int64) + (index << ROW_BITS))
                         elif f.name in t.column_names:
                             cols[f.name] = t.column(f.name).cast(f.type)
                         else:
@@ -178,11 +179,18 @@ def decode_landing(spark, roots, chosen):
     # Spark's scans skip empty files: those are decoded here (nothing to distribute).
     paths = [p for _, p, size in chosen if size > 0]
     empties = [(order[p][0], stedi_lake.decode_file(n, b"")) for n, p, size in chosen if size == 0]
-    # Loaded by folder and filtered (a file name may hold glob characters Spark would expand).
-    content = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(roots)
-               .where(F.col("path").isin(paths))
-               .select("path", "content").repartition(max(1, len(chosen)), "path"))
-    decoded = content.mapInArrow(decode_partition(order, schemas), from_arrow_schema(wide)).cache()
+    # Loaded by folder and filtered (a file name may hold glob characters Spark would expand);
+    # one file per scan partition (not packed into 128 MB splits), so files decode in parallel
+    # without shuffling their bytes.
+    packing = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1")
+    try:
+        content = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(roots)
+                   .where(F.col("path").isin(paths)).select("path", "content"))
+        decoded = content.mapInArrow(decode_partition(order, schemas), from_arrow_schema(wide)).cache()
+        side = decoded.where(F.col("_kind").isin("report", "quarantine")).select("_kind", "_order", "_json").collect()
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", packing)
     for table in LANDING:
         cols = [f.name for f in schemas[table]]
         view = decoded.where(F.col("_kind") == table)
@@ -191,7 +199,6 @@ def decode_landing(spark, roots, chosen):
         else:
             view = view.select(*cols)
         view.createOrReplaceTempView(table)
-    side = decoded.where(F.col("_kind").isin("report", "quarantine")).select("_kind", "_order", "_json").collect()
     reports = [(r["_order"], json.loads(r["_json"])) for r in side if r["_kind"] == "report"]
     reports = [r for _, r in sorted(reports + [(i, d["report"]) for i, d in empties], key=lambda x: x[0])]
     quarantine = [(r["_order"], json.loads(r["_json"])) for r in side if r["_kind"] == "quarantine"]
@@ -211,9 +218,13 @@ def run_job(spark, landing, out, mode, rules):
     chosen, skipped = list_landing(spark, landing)
     reports, quarantine = decode_landing(spark, [landing], chosen)
 
-    # 3. The rules of the mode.
+    # 3. The rules of the mode. Every view they define is cached as it is first computed: later
+    # tables build on earlier ones (curated on trusted), which Spark would otherwise recompute.
     for sql in statements(rules):
         spark.sql(sql)
+    views = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name not in LANDING]
+    for view in views:
+        spark.catalog.cacheTable(view)
 
     # 4. The tables, the quarantine and summary.json.
     rows = {}
@@ -227,6 +238,9 @@ def run_job(spark, landing, out, mode, rules):
         rows[table] = spark.read.parquet(f"{out}/{zone}/{table}").count()
     spark.createDataFrame([(json.dumps(q),) for q in quarantine], "value string").coalesce(1) \
         .write.mode("overwrite").text(f"{out}/quarantine")
+    for view in views:
+        spark.catalog.uncacheTable(view)
+    spark.catalog.clearCache()
     summary = summarize(mode, rows, reports, quarantine, skipped)
     write_text(spark, f"{out}/summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
