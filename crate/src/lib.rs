@@ -26,7 +26,8 @@
 //!   numbered function) with its unit test beside it, called from that file's `run` in rule
 //!   order, its effect counted in the table's `Flow` (`removed`/`joined`); the same rule in
 //!   `docs/sql/<mode>.sql` and `docs/semantics.md` (the DuckDB cross-check runs the SQL against
-//!   the engine).
+//!   the engine) and in `docs/sql/spark/<mode>.sql` (the Glue job's rules, embedded by `glue`;
+//!   `tests/test_glue_job.py` runs them against the engine).
 //! - **A table**: a `catalog::TableId` variant (name, zone, inputs); its columns and `Kind` in
 //!   `tables.rs` (`TableView::new` says where its rows are); a field in `rules::Derived` and a
 //!   `Flow` in both rule sets (the page draws the lineage from the flows); the `TableName` union
