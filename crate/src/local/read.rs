@@ -6,7 +6,7 @@
 //! `tests/test_cli_run.py` compares every output of 1, 3 and 8 threads).
 //!
 //! A finished file waits only while an earlier one is still being decoded, and a worker does not
-//! start a file more than [`WINDOW_PER_THREAD`] × threads ahead of the merge, so besides the merged
+//! start a file more than `WINDOW_PER_THREAD` × threads ahead of the merge, so besides the merged
 //! set at most that many decoded files are held.
 
 use std::collections::BTreeMap;
