@@ -73,7 +73,7 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
 }
 
 /// `table` as Arrow record batches of at most [`BATCH_ROWS`] rows (one, empty, for an empty
-/// table), with [`arrow_schema()`]'s schema: the arrays [`write`] encodes, built the same way (the
+/// table), with [`arrow_schema()`]'s schema: the arrays [`write()`] encodes, built the same way (the
 /// Python package hands them to pyarrow through the Arrow C data interface).
 pub fn record_batches(table: &TableView<'_>) -> Result<Vec<RecordBatch>, ParquetError> {
     let schema = arrow_schema(table.columns());
