@@ -487,16 +487,7 @@ impl Lake {
         location: Option<String>,
         database: Option<String>,
     ) -> Result<Json, JsError> {
-        let mode =
-            Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
-        // Absent or empty: the default; anything given is validated (`DdlError`'s message).
-        let location = location.filter(|l| !l.is_empty());
-        let database = database.filter(|d| !d.is_empty());
-        let ddl = DdlOptions::new(
-            location.as_deref().unwrap_or(ddl::DEFAULT_LOCATION),
-            database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
-        )
-        .map_err(js_err)?;
+        let (mode, ddl) = mode_and_ddl(mode, location, database)?;
         // A derived table over the default row limit is refused before it is built (no OOM).
         self.inner
             .run(RunOptions {
@@ -565,15 +556,7 @@ impl Lake {
         location: Option<String>,
         database: Option<String>,
     ) -> Result<Json, JsError> {
-        let mode =
-            Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
-        let location = location.filter(|l| !l.is_empty());
-        let database = database.filter(|d| !d.is_empty());
-        let ddl = DdlOptions::new(
-            location.as_deref().unwrap_or(ddl::DEFAULT_LOCATION),
-            database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
-        )
-        .map_err(js_err)?;
+        let (mode, ddl) = mode_and_ddl(mode, location, database)?;
         Ok(Json::of(&crate::glue::bundle(mode, &ddl)))
     }
 
@@ -646,4 +629,18 @@ impl Lake {
     pub fn redact_text(text: &str) -> String {
         manifest::redact_in_text(text)
     }
+}
+
+/// The mode and DDL options a JS caller names: absent or empty location/database are the
+/// defaults; anything given is validated (`DdlError`'s message). Throws for an unknown mode.
+fn mode_and_ddl(mode: &str, location: Option<String>, database: Option<String>) -> Result<(Mode, DdlOptions), JsError> {
+    let mode = Mode::parse(mode).ok_or_else(|| js_err(format!("unknown mode '{mode}' (expected strict or rubric)")))?;
+    let location = location.filter(|l| !l.is_empty());
+    let database = database.filter(|d| !d.is_empty());
+    let ddl = DdlOptions::new(
+        location.as_deref().unwrap_or(ddl::DEFAULT_LOCATION),
+        database.as_deref().unwrap_or(ddl::DEFAULT_DATABASE),
+    )
+    .map_err(js_err)?;
+    Ok((mode, ddl))
 }

@@ -33,28 +33,22 @@ pub fn write_outputs(
     threads: usize,
     observer: &dyn Observer,
 ) -> Result<WriteTimes, LocalError> {
-    let all = Output::all();
-    let pick = |f: &dyn Fn(&Output) -> bool| all.iter().copied().filter(|o| f(o)).collect::<Vec<_>>();
-    let tables = |format: TableFormat| {
-        if !formats.contains(&format) {
-            return Vec::new();
-        }
-        let mut v = pick(&|o| match o {
-            Output::Parquet(_) => format == TableFormat::Parquet,
-            Output::Ndjson(_) => format == TableFormat::Ndjson,
-            _ => false,
-        });
-        // Largest tables first, so the last output a writer takes is a small one.
-        let rows = |o: &Output| match o {
-            Output::Parquet(t) | Output::Ndjson(t) => lake.row_count(*t).unwrap_or(0),
-            _ => 0,
-        };
+    // Largest tables first, so the last output a writer takes is a small one.
+    let rows = |o: &Output| match o {
+        Output::Parquet(t) | Output::Ndjson(t) => lake.row_count(*t).unwrap_or(0),
+        _ => 0,
+    };
+    let pick = |f: fn(&Output) -> bool| {
+        let mut v: Vec<Output> = Output::all()
+            .into_iter()
+            .filter(|o| f(o) && wanted(o, formats))
+            .collect();
         v.sort_by_key(|o| std::cmp::Reverse(rows(o)));
         v
     };
-    let parquet = tables(TableFormat::Parquet);
-    let ndjson = tables(TableFormat::Ndjson);
-    let reports = pick(&|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
+    let parquet = pick(|o| matches!(o, Output::Parquet(_)));
+    let ndjson = pick(|o| matches!(o, Output::Ndjson(_)));
+    let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
     let write = |o: Output| -> Result<(), LocalError> {
         let path = dir.join(o.path());
         let err = |e: &dyn std::fmt::Display| LocalError::Io(format!("{}: {e}", path.display()));
@@ -101,12 +95,14 @@ pub fn write_outputs(
 
 /// Number of outputs [`write_outputs`] writes for `formats` (for a progress bar's length).
 pub fn output_count(formats: &[TableFormat]) -> usize {
-    Output::all()
-        .into_iter()
-        .filter(|o| match o {
-            Output::Parquet(_) => formats.contains(&TableFormat::Parquet),
-            Output::Ndjson(_) => formats.contains(&TableFormat::Ndjson),
-            _ => true,
-        })
-        .count()
+    Output::all().into_iter().filter(|o| wanted(o, formats)).count()
+}
+
+/// Whether `formats` asks for output `o` (reports always; tables in the formats named).
+fn wanted(o: &Output, formats: &[TableFormat]) -> bool {
+    match o {
+        Output::Parquet(_) => formats.contains(&TableFormat::Parquet),
+        Output::Ndjson(_) => formats.contains(&TableFormat::Ndjson),
+        _ => true,
+    }
 }

@@ -69,6 +69,15 @@ pub(crate) enum Format {
     Ndjson,
 }
 
+impl From<ModeArg> for stedi_lake::Mode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Strict => stedi_lake::Mode::Strict,
+            ModeArg::Rubric => stedi_lake::Mode::Rubric,
+        }
+    }
+}
+
 impl Format {
     /// The library's name for this format.
     pub(crate) fn table_format(self) -> stedi_lake::local::TableFormat {

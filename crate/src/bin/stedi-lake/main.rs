@@ -44,7 +44,7 @@ mod cli {
 
     use clap::Parser;
 
-    use crate::args::{Cli, Command, Format, ModeArg};
+    use crate::args::{Cli, Command, Format};
     use crate::generate::{generate, GenOptions};
     use crate::progress::Ui;
     use crate::run::run;
@@ -179,10 +179,7 @@ mod cli {
                 no_progress,
                 threads,
             } => {
-                let mode = match mode {
-                    ModeArg::Strict => Mode::Strict,
-                    ModeArg::Rubric => Mode::Rubric,
-                };
+                let mode = Mode::from(mode);
                 (|| {
                     let ddl = DdlOptions::new(&location, &database).map_err(|e| Failure::Usage(format!("--{e}")))?;
                     let opts = RunOptions { mode, ddl, max_rows };
@@ -268,10 +265,7 @@ mod cli {
                 database,
             } => (|| {
                 let ddl = DdlOptions::new(&location, &database).map_err(|e| Failure::Usage(format!("--{e}")))?;
-                let mode = match mode {
-                    ModeArg::Strict => Mode::Strict,
-                    ModeArg::Rubric => Mode::Rubric,
-                };
+                let mode = Mode::from(mode);
                 write_bundle(&out, &stedi_lake::glue::bundle(mode, &ddl), quiet)?;
                 Ok(ExitCode::SUCCESS)
             })(),
