@@ -166,7 +166,8 @@ def decode_landing(spark, roots, chosen):
     """Step 2: decode the files `chosen` ([(name, path, bytes)] found under the folders `roots`, in
     read order) with the engine's decoder,
     one file per task, into the views customer_landing (with `rn`, its read order),
-    accelerometer_landing and step_trainer_landing. Returns (per-file reports in read order,
+    accelerometer_landing and step_trainer_landing (over `_decoded`, the cached decoded rows:
+    see landing_views). Returns (per-file reports in read order,
     quarantined records in read order) as the engine's JSON dicts."""
     import stedi_lake
     from pyspark.sql import functions as F
@@ -191,14 +192,8 @@ def decode_landing(spark, roots, chosen):
         side = decoded.where(F.col("_kind").isin("report", "quarantine")).select("_kind", "_order", "_json").collect()
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", packing)
-    for table in LANDING:
-        cols = [f.name for f in schemas[table]]
-        view = decoded.where(F.col("_kind") == table)
-        if table == "customer_landing":
-            view = view.select(*cols, F.col("_order").alias("rn"))
-        else:
-            view = view.select(*cols)
-        view.createOrReplaceTempView(table)
+    decoded.createOrReplaceTempView("_decoded")
+    landing_views(spark)
     reports = [(r["_order"], json.loads(r["_json"])) for r in side if r["_kind"] == "report"]
     reports = [r for _, r in sorted(reports + [(i, d["report"]) for i, d in empties], key=lambda x: x[0])]
     quarantine = [(r["_order"], json.loads(r["_json"])) for r in side if r["_kind"] == "quarantine"]
@@ -208,32 +203,69 @@ def decode_landing(spark, roots, chosen):
     return reports, quarantine
 
 
-def run_job(spark, landing, out, mode, rules):
-    """Every step of the job in `spark`: landing folder -> <out>/<zone>/<table>/, quarantine/,
-    summary.json. Returns the summary (a dict)."""
+def landing_views(spark, files=None):
+    """The views customer_landing (with `rn`), accelerometer_landing and step_trainer_landing over
+    the decoded rows (`_decoded`, kept by decode_landing): every file's rows, or only those of
+    the files whose read index is in `files` (a range)."""
+    from pyspark.sql import functions as F
+    import stedi_lake
+
+    empty = stedi_lake.decode_file("landing/customer/empty.json", b"")
+    decoded = spark.table("_decoded")
+    if files is not None:
+        index = F.shiftright(F.col("_order"), ROW_BITS)
+        # One task for the few rows of a few files (not one per file of the whole cache).
+        decoded = decoded.where((index >= files.start) & (index < files.stop)).coalesce(1)
+    for table in LANDING:
+        cols = [f.name for f in empty[table].schema]
+        view = decoded.where(F.col("_kind") == table)
+        if table == "customer_landing":
+            view = view.select(*cols, F.col("_order").alias("rn"))
+        else:
+            view = view.select(*cols)
+        view.createOrReplaceTempView(table)
+
+
+def apply_rules(spark, rules):
+    """Step 3: the rules' statements (CREATE TEMPORARY VIEW ...) over the landing views; returns
+    the names of the views they defined."""
+    for sql in statements(rules):
+        spark.sql(sql)
+    return [t.name for t in spark.catalog.listTables()
+            if t.isTemporary and t.name not in LANDING and t.name != "_decoded"]
+
+
+def table_frame(spark, table):
+    """One of the eight tables as the job writes it: customer_landing without `rn`, deviceId as
+    BIGINT (the engine's INT64)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import LongType
 
+    df = spark.table(table)
+    if table == "customer_landing":
+        df = df.drop("rn")
+    if "deviceId" in df.columns:
+        df = df.withColumn("deviceId", F.col("deviceId").cast(LongType()))
+    return df
+
+
+def run_job(spark, landing, out, mode, rules):
+    """Every step of the job in `spark`: landing folder -> <out>/<zone>/<table>/, quarantine/,
+    summary.json. Returns the summary (a dict)."""
     landing, out = landing.rstrip("/"), out.rstrip("/")
     chosen, skipped = list_landing(spark, landing)
     reports, quarantine = decode_landing(spark, [landing], chosen)
 
     # 3. The rules of the mode. Every view they define is cached as it is first computed: later
     # tables build on earlier ones (curated on trusted), which Spark would otherwise recompute.
-    for sql in statements(rules):
-        spark.sql(sql)
-    views = [t.name for t in spark.catalog.listTables() if t.isTemporary and t.name not in LANDING]
+    views = apply_rules(spark, rules)
     for view in views:
         spark.catalog.cacheTable(view)
 
     # 4. The tables, the quarantine and summary.json.
     rows = {}
     for table, zone in ZONE.items():
-        df = spark.table(table)
-        if table == "customer_landing":
-            df = df.drop("rn")
-        if "deviceId" in df.columns:
-            df = df.withColumn("deviceId", F.col("deviceId").cast(LongType()))
+        df = table_frame(spark, table)
         df.write.mode("overwrite").option("compression", "snappy").parquet(f"{out}/{zone}/{table}")
         rows[table] = spark.read.parquet(f"{out}/{zone}/{table}").count()
     spark.createDataFrame([(json.dumps(q),) for q in quarantine], "value string").coalesce(1) \
