@@ -48,6 +48,15 @@ fi
 log "python test dependencies (duckdb, pyarrow, pytest)"
 [ "$PAGE_ONLY" = 1 ] && echo "skipped (--page)" || python3 -m pip install -q --disable-pip-version-check -r tests/requirements.txt
 
+log "awsglue (AWS's Glue ETL Python library, PyPI awsglue-dev) beside the tests, not in the system Python"
+# tests/test_glue_job.py runs the Glue bundle's job with Glue's own getResolvedOptions; installed
+# into target/awsglue-dev so that every other run of the job keeps its argparse path.
+if [ "$PAGE_ONLY" = 1 ]; then
+  echo "skipped (--page)"
+elif [ ! -f target/awsglue-dev/awsglue/utils.py ]; then
+  python3 -m pip install -q --disable-pip-version-check --no-deps --target target/awsglue-dev awsglue-dev==2021.12.30
+fi
+
 log "node packages (page libraries uPlot + fflate; playwright-core driving Debian's chromium)"
 npm ci --no-audit --no-fund --silent
 

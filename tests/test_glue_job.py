@@ -6,16 +6,19 @@ embedded, what AWS Glue runs) against the engine, in the one PySpark 3.5 session
   the CLI's as multisets with the same column names and types; summary.json's per-source counts
   (files, bytes, records read, kept, quarantined by reason, byte coverage), its per-file reports
   and table rows equal the CLI's; the quarantined records are the CLI's, in the same order;
-- every case of the adversarial corpus (fixtures/adversarial): the job's landing step (listing,
-  the landing rule, decoding) gives the CLI's per-source counts and per-file reports. One decode
-  pass covers all cases (files are decoded independently).
+- every case of the adversarial corpus (fixtures/adversarial), both modes: the job's per-source
+  counts, per-file reports and quarantined records, and each of the eight tables (columns and
+  rows as a multiset), equal the CLI's. One decode pass covers all cases (files decode
+  independently); the rules then run per case.
 Spark's Python workers import the stedi-lake wheel (scripts/test.sh installs it).
 """
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -106,38 +109,93 @@ def test_job_equals_the_engine(spark, bundles, landing_sets, tmp_path, mode):
         print(f"{name}/{mode}: {sum(t['rows'] for t in summary['tables'].values())} rows in 8 tables equal")
 
 
-def test_landing_step_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_path):
-    _, stedi_lake_job = bundles["strict"]
+def engine_rows(out, table):
+    """A table the CLI wrote, as a multiset of rows (column name -> value), read with pyarrow."""
+    import pyarrow.parquet as pq
+    t = pq.read_table(out / TABLES[table] / table / "part-00000.parquet")
+    return t.schema.names, Counter(tuple(r.values()) for r in t.to_pylist())
+
+
+def job_rows(spark, job, names):
+    """Each of the eight tables the job computes from the current landing views, as multisets of
+    rows in `names[table]`'s column order: one Spark action for all eight (rows as JSON)."""
+    from functools import reduce
+    from pyspark.sql import functions as F
+    tables = {t: job.table_frame(spark, t) for t in TABLES}
+    frames = [df.select(F.lit(t).alias("t"), F.to_json(F.struct("*")).alias("j")) for t, df in tables.items()]
+    found = {t: Counter() for t in TABLES}
+    columns = {t: df.columns for t, df in tables.items()}
+    for r in reduce(lambda a, b: a.unionAll(b), frames).collect():
+        row = json.loads(r["j"])
+        found[r["t"]][tuple(row.get(c) for c in names[r["t"]])] += 1
+    return columns, found
+
+
+def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_path):
+    """Every case of the adversarial corpus, both modes, the whole job: per-source counts, per-file
+    reports and the quarantined records equal the CLI's, and each of the eight tables equals the
+    CLI's (same columns, same rows as a multiset). One decode pass covers all cases (files decode
+    independently; names are unique across cases, each starts with its case's folder); the rules
+    then run per case over that case's files."""
+    _, job = bundles["strict"]
     cases = sorted(p for p in ADVERSARIAL.iterdir() if p.is_dir())
     assert len(cases) >= 50
-    chosen, skipped = [], {}
+    chosen, skipped, files = [], {}, {}
     for case in cases:
-        files, skip = stedi_lake_job.list_landing(spark, str(case))
-        chosen += files
+        found, skip = job.list_landing(spark, str(case))
+        files[case.name] = range(len(chosen), len(chosen) + len(found))
+        chosen += found
         skipped[case.name] = skip
-    # Names are unique across cases (each starts with its case's folder name): one decode pass.
-    chosen.sort()
-    reports, quarantine = stedi_lake_job.decode_landing(spark, [str(ADVERSARIAL)], chosen)
-    checked = 0
+    assert [n for n, _, _ in chosen] == sorted(n for n, _, _ in chosen), "cases must decode in read order"
+    reports, quarantine = job.decode_landing(spark, [str(ADVERSARIAL)], chosen)
+    # The rules per case run in a session of their own, tuned for ~100 queries over a few rows
+    # each (4.6 s -> 2.4 s a query here): no adaptive re-planning, no code generation, one
+    # shuffle partition. Same SQL, same results (Spark's interpreted and generated evaluation are
+    # one semantics; the whole runs above use code generation).
+    spark.table("_decoded").createOrReplaceGlobalTempView("stedi_lake_adversarial")
+    rules_session = spark.newSession()
+    for key, value in {"spark.sql.adaptive.enabled": "false", "spark.sql.codegen.wholeStage": "false",
+                       "spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.shuffle.partitions": "1"}.items():
+        rules_session.conf.set(key, value)
+    rules_session.table("global_temp.stedi_lake_adversarial").createOrReplaceTempView("_decoded")
+    checked, rows_compared = 0, 0
     for case in cases:
         prefix = case.name + "/"
-        mine = stedi_lake_job.summarize("strict", {}, [r for r in reports if r["name"].startswith(prefix)],
-                                        [q for q in quarantine if q["file"].startswith(prefix)], skipped[case.name])
-        out = tmp_path / case.name
-        res = subprocess.run([str(CLI), "run", str(case), "--out", str(out), "-q"], capture_output=True, text=True)
-        if not (out / "summary.json").exists():
-            # The CLI refuses a run with no landing data at all; the job then has nothing either.
-            assert "no STEDI landing data" in res.stderr, res.stderr
-            assert all(mine["sources"][s]["files"] == 0 for s in mine["sources"]), case.name
-            continue
-        engine = json.loads((out / "summary.json").read_text())
-        for source in ("customer", "accelerometer", "step_trainer"):
-            for k in COUNTS:
-                assert mine["sources"][source][k] == engine["sources"][source][k], (case.name, source, k)
-        assert {k: mine["unrouted"][k] for k in COUNTS} == {k: engine["unrouted"][k] for k in COUNTS}, case.name
-        assert mine["files"] == engine["files"], case.name
-        checked += 1
-    assert checked >= 40
+        for mode in ("strict", "rubric"):
+            mine = job.summarize(mode, {}, [r for r in reports if r["name"].startswith(prefix)],
+                                 [q for q in quarantine if q["file"].startswith(prefix)], skipped[case.name])
+            out = tmp_path / f"{case.name}-{mode}"
+            res = subprocess.run([str(CLI), "run", str(case), "--out", str(out), "--mode", mode, "-q"],
+                                 capture_output=True, text=True)
+            if not (out / "summary.json").exists():
+                # The CLI refuses a run with no landing data at all; the job then has nothing either.
+                assert "no STEDI landing data" in res.stderr, res.stderr
+                assert all(mine["sources"][s]["files"] == 0 for s in mine["sources"]), case.name
+                continue
+            engine = json.loads((out / "summary.json").read_text())
+            for source in ("customer", "accelerometer", "step_trainer"):
+                for k in COUNTS:
+                    assert mine["sources"][source][k] == engine["sources"][source][k], (case.name, source, k)
+            assert {k: mine["unrouted"][k] for k in COUNTS} == {k: engine["unrouted"][k] for k in COUNTS}, case.name
+            assert mine["files"] == engine["files"], case.name
+            mine_q = [q for q in quarantine if q["file"].startswith(prefix)]
+            assert mine_q == engine_quarantine(out), case.name
+
+            job.landing_views(rules_session, files[case.name])
+            job.apply_rules(rules_session, job.RULES_SQL[mode])
+            expected = {t: engine_rows(out, t) for t in TABLES}
+            columns, found = job_rows(rules_session, job, {t: names for t, (names, _) in expected.items()})
+            for table, (names, rows) in expected.items():
+                assert columns[table] == names, (case.name, mode, table, columns[table], names)
+                assert found[table] == rows, (case.name, mode, table, found[table] - rows, rows - found[table])
+                assert sum(rows.values()) == engine["tables"][table]["rows"], (case.name, mode, table)
+                rows_compared += sum(rows.values())
+            checked += 1
+    spark.catalog.dropGlobalTempView("stedi_lake_adversarial")
+    spark.catalog.clearCache()
+    assert checked >= 80
+    assert rows_compared > 0
+    print(f"adversarial: {checked} case runs, {rows_compared} table rows equal to the engine's")
 
 
 def test_run_local_as_the_bundle_readme_says(bundles, tmp_path):
@@ -155,3 +213,40 @@ def test_run_local_as_the_bundle_readme_says(bundles, tmp_path):
     assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
     for table, rows in ((t, v["rows"]) for t, v in engine["tables"].items()):
         assert f"{table} " in res.stdout and str(rows) in res.stdout
+
+
+AWSGLUE = ROOT / "target" / "awsglue-dev"
+
+
+def test_job_as_aws_glue_starts_it(bundles, tmp_path):
+    """`jobs/stedi_lake_job.py` as AWS Glue starts it: the deploy file's DefaultArguments plus the
+    arguments Glue adds (--JOB_ID, --JOB_RUN_ID, --JOB_NAME, --job-bookmark-option, --TempDir),
+    parsed by Glue's own getResolvedOptions (AWS's awsglue library, PyPI awsglue-dev, installed by
+    scripts/setup.sh into target/awsglue-dev), the Spark session from SparkSession.builder as on
+    Glue. Without awsglue the same command line is refused by argparse, so a run that succeeds
+    took the Glue path."""
+    assert (AWSGLUE / "awsglue" / "utils.py").exists(), \
+        "awsglue-dev missing: scripts/setup.sh installs it into target/awsglue-dev"
+    bundle, _ = bundles["strict"]
+    deploy = json.loads((bundle / "deploy" / "create-job.json").read_text())
+    out = tmp_path / "out"
+    arguments = dict(deploy["DefaultArguments"], **{"--landing": str(FIXTURES), "--out": str(out), "--mode": "rubric"})
+    argv = [sys.executable, str(bundle / "jobs" / "stedi_lake_job.py"), "--JOB_ID", "j_0123", "--JOB_RUN_ID", "jr_0123",
+            "--JOB_NAME", deploy["Name"], "--job-bookmark-option", "job-bookmark-disable", "--TempDir", str(tmp_path / "temp")]
+    for k, v in arguments.items():
+        argv += [k, v]
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    refused = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 2 and "unrecognized arguments: --JOB_ID" in refused.stderr, refused.stderr
+    env["PYTHONPATH"] = str(AWSGLUE)
+    res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
+    cli_out = tmp_path / "cli"
+    run_cli(FIXTURES, cli_out, "rubric")
+    engine = json.loads((cli_out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == "rubric"
+    assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
+    # (Hadoop's local file system also leaves .summary.json.crc beside it.)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        ["curated", "quarantine", "summary.json", "trusted", "typed_landing"]
