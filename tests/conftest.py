@@ -57,6 +57,28 @@ def cli_outputs(tmp_path_factory):
     return get
 
 
+ADVERSARIAL = ROOT / "fixtures" / "adversarial" / "cases"
+
+
+@pytest.fixture(scope="session")
+def adversarial_outputs(tmp_path_factory):
+    """The CLI run once per case of the adversarial corpus and mode: {(case folder, mode): output
+    folder}, or None where the CLI refused the case for holding no landing data at all."""
+    cases = sorted(p for p in ADVERSARIAL.iterdir() if p.is_dir())
+    assert len(cases) >= 50
+    found = {}
+    for case in cases:
+        for mode in ("strict", "rubric"):
+            out = tmp_path_factory.mktemp("adversarial") / f"{case.name}-{mode}"
+            res = subprocess.run([str(CLI), "run", str(case), "--out", str(out), "--mode", mode, "-q"],
+                                 capture_output=True, text=True)
+            if not (out / "summary.json").exists():
+                assert "no STEDI landing data" in res.stderr, res.stderr
+                out = None
+            found[case, mode] = out
+    return found
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """moto's S3 server: the one scripts/test.sh started ($STEDI_S3_ENDPOINT), or one started here."""

@@ -23,11 +23,9 @@ from collections import Counter
 
 import pytest
 
-from conftest import CLI, FIXTURES, REAL, ROOT, TABLES, run_cli
+from conftest import ADVERSARIAL, CLI, FIXTURES, REAL, ROOT, TABLES, run_cli
 from test_differential import EDGE_FILES
 
-ADVERSARIAL = ROOT / "fixtures" / "adversarial" / "cases"
-LANDING_VIEWS = ("customer_landing", "accelerometer_landing", "step_trainer_landing")
 COUNTS = ("files", "bytes", "records_read", "kept", "quarantined_total", "quarantined", "coverage")
 
 
@@ -126,15 +124,16 @@ def job_tables(session, job, files, mode):
     job.landing_views(session, files)
     job.apply_rules(session, job.RULES_SQL[mode])
     tables = {t: job.table_frame(session, t) for t in TABLES}
+    columns = {t: df.columns for t, df in tables.items()}
     found = {t: Counter() for t in TABLES}
     frames = [df.select(F.lit(t).alias("t"), F.to_json(F.struct("*")).alias("j")) for t, df in tables.items()]
     for r in reduce(lambda a, b: a.unionAll(b), frames).collect():
         row = json.loads(r["j"])
-        found[r["t"]][tuple(row.get(c) for c in tables[r["t"]].columns)] += 1
-    return {t: (df.columns, found[t]) for t, df in tables.items()}
+        found[r["t"]][tuple(row.get(c) for c in columns[r["t"]])] += 1
+    return {t: (columns[t], found[t]) for t in TABLES}
 
 
-def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_path):
+def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, adversarial_outputs):
     """Every case of the adversarial corpus, both modes, the whole job: per-source counts, per-file
     reports and the quarantined records equal the CLI's, and each of the eight tables equals the
     CLI's (same columns, same rows as a multiset). One decode pass covers all cases (files decode
@@ -159,12 +158,9 @@ def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_pat
         for mode in runs:
             mine = job.summarize(mode, {}, [r for r in reports if r["name"].startswith(prefix)],
                                  [q for q in quarantine if q["file"].startswith(prefix)], skipped[case.name])
-            out = tmp_path / f"{case.name}-{mode}"
-            res = subprocess.run([str(CLI), "run", str(case), "--out", str(out), "--mode", mode, "-q"],
-                                 capture_output=True, text=True)
-            if not (out / "summary.json").exists():
+            out = adversarial_outputs[case, mode]
+            if out is None:
                 # The CLI refuses a run with no landing data at all; the job then has nothing either.
-                assert "no STEDI landing data" in res.stderr, res.stderr
                 assert all(mine["sources"][s]["files"] == 0 for s in mine["sources"]), case.name
                 continue
             engine = json.loads((out / "summary.json").read_text())
@@ -180,26 +176,26 @@ def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_pat
     # 2. The job's landing tables of every case (one Spark action): equal to the engine's as
     # multisets, and in read order the case's signature.
     from pyspark.sql import functions as F
-    landing = {name: {t: [] for t in LANDING_VIEWS} for name in files}
+    landing = {name: {t: [] for t in job.LANDING} for name in files}
     owner = {i: name for name, r in files.items() for i in r}
-    data = spark.table("_decoded").where(F.col("_kind").isin(*LANDING_VIEWS))
-    columns = {t: job.table_frame(spark, t).columns for t in LANDING_VIEWS}
-    json_cols = {t: F.to_json(F.struct(*columns[t])) for t in LANDING_VIEWS}
+    data = spark.table("_decoded").where(F.col("_kind").isin(*job.LANDING))
+    landing_columns = {t: job.table_frame(spark, t).columns for t in job.LANDING}
+    json_cols = {t: F.to_json(F.struct(*landing_columns[t])) for t in job.LANDING}
     picked = data.select("_kind", "_order", F.coalesce(*[F.when(F.col("_kind") == t, c) for t, c in json_cols.items()]).alias("j"))
     for r in sorted(picked.collect(), key=lambda r: r["_order"]):
         landing[owner[r["_order"] >> 32]][r["_kind"]].append(r["j"])
     groups = {}
     for mode, done in runs.items():
         for name, out, engine in done:
-            for table in LANDING_VIEWS:
+            for table in job.LANDING:
                 names, rows = engine_rows(out, table)
                 mine = Counter(tuple(json.loads(j).get(c) for c in names) for j in landing[name][table])
-                assert columns[table] == names, (name, table, columns[table], names)
+                assert landing_columns[table] == names, (name, table, landing_columns[table], names)
                 assert mine == rows, (name, mode, table, mine - rows, rows - mine)
             # The rules are a function of the three landing views (their rows, and the read order
             # the strict customer tie-break uses): cases with the same landing rows in the same
             # order share one run of the rules, and each case's tables are compared with it.
-            signature = json.dumps([landing[name][t] for t in LANDING_VIEWS])
+            signature = json.dumps([landing[name][t] for t in job.LANDING])
             groups.setdefault((mode, signature), []).append((name, out, engine))
 
     # 3. The rules: the eight tables once per distinct landing set and mode, in a session tuned for
@@ -231,6 +227,18 @@ def test_job_equals_the_engine_on_every_adversarial_case(spark, bundles, tmp_pat
           f"{rows_compared} table rows equal to the engine's")
 
 
+def assert_rows_equal_the_cli(out, tmp_path, mode):
+    """The job's summary.json in `out` (a run over the fixture set in `mode`) names the mode and
+    the CLI's table rows. Returns the CLI's summary."""
+    cli_out = tmp_path / "cli"
+    run_cli(FIXTURES, cli_out, mode)
+    engine = json.loads((cli_out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mode"] == mode
+    assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
+    return engine
+
+
 def test_run_local_as_the_bundle_readme_says(bundles, tmp_path):
     """`python3 jobs/run_local.py --landing DIR --out DIR`: its own Spark, the bundle's mode."""
     bundle, _ = bundles["rubric"]
@@ -238,12 +246,7 @@ def test_run_local_as_the_bundle_readme_says(bundles, tmp_path):
     res = subprocess.run([sys.executable, str(bundle / "jobs" / "run_local.py"), "--landing", str(FIXTURES),
                           "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
-    cli_out = tmp_path / "cli"
-    run_cli(FIXTURES, cli_out, "rubric")
-    engine = json.loads((cli_out / "summary.json").read_text())
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["mode"] == "rubric"
-    assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
+    engine = assert_rows_equal_the_cli(out, tmp_path, "rubric")
     for table, rows in ((t, v["rows"]) for t, v in engine["tables"].items()):
         assert f"{table} " in res.stdout and str(rows) in res.stdout
 
@@ -274,12 +277,7 @@ def test_job_as_aws_glue_starts_it(bundles, tmp_path):
     env["PYTHONPATH"] = str(AWSGLUE)
     res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
-    cli_out = tmp_path / "cli"
-    run_cli(FIXTURES, cli_out, "rubric")
-    engine = json.loads((cli_out / "summary.json").read_text())
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["mode"] == "rubric"
-    assert {t: v["rows"] for t, v in summary["tables"].items()} == {t: v["rows"] for t, v in engine["tables"].items()}
+    assert_rows_equal_the_cli(out, tmp_path, "rubric")
     # (Hadoop's local file system also leaves .summary.json.crc beside it.)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
         ["curated", "quarantine", "summary.json", "trusted", "typed_landing"]
