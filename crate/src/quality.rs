@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::ingest::{IngestReport, Quarantined, Reason};
 use crate::model::{Landing, Source};
+use crate::rules::sizing::{capacity, mix};
 use crate::rules::Facts;
 
 /// Lists in the report are cut to this many entries (their totals are always exact).
@@ -207,8 +208,16 @@ pub struct ConflictingStepReading {
 pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     let s = &landing.step_trainer;
     // (serial, time) → (first distance, index into `groups` once a second distance is seen).
+    // Sized for the distinct instants, not the rows (`rules::sizing`).
+    let cap = capacity(
+        s.len(),
+        s.serial_number
+            .iter()
+            .zip(&s.sensor_reading_time)
+            .map(|(&n, &t)| mix(mix(t as u64) ^ n as u64)),
+    );
     let mut first: FxHashMap<(u32, i64), (Option<i64>, usize)> =
-        FxHashMap::with_capacity_and_hasher(s.len(), Default::default());
+        FxHashMap::with_capacity_and_hasher(cap, Default::default());
     // ((serial, time), its distinct distances in read order), one per conflicting instant.
     type Group = ((u32, i64), Vec<Option<i64>>);
     let mut groups: Vec<Group> = Vec::new();

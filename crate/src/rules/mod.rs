@@ -11,6 +11,7 @@
 
 mod reading_index;
 pub mod rubric;
+pub(crate) mod sizing;
 pub mod strict;
 #[cfg(test)]
 pub(crate) mod testkit;

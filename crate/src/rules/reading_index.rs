@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::sizing::{capacity, mix};
 use super::NONE;
 use crate::model::{float_key, Landing};
 
@@ -34,14 +35,23 @@ impl Heads {
         let (min, max) = ts
             .iter()
             .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        // Sized for the distinct (user, timestamp) keys, not the rows (`sizing`).
+        let cap = capacity(
+            n,
+            l.accelerometer
+                .user
+                .iter()
+                .zip(ts)
+                .map(|(&u, &t)| mix(mix(t as u64) ^ u as u64)),
+        );
         let fits = l.emails.len() < (1 << USER_BITS) && (n == 0 || (max as i128 - min as i128) < (1i128 << TIME_BITS));
         if fits {
             Heads::Packed {
                 min_ts: if n == 0 { 0 } else { min },
-                map: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+                map: FxHashMap::with_capacity_and_hasher(cap, Default::default()),
             }
         } else {
-            Heads::Wide(FxHashMap::with_capacity_and_hasher(n, Default::default()))
+            Heads::Wide(FxHashMap::with_capacity_and_hasher(cap, Default::default()))
         }
     }
 

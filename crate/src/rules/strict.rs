@@ -20,6 +20,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::reading_index::ReadingIndex;
+use super::sizing::{capacity, mix};
 use super::{Derived, Facts, Flow, RowLimit, NONE};
 use crate::catalog::TableId;
 use crate::model::{Customer, Landing};
@@ -111,10 +112,18 @@ fn resolve_owner(holders: &[u32], t: i64, idx: &ReadingIndex) -> Owner {
 /// (same sensorReadingTime, serialNumber and distanceFromObject).
 fn step_duplicates(l: &Landing) -> Vec<bool> {
     let s = &l.step_trainer;
-    let mut seen: FxHashSet<(u32, i64, Option<i64>)> = FxHashSet::with_capacity_and_hasher(s.len(), Default::default());
+    let keys =
+        (0..s.len()).map(|i| step_key_hash(s.serial_number[i], s.sensor_reading_time[i], s.distance_from_object[i]));
+    let cap = capacity(s.len(), keys);
+    let mut seen: FxHashSet<(u32, i64, Option<i64>)> = FxHashSet::with_capacity_and_hasher(cap, Default::default());
     (0..s.len())
         .map(|i| !seen.insert((s.serial_number[i], s.sensor_reading_time[i], s.distance_from_object[i])))
         .collect()
+}
+
+/// A step reading's full key (serial, time, distance) hashed for [`capacity`].
+pub(crate) fn step_key_hash(serial: u32, t: i64, distance: Option<i64>) -> u64 {
+    mix(mix(mix(t as u64) ^ serial as u64) ^ distance.map_or(u64::MAX, |d| d as u64))
 }
 
 /// Rule 7b: the opaque device key of the strict `machine_learning_curated` table (`ml`: its
