@@ -13,6 +13,7 @@
 //! records + bytes of quarantined records + framing (blanks, separators, brackets, a BOM) = the
 //! file's text bytes. A file rejected whole counts all its bytes as quarantined.
 
+mod fast;
 pub mod record;
 pub mod route;
 pub mod select;

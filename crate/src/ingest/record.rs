@@ -239,9 +239,11 @@ impl KeySeed {
     fn find(&self, k: &str) -> Option<usize> {
         // Same length and bytes first (cheap: the landing data spells its keys one way), then case.
         let k = k.as_bytes();
+        // Byte by byte (keys are short): `==` on slices calls memcmp once per same-length name.
+        let same = |n: &str| n.len() == k.len() && n.bytes().zip(k).all(|(a, &b)| a == b);
         self.0
             .iter()
-            .position(|n| n.len() == k.len() && n.as_bytes() == k)
+            .position(|n| same(n))
             .or_else(|| self.0.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(k)))
     }
 }
@@ -565,12 +567,24 @@ pub fn take_unknown_keys() -> Vec<String> {
 /// Decode one record of `source` and append it to `landing`. A record with an epoch or distance
 /// that is not a plain integer is decoded a second time with its numbers read as text.
 pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
+    decode(source, bytes, landing, true)
+}
+
+/// [`decode_into`] without the fast path: every record through serde (what the fast path is
+/// tested against).
+#[cfg(test)]
+pub(crate) fn decode_with_serde_only(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
+    decode(source, bytes, landing, false)
+}
+
+#[inline]
+fn decode(source: Source, bytes: &[u8], landing: &mut Landing, fast: bool) -> Result<(), Rejection> {
     UNKNOWN_KEYS.with_borrow_mut(Vec::clear);
-    let result = match decode_pass(source, bytes, landing) {
+    let result = match decode_pass(source, bytes, landing, fast) {
         Err(r) if r.detail.starts_with(NEEDS_TEXT) => {
             UNKNOWN_KEYS.with_borrow_mut(Vec::clear);
             NUMBERS_AS_TEXT.set(true);
-            let again = decode_pass(source, bytes, landing);
+            let again = decode_pass(source, bytes, landing, false);
             NUMBERS_AS_TEXT.set(false);
             again
         }
@@ -587,10 +601,37 @@ pub fn decode_into(source: Source, bytes: &[u8], landing: &mut Landing) -> Resul
     }
 }
 
-fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing) -> Result<(), Rejection> {
+fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing, fast: bool) -> Result<(), Rejection> {
     if bytes.first() != Some(&b'{') {
         // A record must be an object.
         return Err(not_an_object(bytes));
+    }
+    // Plain accelerometer and step_trainer records (nearly every byte) are read without serde;
+    // the fast path accepts only what serde would read to the same values (`fast.rs`).
+    if fast {
+        match source {
+            Source::Accelerometer => {
+                if let Some((user, timestamp, x, y, z)) = super::fast::accelerometer(bytes) {
+                    let t = &mut landing.accelerometer;
+                    t.user.push(landing.emails.intern(user));
+                    t.timestamp.push(timestamp);
+                    t.x.push(x);
+                    t.y.push(y);
+                    t.z.push(z);
+                    return Ok(());
+                }
+            }
+            Source::StepTrainer => {
+                if let Some((time, serial, distance)) = super::fast::step_trainer(bytes) {
+                    let t = &mut landing.step_trainer;
+                    t.sensor_reading_time.push(time);
+                    t.serial_number.push(landing.serials.intern(serial));
+                    t.distance_from_object.push(distance);
+                    return Ok(());
+                }
+            }
+            Source::Customer => {}
+        }
     }
     match source {
         Source::Customer => {

@@ -1,0 +1,512 @@
+//! The fast path for the two record shapes that make up nearly every landing byte: a flat
+//! accelerometer or step_trainer object whose keys are spelled as the landing data spells them,
+//! each once, with plain values. One pass over the record's bytes, no serde.
+//!
+//! It only ever accepts: anything it is not sure of (an escape in a string, a key it does not
+//! know or in another case, a repeated key, a missing required key, an empty identifier, an
+//! epoch that is not a plain 64-bit integer, a number beyond the double range, a nested value,
+//! trailing bytes) makes it return `None`, and the record is decoded by serde in
+//! [`super::record`], which gives every quarantine reason and message. So every rule about what
+//! a record means stays in `record.rs`; this module must only agree with it, which its tests
+//! check record by record against serde (hand-picked cases and generated ones).
+
+/// An accelerometer record read by the fast path: `(user, timestamp, x, y, z)`.
+pub(crate) type Accelerometer<'a> = (&'a str, i64, Option<f64>, Option<f64>, Option<f64>);
+/// A step_trainer record read by the fast path: `(sensorReadingTime, serialNumber, distanceFromObject)`.
+pub(crate) type StepTrainer<'a> = (i64, &'a str, Option<i64>);
+
+/// A JSON number as scanned: its text, sign, and its integer and fraction digits as one integer.
+#[derive(Clone, Copy)]
+struct Number<'a> {
+    text: &'a [u8],
+    neg: bool,
+    /// The integer and fraction digits as one decimal integer (exact while `digits <= 19`).
+    mantissa: u64,
+    /// How many digits `mantissa` holds.
+    digits: u32,
+    /// How many of them are after the decimal point.
+    frac: u32,
+    /// Whether an exponent follows.
+    exp: bool,
+}
+
+/// 10^0 ..= 10^22: the powers of ten a double holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// A flat JSON object's bytes, read front to back.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// Skip blanks, then take `c`.
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    /// A string's bytes, without escapes or control characters (after the opening quote).
+    #[inline]
+    fn raw_string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.i += 1,
+            }
+        }
+        self.i += 1;
+        Some(&self.b[start..self.i - 1])
+    }
+
+    /// A string without escapes or control characters, valid UTF-8 (after the opening quote).
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw_string()?).ok()
+    }
+
+    /// A key, then `:`. Its bytes are only compared with the known (ASCII) names, so they need no
+    /// UTF-8 check: a key that is not one of them sends the record to serde.
+    #[inline]
+    fn key(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let k = self.raw_string()?;
+        self.eat(b':')?;
+        Some(k)
+    }
+
+    /// `null` → `Some(None)`.
+    #[inline]
+    fn null(&mut self) -> Option<()> {
+        self.b[self.i..].starts_with(b"null").then(|| self.i += 4)
+    }
+
+    /// A JSON number (the grammar of RFC 8259 §6), its digits gathered as it is scanned.
+    #[inline]
+    fn number(&mut self) -> Option<Number<'a>> {
+        let start = self.i;
+        let mut n = Number {
+            text: &[],
+            neg: false,
+            mantissa: 0,
+            digits: 0,
+            frac: 0,
+            exp: false,
+        };
+        // Every digit of the integer and fraction parts into `mantissa` (wrapping: only read
+        // while `digits` is small enough for it to be exact).
+        let digits = |c: &mut Self, n: &mut Number| {
+            let s = c.i;
+            while let Some(&d @ b'0'..=b'9') = c.b.get(c.i) {
+                n.mantissa = n.mantissa.wrapping_mul(10).wrapping_add((d - b'0') as u64);
+                c.i += 1;
+            }
+            let k = (c.i - s) as u32;
+            n.digits += k;
+            k
+        };
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+            n.neg = true;
+        }
+        match self.b.get(self.i) {
+            Some(b'0') => {
+                self.i += 1;
+                n.digits = 1;
+            }
+            Some(b'1'..=b'9') => {
+                digits(self, &mut n);
+            }
+            _ => return None,
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            n.frac = digits(self, &mut n);
+            if n.frac == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            n.exp = true;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            let mut ignored = n;
+            if digits(self, &mut ignored) == 0 {
+                return None;
+            }
+        }
+        n.text = &self.b[start..self.i];
+        Some(n)
+    }
+
+    /// An epoch or distance: a plain integer within i64 (anything else is serde's to judge).
+    #[inline]
+    fn integer(&mut self) -> Option<i64> {
+        self.ws();
+        let n = self.number()?;
+        if n.frac > 0 || n.exp {
+            return None;
+        }
+        if n.digits <= 18 {
+            // Below 10^18: exact in the mantissa and within i64 either way.
+            let v = n.mantissa as i64;
+            return Some(if n.neg { -v } else { v });
+        }
+        std::str::from_utf8(n.text).ok()?.parse().ok()
+    }
+
+    /// An epoch or distance, or `null`.
+    #[inline]
+    fn opt_integer(&mut self) -> Option<Option<i64>> {
+        self.ws();
+        if self.null().is_some() {
+            return Some(None);
+        }
+        self.integer().map(Some)
+    }
+
+    /// A double or `null` (the nearest double, as serde_json's `float_roundtrip` reads it;
+    /// beyond the double range is serde's to reject).
+    #[inline]
+    fn opt_double(&mut self) -> Option<Option<f64>> {
+        self.ws();
+        if self.null().is_some() {
+            return Some(None);
+        }
+        let n = self.number()?;
+        if !n.exp && n.digits <= 15 && n.frac <= 22 {
+            // Clinger's fast path: the digits (below 10^15 < 2^53) and 10^frac are exact doubles,
+            // so one correctly rounded division gives the nearest double, as any exact parser does.
+            let v = n.mantissa as f64 / POW10[n.frac as usize];
+            return Some(Some(if n.neg { -v } else { v }));
+        }
+        let v: f64 = std::str::from_utf8(n.text).ok()?.parse().ok()?;
+        v.is_finite().then_some(Some(v))
+    }
+
+    /// A string value (not empty, not null).
+    #[inline]
+    fn id(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        self.string().filter(|s| !s.is_empty())
+    }
+
+    /// After a value: `,` (more keys: `true`) or `}` (the end: `false`).
+    #[inline]
+    fn next(&mut self) -> Option<bool> {
+        self.ws();
+        match self.b.get(self.i)? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Only blanks left.
+    #[inline]
+    fn end(&mut self) -> Option<()> {
+        self.ws();
+        (self.i == self.b.len()).then_some(())
+    }
+}
+
+/// Read `bytes` as a plain accelerometer record, or `None` (serde decides).
+pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
+    let mut c = Cursor { b: bytes, i: 0 };
+    c.eat(b'{')?;
+    let (mut user, mut ts, mut x, mut y, mut z) = (None, None, None, None, None);
+    loop {
+        // Each known key once; a repeat or another key goes to serde.
+        match c.key()? {
+            b"user" if user.is_none() => user = Some(c.id()?),
+            b"timestamp" if ts.is_none() => ts = Some(c.integer()?),
+            b"x" if x.is_none() => x = Some(c.opt_double()?),
+            b"y" if y.is_none() => y = Some(c.opt_double()?),
+            b"z" if z.is_none() => z = Some(c.opt_double()?),
+            _ => return None,
+        }
+        if !c.next()? {
+            break;
+        }
+    }
+    c.end()?;
+    Some((user?, ts?, x.flatten(), y.flatten(), z.flatten()))
+}
+
+/// Read `bytes` as a plain step_trainer record, or `None` (serde decides).
+pub(crate) fn step_trainer(bytes: &[u8]) -> Option<StepTrainer<'_>> {
+    let mut c = Cursor { b: bytes, i: 0 };
+    c.eat(b'{')?;
+    let (mut time, mut serial, mut distance) = (None, None, None);
+    loop {
+        match c.key()? {
+            b"sensorReadingTime" if time.is_none() => time = Some(c.integer()?),
+            b"serialNumber" if serial.is_none() => serial = Some(c.id()?),
+            b"distanceFromObject" if distance.is_none() => distance = Some(c.opt_integer()?),
+            _ => return None,
+        }
+        if !c.next()? {
+            break;
+        }
+    }
+    c.end()?;
+    Some((time?, serial?, distance.flatten()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::record::{decode_into, decode_with_serde_only};
+    use crate::model::{Landing, Source};
+
+    /// Decode `bytes` both ways; the outcome (kept values, or the rejection with its reason and
+    /// message) must be the same. Returns whether the fast path itself accepted the record.
+    fn agree(source: Source, bytes: &[u8]) -> bool {
+        let (mut fast, mut slow) = (Landing::default(), Landing::default());
+        let a = decode_into(source, bytes, &mut fast);
+        let b = decode_with_serde_only(source, bytes, &mut slow);
+        let text = String::from_utf8_lossy(bytes);
+        assert_eq!(a, b, "outcome differs for {text}");
+        let ac = (&fast.accelerometer, &slow.accelerometer);
+        assert_eq!(ac.0.user, ac.1.user, "{text}");
+        assert_eq!(ac.0.timestamp, ac.1.timestamp, "{text}");
+        for (p, q) in [(&ac.0.x, &ac.1.x), (&ac.0.y, &ac.1.y), (&ac.0.z, &ac.1.z)] {
+            let bits = |v: &Vec<Option<f64>>| v.iter().map(|d| d.map(f64::to_bits)).collect::<Vec<_>>();
+            assert_eq!(bits(p), bits(q), "{text}");
+        }
+        let st = (&fast.step_trainer, &slow.step_trainer);
+        assert_eq!(st.0.sensor_reading_time, st.1.sensor_reading_time, "{text}");
+        assert_eq!(st.0.serial_number, st.1.serial_number, "{text}");
+        assert_eq!(st.0.distance_from_object, st.1.distance_from_object, "{text}");
+        assert_eq!(fast.emails.len(), slow.emails.len(), "{text}");
+        assert_eq!(fast.serials.len(), slow.serials.len(), "{text}");
+        for i in 0..fast.emails.len() as u32 {
+            assert_eq!(fast.emails.get(i), slow.emails.get(i), "{text}");
+        }
+        for i in 0..fast.serials.len() as u32 {
+            assert_eq!(fast.serials.get(i), slow.serials.get(i), "{text}");
+        }
+        match source {
+            Source::Accelerometer => accelerometer(bytes).is_some(),
+            _ => step_trainer(bytes).is_some(),
+        }
+    }
+
+    #[test]
+    fn plain_records_take_the_fast_path() {
+        let a = br#"{"user":"Santosh.Clayton@test.com","timestamp":1655564444103,"x":-1.0,"y":-0.0,"z":0.0}"#;
+        assert_eq!(
+            accelerometer(a),
+            Some((
+                "Santosh.Clayton@test.com",
+                1655564444103,
+                Some(-1.0),
+                Some(-0.0),
+                Some(0.0)
+            ))
+        );
+        assert!(agree(Source::Accelerometer, a));
+        let s = br#" { "sensorReadingTime" : 1655564444103 , "serialNumber":"a-b","distanceFromObject":null } "#;
+        assert_eq!(step_trainer(s), Some((1655564444103, "a-b", None)));
+        assert!(agree(Source::StepTrainer, s));
+        // Keys in any order, optional keys absent.
+        assert!(!agree(
+            Source::Accelerometer,
+            br#"{"z":1e3,"timestamp":-0,"user":"\u00e9"}"#
+        ));
+        assert!(agree(
+            Source::Accelerometer,
+            r#"{"z":1e3,"timestamp":-0,"user":"é"}"#.as_bytes()
+        ));
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_serde() {
+        for r in [
+            &br#"{"user":"a","timestamp":1,"x":1,"x":2}"#[..], // repeated key
+            br#"{"User":"a","timestamp":1}"#,                  // another case
+            br#"{"user":"a","timestamp":1,"extra":1}"#,        // unknown key
+            br#"{"user":"","timestamp":1}"#,                   // empty identifier
+            br#"{"user":"a\"b","timestamp":1}"#,               // escape
+            br#"{"user":"a","timestamp":1.0}"#,                // epoch with a fraction
+            br#"{"user":"a","timestamp":9223372036854775808}"#,
+            br#"{"user":"a","timestamp":1,"x":1e400}"#,
+            br#"{"user":"a","timestamp":01}"#,
+            br#"{"user":"a","timestamp":1,"x":.5}"#,
+            br#"{"user":"a","timestamp":1,"x":1.}"#,
+            br#"{"user":"a","timestamp":1,"x":+1}"#,
+            br#"{"user":"a","timestamp":1,}"#,
+            br#"{"user":"a","timestamp":1} x"#,
+            br#"{"user":"a","timestamp":1,"x":[1]}"#,
+            br#"{"user":"a","timestamp":null}"#,
+            br#"{"user":null,"timestamp":1}"#,
+            br#"{"timestamp":1}"#,
+            br#"{}"#,
+            b"{\"user\":\"a\x01\",\"timestamp\":1}",
+            b"{\"user\":\"a\xff\",\"timestamp\":1}",
+            br#"{"user":"a","timestamp":1"#,
+        ] {
+            assert!(!agree(Source::Accelerometer, r), "{}", String::from_utf8_lossy(r));
+        }
+    }
+
+    /// Records built from pieces real and hostile exports use, in random order and spacing; every
+    /// one decodes the same both ways, and most plain ones take the fast path.
+    #[test]
+    fn generated_records_decode_the_same_both_ways() {
+        const NUMBERS: &[&str] = &[
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "1655564444103",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+            "0.1",
+            "-0.0",
+            "1.5e3",
+            "1E-400",
+            "1e400",
+            "-1e308",
+            "2.2250738585072011e-308",
+            "4.9406564584124654e-324",
+            "0.30000000000000004",
+            "1.7976931348623157e308",
+            "9007199254740993",
+            "1655564444103.000",
+            "1.655564444103e12",
+            "01",
+            "1.",
+            ".5",
+            "+1",
+            "1e",
+            "-",
+            "0x10",
+            "NaN",
+            "Infinity",
+            "null",
+            "true",
+            "\"1\"",
+            "[1]",
+            "{}",
+        ];
+        const STRINGS: &[&str] = &[
+            "\"a@b.c\"",
+            "\"\"",
+            "\"Ünïcode\"",
+            "\"tab\\there\"",
+            "\"\\u0041\"",
+            "null",
+            "1",
+            "\"x\"",
+        ];
+        const BLANKS: &[&str] = &["", " ", "\n", "\t", "\r\n  "];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let (mut fast, mut total) = (0, 0);
+        for source in [Source::Accelerometer, Source::StepTrainer] {
+            let keys: &[(&str, bool)] = match source {
+                Source::Accelerometer => &[
+                    ("user", true),
+                    ("timestamp", false),
+                    ("x", false),
+                    ("y", false),
+                    ("z", false),
+                ],
+                _ => &[
+                    ("sensorReadingTime", false),
+                    ("serialNumber", true),
+                    ("distanceFromObject", false),
+                ],
+            };
+            for _ in 0..10_000 {
+                let mut fields: Vec<String> = Vec::new();
+                let plain = rng.u8(..) < 160;
+                for &(k, is_str) in keys {
+                    if !plain && rng.u8(..) < 40 {
+                        continue; // absent
+                    }
+                    let pool = if is_str { STRINGS } else { NUMBERS };
+                    let v = if plain {
+                        pool[rng.usize(..3)]
+                    } else {
+                        pool[rng.usize(..pool.len())]
+                    };
+                    let key = if !plain && rng.u8(..) < 10 {
+                        k.to_uppercase()
+                    } else {
+                        k.to_owned()
+                    };
+                    let [b0, b1, b2, b3] = [(); 4].map(|_| BLANKS[rng.usize(..BLANKS.len())]);
+                    fields.push(format!("{b0}\"{key}\"{b1}:{b2}{v}{b3}"));
+                    if !plain && rng.u8(..) < 8 {
+                        fields.push(fields.last().unwrap().clone()); // repeated
+                    }
+                }
+                rng.shuffle(&mut fields);
+                let mut rec = format!("{{{}}}", fields.join(",")).into_bytes();
+                if !plain && rng.u8(..) < 10 {
+                    // A stray byte anywhere, also inside a multi-byte character.
+                    let at = rng.usize(1..rec.len());
+                    rec.insert(at, b",} \"\xc3"[rng.usize(..5)]);
+                }
+                total += 1;
+                fast += agree(source, &rec) as usize;
+            }
+        }
+        // Plain records (most of them) must not all fall back: the fast path is the point.
+        assert!(fast > total / 3, "{fast} of {total} took the fast path");
+    }
+
+    /// Doubles and epochs of every length and shape: each must read to the same bits as serde's.
+    #[test]
+    fn numbers_read_to_the_same_bits_as_serde() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..30_000 {
+            let len = rng.usize(1..=21);
+            let mut t: String = (0..len).map(|_| char::from(b'0' + rng.u8(..10))).collect();
+            if t.len() > 1 && rng.bool() {
+                t = t.trim_start_matches('0').to_owned(); // mostly valid JSON, sometimes `0`-led
+                if t.is_empty() {
+                    t.push('0');
+                }
+            }
+            if rng.u8(..) < 160 && t.len() > 1 {
+                t.insert(rng.usize(1..t.len()), '.');
+            }
+            if rng.u8(..) < 30 {
+                t.push_str(&format!("e{}", rng.i32(-330..330)));
+            }
+            if rng.bool() {
+                t.insert(0, '-');
+            }
+            let x = format!(r#"{{"user":"a","timestamp":1,"x":{t}}}"#);
+            agree(Source::Accelerometer, x.as_bytes());
+            let ts = format!(r#"{{"sensorReadingTime":{t},"serialNumber":"s","distanceFromObject":{t}}}"#);
+            agree(Source::StepTrainer, ts.as_bytes());
+        }
+    }
+}
