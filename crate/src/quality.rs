@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::ingest::{IngestReport, Quarantined, Reason};
 use crate::model::{Landing, Source};
-use crate::rules::sizing::{capacity, mix};
+use crate::rules::sizing::{capacity, key_hash};
 use crate::rules::Facts;
 
 /// Lists in the report are cut to this many entries (their totals are always exact).
@@ -214,7 +214,7 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
         s.serial_number
             .iter()
             .zip(&s.sensor_reading_time)
-            .map(|(&n, &t)| mix(mix(t as u64) ^ n as u64)),
+            .map(|(&n, &t)| key_hash(n, t)),
     );
     let mut first: FxHashMap<(u32, i64), (Option<i64>, usize)> =
         FxHashMap::with_capacity_and_hasher(cap, Default::default());

@@ -231,14 +231,27 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Read `bytes` as a plain accelerometer record, or `None` (serde decides).
-pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
+/// Walk a flat object: `field` reads the value of each key (each known key once: a repeat or
+/// another key is `None`, and the record goes to serde); then only blanks may follow.
+#[inline]
+fn object<'a>(bytes: &'a [u8], mut field: impl FnMut(&'a [u8], &mut Cursor<'a>) -> Option<()>) -> Option<()> {
     let mut c = Cursor { b: bytes, i: 0 };
     c.eat(b'{')?;
-    let (mut user, mut ts, mut x, mut y, mut z) = (None, None, None, None, None);
     loop {
-        // Each known key once; a repeat or another key goes to serde.
-        match c.key()? {
+        let key = c.key()?;
+        field(key, &mut c)?;
+        if !c.next()? {
+            break;
+        }
+    }
+    c.end()
+}
+
+/// Read `bytes` as a plain accelerometer record, or `None` (serde decides).
+pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
+    let (mut user, mut ts, mut x, mut y, mut z) = (None, None, None, None, None);
+    object(bytes, |key, c| {
+        match key {
             b"user" if user.is_none() => user = Some(c.id()?),
             b"timestamp" if ts.is_none() => ts = Some(c.integer()?),
             b"x" if x.is_none() => x = Some(c.opt_double()?),
@@ -246,31 +259,23 @@ pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
             b"z" if z.is_none() => z = Some(c.opt_double()?),
             _ => return None,
         }
-        if !c.next()? {
-            break;
-        }
-    }
-    c.end()?;
+        Some(())
+    })?;
     Some((user?, ts?, x.flatten(), y.flatten(), z.flatten()))
 }
 
 /// Read `bytes` as a plain step_trainer record, or `None` (serde decides).
 pub(crate) fn step_trainer(bytes: &[u8]) -> Option<StepTrainer<'_>> {
-    let mut c = Cursor { b: bytes, i: 0 };
-    c.eat(b'{')?;
     let (mut time, mut serial, mut distance) = (None, None, None);
-    loop {
-        match c.key()? {
+    object(bytes, |key, c| {
+        match key {
             b"sensorReadingTime" if time.is_none() => time = Some(c.integer()?),
             b"serialNumber" if serial.is_none() => serial = Some(c.id()?),
             b"distanceFromObject" if distance.is_none() => distance = Some(c.opt_integer()?),
             _ => return None,
         }
-        if !c.next()? {
-            break;
-        }
-    }
-    c.end()?;
+        Some(())
+    })?;
     Some((time?, serial?, distance.flatten()))
 }
 

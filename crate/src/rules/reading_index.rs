@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::sizing::{capacity, mix};
+use super::sizing::{capacity, key_hash};
 use super::NONE;
 use crate::model::{float_key, Landing};
 
@@ -36,14 +36,7 @@ impl Heads {
             .iter()
             .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
         // Sized for the distinct (user, timestamp) keys, not the rows (`sizing`).
-        let cap = capacity(
-            n,
-            l.accelerometer
-                .user
-                .iter()
-                .zip(ts)
-                .map(|(&u, &t)| mix(mix(t as u64) ^ u as u64)),
-        );
+        let cap = capacity(n, l.accelerometer.user.iter().zip(ts).map(|(&u, &t)| key_hash(u, t)));
         let fits = l.emails.len() < (1 << USER_BITS) && (n == 0 || (max as i128 - min as i128) < (1i128 << TIME_BITS));
         if fits {
             Heads::Packed {

@@ -20,6 +20,12 @@ pub(crate) fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// The hash of an `(id, epoch)` key (a user or serial id and milliseconds) for [`capacity`].
+#[inline]
+pub(crate) fn key_hash(id: u32, t: i64) -> u64 {
+    mix(mix(t as u64) ^ id as u64)
+}
+
 /// Register index bits: 2^12 registers, a standard error of 1.04 / sqrt(4096) ≈ 1.6%.
 const P: u32 = 12;
 const M: usize = 1 << P;

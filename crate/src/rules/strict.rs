@@ -20,7 +20,7 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::reading_index::ReadingIndex;
-use super::sizing::{capacity, mix};
+use super::sizing::{capacity, key_hash, mix};
 use super::{Derived, Facts, Flow, RowLimit, NONE};
 use crate::catalog::TableId;
 use crate::model::{Customer, Landing};
@@ -123,7 +123,7 @@ fn step_duplicates(l: &Landing) -> Vec<bool> {
 
 /// A step reading's full key (serial, time, distance) hashed for [`capacity`].
 pub(crate) fn step_key_hash(serial: u32, t: i64, distance: Option<i64>) -> u64 {
-    mix(mix(mix(t as u64) ^ serial as u64) ^ distance.map_or(u64::MAX, |d| d as u64))
+    mix(key_hash(serial, t) ^ distance.map_or(u64::MAX, |d| d as u64))
 }
 
 /// Rule 7b: the opaque device key of the strict `machine_learning_curated` table (`ml`: its
