@@ -104,3 +104,76 @@ test('the page reads mixed framings, UTF-16, lower-case keys and binary files ex
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+/**
+ * Many small files, an empty one and one spanning several 4 MB read windows, as the reader
+ * workers (engine/reader.js) hand them over: read-ahead across files, windows in order.
+ */
+function writeManyFiles() {
+  const L = join(tmp, 'many');
+  for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(L, s), { recursive: true });
+  const written = { accelerometer: 0, step_trainer: 0 };
+  writeFileSync(join(L, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1}\n');
+  writeFileSync(join(L, 'customer', 'empty.json'), '');
+  for (let f = 0; f < 60; f++) {
+    const lines = Array.from({ length: 1 + (f % 7) * 50 }, (_, i) => acc(1655564000000 + f * 100000 + i));
+    writeFileSync(join(L, 'accelerometer', `small-${String(f).padStart(2, '0')}.json`), lines.join('\n') + '\n');
+    written.accelerometer += lines.length;
+  }
+  // ~11 MB: three windows, with records cut at the window edges.
+  const big = [];
+  for (let i = 0; i < 120_000; i++) big.push(`{"sensorReadingTime": ${1655564000000 + i}, "serialNumber": "S1", "distanceFromObject": ${i % 997}}`);
+  writeFileSync(join(L, 'step_trainer', 'big.json'), big.join('\n') + '\n');
+  written.step_trainer = big.length;
+  return { L, written };
+}
+
+test('the reader workers: many small files, an empty one and one larger than a read window, read exactly as the CLI', async () => {
+  const { L, written } = writeManyFiles();
+  assert.ok(statSync(join(L, 'step_trainer', 'big.json')).size > 2 * (4 << 20));
+  const out = join(tmp, 'many-cli');
+  execFileSync(CLI, ['run', L, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
+  const want = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  // The generator's own counts, independent of both engines.
+  assert.equal(want.sources.accelerometer.kept, written.accelerometer);
+  assert.equal(want.sources.step_trainer.kept, written.step_trainer);
+  for (const decoders of [1, 2]) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}?decoders=${decoders}`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.setInputFiles('#pick-folder', L);
+    await page.waitForFunction(() => !document.querySelector('#run').disabled);
+    await page.evaluate(() => { document.body.dataset.state = 'running'; });
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+    const got = await page.evaluate(() => window.stediLastRun);
+    assert.equal(got.timings.decoders, decoders);
+    for (const s of ['customer', 'accelerometer', 'step_trainer']) assert.deepEqual(got.summary.sources[s], want.sources[s], `${s} with ${decoders} decoder(s)`);
+    const byName = (fs) => Object.fromEntries(fs.map((f) => [f.name, [f.records, f.kept, f.quarantined, f.coverage]]));
+    assert.deepEqual(byName(got.summary.files), byName(want.files));
+    for (const t of Object.keys(want.tables)) assert.equal(got.summary.tables[t].rows, want.tables[t].rows, t);
+    await context.close();
+  }
+});
+
+test('a file that can no longer be read stops the run with its name', async () => {
+  const L = join(tmp, 'vanishing');
+  mkdirSync(join(L, 'accelerometer'), { recursive: true });
+  for (let f = 0; f < 20; f++) writeFileSync(join(L, 'accelerometer', `a-${f}.json`), acc(1655564000000 + f) + '\n');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  await page.setInputFiles('#pick-folder', L);
+  await page.waitForFunction(() => !document.querySelector('#run').disabled);
+  // Changed on disk after it was chosen: the browser refuses to read it (NotReadableError).
+  writeFileSync(join(L, 'accelerometer', 'a-13.json'), acc(1) + '\n' + acc(2) + '\n');
+  await page.evaluate(() => { document.body.dataset.state = 'running'; });
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+  assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
+  await context.close();
+});

@@ -2,18 +2,34 @@
 // Reading landing files into a wasm Lake, for the engine worker (engine/worker.js) and the decode
 // workers (engine/decoder.js). One read-window loop (`readFiles`) serves both: each file is opened
 // (with a source only when the user moved it; otherwise the engine routes it), fed a bounded
-// window at a time and closed, its report passed on.
+// window at a time and closed, its report passed on. The bytes of local files come from a reader
+// worker (engine/reader.js), so reading and parsing run at once.
 //
-//   worker.js ── ingest(lake, files) ──▶ own share: readFiles(lake, …)
+//   worker.js ── ingest(lake, files) ──▶ own share: readFiles(lake, …) ◀── reader.js (windows, in order)
 //                                    └─▶ later shares: decoder.js (readFiles in its own Lake)
 //                                        ──DECODE.DONE bytes──▶ lake.appendExported, in file order
 //
 // Large local sets are split into contiguous shares by bytes; the shares join in file order, so
 // the tables are the ones one worker reading everything would make (crate/tests/golden.rs).
-import { DECODE } from './protocol.js';
+import { DECODE, READER } from './protocol.js';
 
-/** Bytes read per step: large enough for speed, small enough for progress. */
-export const CHUNK = 4 << 20;
+/** Bytes of windows a reader worker may read ahead of the engine (engine/reader.js). */
+const READ_AHEAD = 32 << 20;
+
+/**
+ * A rate limit for progress messages: `due()` is true at most once per `ms`. Measured in Chromium
+ * on the real data x100: one progress message per 4 MB window (and per file) cost 1.4 s of a
+ * 6.7 s read, the page repainting its bars for each; ten a second cost nothing measurable.
+ */
+export function throttle(ms = 100) {
+  let last = -Infinity;
+  return () => {
+    const now = performance.now();
+    if (now - last < ms) return false;
+    last = now;
+    return true;
+  };
+}
 
 /**
  * @typedef {object} IngestHooks
@@ -24,48 +40,101 @@ export const CHUNK = 4 << 20;
  */
 
 /**
+ * A reader worker (engine/reader.js) for `files`: `next()` resolves to their windows in order,
+ * `ack(bytes)` once one is fed, `stop()` ends it.
+ * @param {File[]} files
+ */
+function startReader(files) {
+  const w = new Worker(new URL('./reader.js', import.meta.url), { type: 'module' });
+  /** @type {any[]} */
+  const inbox = [];
+  let wake = () => {};
+  let failed = null;
+  w.onmessage = ({ data }) => {
+    inbox.push(data);
+    wake();
+  };
+  w.onerror = (e) => {
+    e.preventDefault();
+    failed = new Error(`the file reader stopped (${e.message || 'no details'})`);
+    wake();
+  };
+  /** @type {import('./protocol.js').ReadShare} */
+  const share = { files, ahead: READ_AHEAD };
+  w.postMessage(share);
+  return {
+    /** @returns {Promise<{type: string, index: number, offset: number, bytes: ArrayBuffer, last: boolean, message?: string}>} */
+    async next() {
+      while (!inbox.length) {
+        if (failed) throw failed;
+        await new Promise((ok) => { wake = () => ok(undefined); });
+      }
+      return inbox.shift();
+    },
+    ack: (/** @type {number} */ bytes) => w.postMessage({ ack: bytes }),
+    stop: () => w.terminate(),
+  };
+}
+
+/**
  * Read `files` (RunFile: a local `file`, or an S3 object by `remote` index) into `lake`, in order.
  * Hooks: `onRead(bytes)` as bytes arrive, `onParsed(bytes)` once the engine has them,
  * `onFile(report)` when a file is done; `fetchRemote(index, onChunk)` streams an S3 object
  * (only the engine worker holds the manifest).
+ *
+ * Local files are read by a reader worker (engine/reader.js) a bounded window at a time, never a
+ * whole large file, and parsed here as their windows arrive, in order; S3 objects are streamed at
+ * their turn, piece by piece as they arrive.
  * @param {import('../../pkg/stedi_lake.js').Lake} lake
  * @param {import('./protocol.js').RunFile[]} files
  * @param {IngestHooks} hooks
  */
 export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote }) {
-  for (const { name, file, source, remote } of files) {
-    lake.openFile(name, source ?? undefined);
-    if (file) {
-      // Blob.slice + arrayBuffer: a bounded window of the file at a time, never the whole file.
-      // The next window is read while the engine parses this one (two chunks in memory at most).
-      const read = (off) => (off < file.size ? file.slice(off, off + CHUNK).arrayBuffer() : null);
-      let next = read(0);
-      for (let off = 0; next; off += CHUNK) {
-        const chunk = new Uint8Array(await next);
-        next = read(off + CHUNK);
-        onRead(chunk.length);
-        lake.feed(chunk);
-        onParsed(chunk.length);
+  const local = files.filter((f) => f.file);
+  const reader = local.length ? startReader(local.map((f) => /** @type {File} */ (f.file))) : null;
+  try {
+    let k = 0; // the next local file, as the reader numbers them
+    for (const { name, file, source, remote } of files) {
+      lake.openFile(name, source ?? undefined);
+      if (file && reader) {
+        for (;;) {
+          const w = await reader.next();
+          if (w.type === READER.ERROR) throw new Error(`${name}: could not be read (${w.message})`);
+          if (w.index !== k) throw new Error(`the file reader sent file ${w.index} out of order (expected ${k})`);
+          const chunk = new Uint8Array(w.bytes);
+          onRead(chunk.length);
+          lake.feed(chunk);
+          reader.ack(chunk.length);
+          onParsed(chunk.length);
+          if (w.last) break;
+        }
+        k++;
+      } else {
+        await fetchRemote(remote, (chunk) => {
+          onRead(chunk.length);
+          lake.feed(chunk);
+          onParsed(chunk.length);
+        });
       }
-    } else {
-      // S3: the response body, piece by piece as it arrives (read and parse advance together).
-      await fetchRemote(remote, (chunk) => {
-        onRead(chunk.length);
-        lake.feed(chunk);
-        onParsed(chunk.length);
-      });
+      onFile(lake.closeFile());
     }
-    onFile(lake.closeFile());
+  } finally {
+    reader?.stop();
   }
 }
 
-/** How many workers decode: `requested` if given, else one per core (at most 4) for large local sets. */
+/**
+ * How many workers decode: `requested` if given; else for large local sets one per two cores (at
+ * most 4), as each decoding worker has a reader worker beside it and the browser's own file I/O
+ * needs a core too. Measured on 2 cores (real data x100, docs/performance.md): one decoder with
+ * its reader 3.9 s, two decoders with theirs 3.6 s plus 0.4 s merging and 230 MB more memory.
+ */
 const PARALLEL_MIN_BYTES = 48 << 20;
 function decoderCount(requested, files, total) {
   if (files.some((f) => !f.file)) return 1; // S3 objects are read in the engine worker, where the manifest is
   if (requested) return Math.max(1, Math.min(8, requested, files.length));
   if (total < PARALLEL_MIN_BYTES) return 1;
-  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1, files.length));
+  return Math.max(1, Math.min(4, Math.floor((navigator.hardwareConcurrency || 1) / 2), files.length));
 }
 
 /**

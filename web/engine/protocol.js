@@ -1,11 +1,13 @@
 // @ts-check
-// Every message between the page, the engine worker and the decode workers, by name. A message
-// is a plain object with a `type` from below; the typedefs say what else it carries.
+// Every message between the page, the engine worker, the decode workers and the reader workers,
+// by name. A message is a plain object with a `type` from below; the typedefs say what else it carries.
 //
 //   page ──Request {type: REQUEST.*, id, ...}──▶ engine worker (engine/worker.js, owns the wasm Lake)
 //   page ◀──Event {type: EVENT.PROGRESS | FILE, id} (any number) then one REPLY | RESULT | ERROR──
 //   engine worker ──DecodeShare {files}──▶ decode worker (engine/decoder.js, large local sets)
 //   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
+//   engine or decode worker ──ReadShare {files, ahead}, then {ack: bytes} …──▶ reader worker (engine/reader.js)
+//   engine or decode worker ◀──READER.WINDOW (in file order) … | READER.ERROR──
 //
 // Cancel is not a message: the page terminates the engine worker and starts a new one (the only
 // way to stop wasm mid-call). Files cross as File/Blob handles (never their bytes), outputs as
@@ -82,6 +84,14 @@ export const DECODE = Object.freeze({
   ERROR: 'error',
 });
 
+/** What a reader worker sends the worker that started it (it receives one ReadShare, then acks). */
+export const READER = Object.freeze({
+  /** {index, offset, bytes: ArrayBuffer (transferred), last}: the next window of the files, in order. */
+  WINDOW: 'window',
+  /** {index, message}: file `index` could not be read (nothing follows). */
+  ERROR: 'error',
+});
+
 // The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).
 /** @typedef {import('../../pkg/stedi_lake.js').Summary} Summary */
 /** @typedef {import('../../pkg/stedi_lake.js').TableSummary} TableSummary */
@@ -121,6 +131,11 @@ export const DECODE = Object.freeze({
 /** @typedef {{key: string, name: string, file: File}} SniffFile */
 /** @typedef {{key: string, source: Source | null, by: 'path' | 'keys' | 'none'}} SniffResult */
 /** @typedef {{files: {name: string, file: File, source?: Source}[]}} DecodeShare */
+/**
+ * What a reader worker reads: `files` in order; at most `ahead` bytes posted and not yet
+ * acknowledged (`{ack: bytes}` once a window is fed).
+ * @typedef {{files: File[], ahead: number}} ReadShare
+ */
 
 /**
  * The page's view of a manifest: keys, sizes and expiry, never a URL.

@@ -10,7 +10,7 @@
 //                                           └── failure: {type: EVENT.ERROR, id, message, fatal} (engine/redact.js)
 import init, { Lake } from '../../pkg/stedi_lake.js';
 import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
-import { ingest } from './ingest.js';
+import { ingest, throttle } from './ingest.js';
 import { EVENT, PHASE, REQUEST, WITHOUT_RUN } from './protocol.js';
 import { describe } from './redact.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
@@ -19,12 +19,14 @@ const ready = init();
 let lake = null; // the Lake of the last run
 let parquetCache = new Map(); // its Parquet outputs, built once by the run
 let manifest = null; // the parsed manifest, URLs included: never posted to the page
+let runs = 0; // runs started (a sniff under way stops when this changes)
 
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
 const outputOf = (path) => parquetCache.get(path) ?? lake.output(path);
 
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
 async function run({ id, mode, location, files, decoders }) {
+  runs++;
   lake = new Lake();
   parquetCache = new Map();
   const sizeOf = (f) => (f.file ? f.file.size : manifest?.landing[f.remote]?.size ?? 0);
@@ -32,19 +34,24 @@ async function run({ id, mode, location, files, decoders }) {
   let parsed = 0; // bytes parsed
   let read = 0; // bytes read from the files (one window ahead of parsing)
   const t0 = performance.now();
+  // Progress at most ten times a second (ingest.js throttle), and once more when reading ends.
+  const due = throttle();
+  const progress = () => {
+    post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
+    post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
+  };
   const marks = await ingest(lake, files, total, decoders, {
     onRead: (n) => {
       read += n;
-      post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     },
     onParsed: (n) => {
       parsed += n;
-      post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
+      if (due()) progress();
     },
     onFile: (report) => post({ type: EVENT.FILE, id, report }),
     fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
   });
-  if (total === 0) for (const phase of [PHASE.READ, PHASE.PARSE]) post({ type: EVENT.PROGRESS, id, phase, done: 0, total: 0, mbps: 0 });
+  progress();
   const tRead = performance.now();
   post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 0, total: 1 });
   const summary = lake.run(mode, location || undefined);
@@ -111,12 +118,20 @@ const handlers = {
   // Which paths are landing data: the core's one rule (`ingest::select`, as the CLI and presign).
   [REQUEST.SELECT]: ({ paths }) => ({ results: Lake.selectFiles(paths) }),
   // An early guess from the name and first 64 KiB, for display only: a run routes every file itself.
+  // Eight files read at once (a Blob read waits ~2 ms before its first byte); a run started
+  // meanwhile stops it, and the files not sniffed yet stay "checking…" until the run reports them.
   [REQUEST.SNIFF]: async ({ files }) => {
+    const started = runs;
     const results = [];
-    for (const { key, name, file } of files) {
-      const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
-      results.push({ key, ...Lake.sniff(name, head) });
-    }
+    let next = 0;
+    const sniffNext = async () => {
+      while (next < files.length && runs === started) {
+        const { key, name, file } = files[next++];
+        const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+        if (runs === started) results.push({ key, ...Lake.sniff(name, head) });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sniffNext));
     return { results };
   },
   [REQUEST.MANIFEST]: async (payload) => {
