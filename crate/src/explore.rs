@@ -92,9 +92,9 @@ impl Lake {
             .map(|&i| {
                 (
                     a.timestamp[i as usize],
-                    a.x[i as usize],
-                    a.y[i as usize],
-                    a.z[i as usize],
+                    a.x[i as usize].get(),
+                    a.y[i as usize].get(),
+                    a.z[i as usize].get(),
                 )
             })
             .collect();

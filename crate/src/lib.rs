@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod chunked;
 pub mod ddl;
 pub mod error;
 pub mod explore;

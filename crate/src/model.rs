@@ -9,6 +9,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::chunked::{Chunked, OptF64};
+
 /// The three landing sources. In JSON (reports, manifests, the wire) by [`Source::name`]; maps
 /// keyed by source list them in name order (`accelerometer`, `customer`, `step_trainer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -140,15 +142,15 @@ pub struct Customer {
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Accelerometer {
     /// Interned email of the reading's user.
-    pub user: Vec<u32>,
+    pub user: Chunked<u32>,
     /// `timestamp` (or the older `timeStamp`), epoch milliseconds.
-    pub timestamp: Vec<i64>,
-    /// `x`, as landed (`None`: absent or null).
-    pub x: Vec<Option<f64>>,
-    /// `y`, as landed (`None`: absent or null).
-    pub y: Vec<Option<f64>>,
-    /// `z`, as landed (`None`: absent or null).
-    pub z: Vec<Option<f64>>,
+    pub timestamp: Chunked<i64>,
+    /// `x`, as landed ([`OptF64::NONE`]: absent or null).
+    pub x: Chunked<OptF64>,
+    /// `y`, as landed ([`OptF64::NONE`]: absent or null).
+    pub y: Chunked<OptF64>,
+    /// `z`, as landed ([`OptF64::NONE`]: absent or null).
+    pub z: Chunked<OptF64>,
 }
 
 impl Accelerometer {
@@ -166,11 +168,11 @@ impl Accelerometer {
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StepTrainer {
     /// `sensorReadingTime`, epoch milliseconds.
-    pub sensor_reading_time: Vec<i64>,
+    pub sensor_reading_time: Chunked<i64>,
     /// Interned serial number.
-    pub serial_number: Vec<u32>,
+    pub serial_number: Chunked<u32>,
     /// `distanceFromObject`, an integer as landed (`None`: absent or null).
-    pub distance_from_object: Vec<Option<i64>>,
+    pub distance_from_object: Chunked<Option<i64>>,
 }
 
 impl StepTrainer {
@@ -223,19 +225,19 @@ impl Landing {
         }));
         let (a, b) = (&mut self.accelerometer, &other.accelerometer);
         a.user.extend(b.user.iter().map(|&u| emails[u as usize]));
-        a.timestamp.extend_from_slice(&b.timestamp);
-        a.x.extend_from_slice(&b.x);
-        a.y.extend_from_slice(&b.y);
-        a.z.extend_from_slice(&b.z);
+        a.timestamp.extend_from(&b.timestamp);
+        a.x.extend_from(&b.x);
+        a.y.extend_from(&b.y);
+        a.z.extend_from(&b.z);
         let (s, t) = (&mut self.step_trainer, &other.step_trainer);
-        s.sensor_reading_time.extend_from_slice(&t.sensor_reading_time);
+        s.sensor_reading_time.extend_from(&t.sensor_reading_time);
         s.serial_number
             .extend(t.serial_number.iter().map(|&i| serials[i as usize]));
-        s.distance_from_object.extend_from_slice(&t.distance_from_object);
+        s.distance_from_object.extend_from(&t.distance_from_object);
     }
 }
 
 /// A float compared and hashed the way SQL DISTINCT does (-0.0 equals 0.0).
-pub fn float_key(v: Option<f64>) -> Option<u64> {
-    v.map(|f| (f + 0.0).to_bits())
+pub fn float_key(v: OptF64) -> Option<u64> {
+    v.get().map(|f| (f + 0.0).to_bits())
 }

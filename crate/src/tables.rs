@@ -6,6 +6,7 @@
 //! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
 pub use crate::catalog::{TableId, Zone};
+use crate::chunked::{Chunked, OptF64};
 use crate::model::Landing;
 use crate::rules::{Derived, Mode};
 
@@ -99,9 +100,9 @@ impl Field {
             ShareWithFriends => Value::opt_i64(l.customers[r].share_with_friends_as_of_date),
             User => Value::Str(l.emails.get(a.user[ra])),
             Timestamp => Value::I64(a.timestamp[ra]),
-            X => Value::opt_f64(a.x[ra]),
-            Y => Value::opt_f64(a.y[ra]),
-            Z => Value::opt_f64(a.z[ra]),
+            X => Value::opt_f64(a.x[ra].get()),
+            Y => Value::opt_f64(a.y[ra].get()),
+            Z => Value::opt_f64(a.z[ra].get()),
             SensorReadingTime => Value::I64(s.sensor_reading_time[r]),
             StepSerial => Value::Str(l.serials.get(s.serial_number[r])),
             Distance => Value::opt_i64(s.distance_from_object[r]),
@@ -113,11 +114,11 @@ impl Field {
 /// A numeric landing column as its plain vector (the Parquet sink's fast path).
 pub enum NumColumn<'a> {
     /// A column without nulls (`timestamp`, `sensorReadingTime`).
-    I64(&'a [i64]),
+    I64(&'a Chunked<i64>),
     /// A nullable integer column (`distanceFromObject`).
-    OptI64(&'a [Option<i64>]),
+    OptI64(&'a Chunked<Option<i64>>),
     /// A nullable float column (`x`, `y`, `z`).
-    OptF64(&'a [Option<f64>]),
+    OptF64(&'a Chunked<OptF64>),
 }
 
 impl Field {

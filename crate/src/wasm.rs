@@ -530,6 +530,36 @@ impl Lake {
         self.inner.output(path).map_err(js_err)
     }
 
+    /// One output (a path of `outputPaths`) handed to `sink` in pieces of at most 1 MiB, in order:
+    /// unlike `output`, its bytes are never one growing buffer in wasm memory (a buffer that
+    /// doubles holds up to three times the file while it grows, and wasm memory never shrinks).
+    /// Returns the bytes written. Throws before a run, for an unknown path, or what `sink` threw.
+    #[wasm_bindgen(js_name = writeOutput)]
+    pub fn write_output(
+        &self,
+        path: &str,
+        #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
+    ) -> Result<f64, JsValue> {
+        let o = Output::parse(path).ok_or_else(|| JsValue::from(js_err(lake::Error::UnknownOutput(path.into()))))?;
+        let mut pieces = Pieces::default();
+        self.inner
+            .write_output(o, &mut pieces)
+            .map_err(|e| JsValue::from(js_err(e)))?;
+        let mut total = 0usize;
+        for piece in pieces
+            .done
+            .drain(..)
+            .chain(std::iter::once(std::mem::take(&mut pieces.open)))
+        {
+            if piece.is_empty() {
+                continue;
+            }
+            total += piece.len();
+            sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..]))?;
+        }
+        Ok(total as f64)
+    }
+
     /// Rows `offset..offset+limit` of a table (fewer at its end), one object per row keyed by
     /// column. Throws for an unknown table or before a run. Its TypeScript signature, generic in
     /// the table, is in [`TS_TYPES`] (`interface Lake`).
@@ -643,4 +673,36 @@ fn mode_and_ddl(mode: &str, location: Option<String>, database: Option<String>) 
     )
     .map_err(js_err)?;
     Ok((mode, ddl))
+}
+
+/// Bytes written in pieces of at most [`PIECE`] bytes, each allocated once at its full size.
+#[derive(Default)]
+struct Pieces {
+    done: Vec<Vec<u8>>,
+    open: Vec<u8>,
+}
+
+/// The size of one [`Pieces`] piece: 1 MiB.
+const PIECE: usize = 1 << 20;
+
+impl std::io::Write for Pieces {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len();
+        while !buf.is_empty() {
+            if self.open.len() == PIECE {
+                self.done
+                    .push(std::mem::replace(&mut self.open, Vec::with_capacity(PIECE)));
+            } else if self.open.capacity() < PIECE {
+                self.open.reserve_exact(PIECE - self.open.len());
+            }
+            let take = (PIECE - self.open.len()).min(buf.len());
+            self.open.extend_from_slice(&buf[..take]);
+            buf = &buf[take..];
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -1114,7 +1114,7 @@ fn rows(l: &Landing, source: Source) -> Vec<Row> {
                 .map(|k| Row::Accelerometer {
                     user: l.emails.get(a.user[k]).to_owned(),
                     timestamp: a.timestamp[k],
-                    xyz: [a.x[k], a.y[k], a.z[k]],
+                    xyz: [a.x[k].get(), a.y[k].get(), a.z[k].get()],
                 })
                 .collect()
         }

@@ -47,3 +47,52 @@ fn js_api_runs_and_reports_errors() {
     assert!(lake.output("nope.parquet").is_err());
     assert!(Lake::memory_bytes() > 0.0);
 }
+
+#[wasm_bindgen_test]
+fn write_output_hands_over_the_bytes_of_output_in_pieces() {
+    use std::cell::RefCell;
+    use std::fmt::Write;
+    use std::rc::Rc;
+    use stedi_lake::wasm::Lake;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    // Enough distinct readings for a multi-MiB Parquet file (several pieces).
+    let mut text = String::new();
+    for i in 0..150_000u64 {
+        let f = i as f64;
+        writeln!(
+            text,
+            r#"{{"user":"u{}@x.test","timestamp":{},"x":{},"y":{},"z":{}}}"#,
+            i % 50,
+            1_655_564_000_000 + i,
+            (f * 0.37).sin(),
+            (f * 0.11).cos(),
+            f / 7.0
+        )
+        .unwrap();
+    }
+    let mut lake = Lake::new();
+    lake.add_file("accelerometer/a.json", text.as_bytes(), None).unwrap();
+    lake.run("strict", None, None).unwrap();
+    let path = "typed_landing/accelerometer_landing/part-00000.parquet";
+    let whole = lake.output(path).unwrap();
+    let pieces = Rc::new(RefCell::new(Vec::<Vec<u8>>::new()));
+    let into = pieces.clone();
+    let sink =
+        Closure::<dyn FnMut(js_sys::Uint8Array)>::new(move |p: js_sys::Uint8Array| into.borrow_mut().push(p.to_vec()));
+    let n = lake.write_output(path, sink.as_ref().unchecked_ref()).unwrap();
+    let pieces = pieces.borrow();
+    assert!(pieces.len() >= 2, "{} piece(s) of {} bytes", pieces.len(), whole.len());
+    assert!(pieces.iter().all(|p| !p.is_empty() && p.len() <= 1 << 20));
+    assert_eq!(n as usize, whole.len());
+    assert_eq!(pieces.concat(), whole);
+    // An unknown path, and a sink that throws: both are errors, not partial outputs.
+    assert!(lake
+        .write_output("nope.parquet", sink.as_ref().unchecked_ref())
+        .is_err());
+    let failing =
+        Closure::<dyn FnMut(js_sys::Uint8Array) -> Result<(), JsValue>>::new(|_| Err(JsValue::from_str("disk full")));
+    let err = lake.write_output(path, failing.as_ref().unchecked_ref()).unwrap_err();
+    assert_eq!(err.as_string().as_deref(), Some("disk full"));
+}

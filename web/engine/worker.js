@@ -24,6 +24,19 @@ let runs = 0; // runs started (a sniff under way stops when this changes)
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
 const outputOf = (path) => parquetCache.get(path) ?? lake.output(path);
 
+/** One output's bytes, taken from the engine in pieces (Lake.writeOutput: no whole copy in wasm memory). */
+function outputBytes(path) {
+  const pieces = [];
+  const n = lake.writeOutput(path, (piece) => { pieces.push(piece); });
+  const bytes = new Uint8Array(n);
+  let at = 0;
+  for (const p of pieces) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
+}
+
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
 async function run({ id, mode, location, files, decoders }) {
   runs++;
@@ -60,7 +73,7 @@ async function run({ id, mode, location, files, decoders }) {
   const parquet = Lake.outputPaths().filter((p) => p.endsWith('.parquet'));
   let k = 0;
   for (const path of parquet) {
-    parquetCache.set(path, lake.output(path));
+    parquetCache.set(path, outputBytes(path));
     post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
   }
   const tWrite = performance.now();

@@ -615,9 +615,9 @@ fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing, fast: bool) 
                     let t = &mut landing.accelerometer;
                     t.user.push(landing.emails.intern(user));
                     t.timestamp.push(timestamp);
-                    t.x.push(x);
-                    t.y.push(y);
-                    t.z.push(z);
+                    t.x.push(x.into());
+                    t.y.push(y.into());
+                    t.z.push(z.into());
                     return Ok(());
                 }
             }
@@ -655,9 +655,9 @@ fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing, fast: bool) 
             let t = &mut landing.accelerometer;
             t.user.push(landing.emails.intern(&a.user));
             t.timestamp.push(a.timestamp);
-            t.x.push(a.x);
-            t.y.push(a.y);
-            t.z.push(a.z);
+            t.x.push(a.x.into());
+            t.y.push(a.y.into());
+            t.z.push(a.z.into());
         }
         Source::StepTrainer => {
             let s: StepTrainerIn = serde_json::from_slice(bytes).map_err(Rejection::from_serde)?;

@@ -796,7 +796,7 @@ mod tests {
             .map(|&(s, a)| {
                 (
                     l.step_trainer.distance_from_object[s as usize].unwrap(),
-                    l.accelerometer.x[a as usize].unwrap(),
+                    l.accelerometer.x[a as usize].get().unwrap(),
                 )
             })
             .collect();

@@ -125,7 +125,7 @@ fn gather(
                     }
                     NumColumn::OptF64(v) => {
                         let mut b = Float64Builder::with_capacity(rows);
-                        table.for_rows(accel, start, end, |r| b.append_option(v[r]));
+                        table.for_rows(accel, start, end, |r| b.append_option(v[r].get()));
                         Arc::new(b.finish())
                     }
                 };
