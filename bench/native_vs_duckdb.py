@@ -1,11 +1,15 @@
-"""Benchmark (not a test): the native CLI against native DuckDB doing the same work in the same
-run: landing NDJSON -> the strict (or rubric) rules (DuckDB runs docs/sql/<mode>.sql, the
-executable spec) -> all eight tables as Snappy Parquet. Runs alternate (DuckDB, ours with one
-thread, ours with every core, ...) so the machine's noise hits all alike; prints the best and the
-median of each and the ratios of the medians. Issue #13 target 4: ours <= 0.5x DuckDB's
-2-thread time (strict), <= 1.0x (rubric).
+"""Benchmark (not a test): the native CLI and the page in headless Chromium against native DuckDB
+doing the same work in the same run: landing NDJSON -> the strict (or rubric) rules (DuckDB runs
+docs/sql/<mode>.sql, the executable spec) -> all eight tables as Snappy Parquet. Runs alternate
+(DuckDB, ours with one thread, ours with every core, the page, ...) so the machine's noise hits all
+alike; prints the best and the median of each, the ratios of the medians, peak memory (RSS of
+DuckDB's process and of the CLI; the page's wasm memory and its Chromium process tree's PSS), and
+checks the page's counts against the CLI's. Issue #13 targets: the CLI <= 0.5x DuckDB's 2-thread
+time (strict), the page <= 1.0x.
 
-Usage: python3 bench/native_vs_duckdb.py [--scale 100] [--runs 3] [--mode strict] [--threads 2]
+Usage: python3 bench/native_vs_duckdb.py [--scale 100] [--runs 3] [--mode strict] [--threads 2] [--no-browser]
+The page reads a temporary folder of hard links to the real files (`scale` links per file: no
+copy), removed at the end; it needs pkg/ (scripts/build-web.sh) and node_modules (npm ci).
 Reads the real data by path (../shared/stedi/landing, listed `scale` times: never copied); skips
 with a message when it is absent. Outputs go to a temporary folder, removed at the end; DuckDB's
 spill is capped at 4 GiB and our CLI refuses a table over --max-rows, so the rubric joins (which
@@ -14,6 +18,7 @@ compare rubric at --scale 10.
 """
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -65,6 +70,46 @@ def duckdb_run(scale, mode, threads, out):
     return time.perf_counter() - t, rows
 
 
+def duckdb_child(scale, mode, threads, out):
+    """DuckDB in a child process (this script with --duckdb-child), so its peak RSS is its own."""
+    proc = subprocess.Popen([sys.executable, __file__, "--duckdb-child", str(scale), mode, str(threads), str(out)],
+                            stdout=subprocess.PIPE, text=True)
+    text = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        sys.exit(f"DuckDB run failed (status {status})")
+    r = json.loads(text)
+    PEAK_RSS_MB["duckdb"] = max(PEAK_RSS_MB.get("duckdb", 0), usage.ru_maxrss / 1024)
+    return r["took"], r["rows"]
+
+
+def landing_folder(scale, folder):
+    """The real landing files listed `scale` times as hard links (symbolic where the file system refuses)."""
+    for src in SCHEMAS:
+        (folder / src).mkdir(parents=True)
+        for p in sorted((REAL / src).glob("*.json")):
+            for i in range(scale):
+                dst = folder / src / f"r{i}-{p.name}"
+                try:
+                    os.link(p, dst)
+                except OSError:
+                    os.symlink(p.resolve(), dst)
+
+
+def page_run(folder, expect):
+    """The page in headless Chromium (bench/browser.mjs, one run), its counts checked against `expect`."""
+    res = subprocess.run(["node", str(ROOT / "bench" / "browser.mjs"), str(folder), "1", "--expect", str(expect)],
+                         capture_output=True, text=True, cwd=ROOT)
+    if res.returncode != 0:
+        sys.exit(f"the page run failed: {res.stderr or res.stdout}")
+    b = json.loads(next(line for line in res.stdout.splitlines() if line.startswith("BROWSER "))[8:])
+    PAGE.append(b)
+    return b["best_total_s"]
+
+
+PAGE = []
+
+
 def ours_run(scale, mode, threads, out):
     t = time.perf_counter()
     res = subprocess.run([str(CLI), "run", *[str(REAL)] * scale, "--out", str(out), "--mode", mode,
@@ -74,6 +119,7 @@ def ours_run(scale, mode, threads, out):
     if res.returncode != 0:
         sys.exit(f"stedi-lake failed: {res.stderr}")
     rows = {k: v["rows"] for k, v in json.loads(res.stdout)["tables"].items()}
+    SUMMARY.setdefault("json", res.stdout)
     bench = json.loads(next(line for line in res.stderr.splitlines() if line.startswith("BENCH "))[6:])
     PEAK_RSS_MB[threads] = max(PEAK_RSS_MB.get(threads, 0), bench["peak_rss_mb"])
     PHASES.setdefault(threads, []).append(bench)
@@ -82,35 +128,57 @@ def ours_run(scale, mode, threads, out):
 
 PEAK_RSS_MB = {}
 PHASES = {}
+SUMMARY = {}
 
 
 def main():
+    if sys.argv[1:2] == ["--duckdb-child"]:
+        scale, mode, threads, out = sys.argv[2:6]
+        took, rows = duckdb_run(int(scale), mode, int(threads), out)
+        print(json.dumps({"took": took, "rows": rows}))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mode", default="strict", choices=["strict", "rubric"])
     ap.add_argument("--threads", type=int, default=2, help="DuckDB's threads and our widest run")
+    ap.add_argument("--no-browser", action="store_true", help="skip the page in Chromium")
     a = ap.parse_args()
     if not REAL.is_dir():
         print(f"skipped: the real data is not at {REAL}")
         return
     if not CLI.exists():
         sys.exit(f"{CLI} missing: cargo build --release")
+    browser = not a.no_browser
+    if browser and not (ROOT / "pkg" / "stedi_lake_bg.wasm").exists():
+        sys.exit("pkg/ missing: bash scripts/build-web.sh (or --no-browser)")
     mb = sum(p.stat().st_size for p in REAL.rglob("*.json")) * a.scale / 1e6
-    runs = {"duckdb": [], "ours, 1 thread": [], f"ours, {a.threads} threads": []}
+    names = ["duckdb", "ours, 1 thread", f"ours, {a.threads} threads"] + (["the page (Chromium)"] if browser else [])
+    runs = {name: [] for name in names}
     rows = {}
-    for _ in range(a.runs):
-        for name in runs:
-            out = Path(tempfile.mkdtemp(prefix="stedi-bench-"))
-            try:
-                if name == "duckdb":
-                    took, r = duckdb_run(a.scale, a.mode, a.threads, out)
-                else:
-                    took, r = ours_run(a.scale, a.mode, 1 if "1 thread" in name else a.threads, out / "o")
-            finally:
-                shutil.rmtree(out, ignore_errors=True)
-            runs[name].append(took)
-            rows.setdefault(name, r)
+    work = Path(tempfile.mkdtemp(prefix="stedi-bench-"))
+    try:
+        if browser:
+            landing_folder(a.scale, work / "landing")
+        for _ in range(a.runs):
+            for name in runs:
+                out = work / "out"
+                out.mkdir()
+                try:
+                    if name == "duckdb":
+                        took, r = duckdb_child(a.scale, a.mode, a.threads, out)
+                    elif name.startswith("the page"):
+                        (work / "expect.json").write_text(SUMMARY["json"])
+                        took, r = page_run(work / "landing", work / "expect.json"), None
+                    else:
+                        took, r = ours_run(a.scale, a.mode, 1 if "1 thread" in name else a.threads, out / "o")
+                finally:
+                    shutil.rmtree(out, ignore_errors=True)
+                runs[name].append(took)
+                if r is not None:
+                    rows.setdefault(name, r)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"{a.mode}, real data x{a.scale} ({mb:.0f} MB of landing NDJSON), best and median of {a.runs}:")
     base = statistics.median(runs["duckdb"])
     for name, ts in runs.items():
@@ -120,11 +188,18 @@ def main():
     ours = rows["ours, 1 thread"]
     same = all(ours[t] == rows["duckdb"][t] for t in TABLES if not t.endswith("_landing"))
     print(f"  derived table rows equal to DuckDB's: {same}")
+    print(f"  DuckDB peak RSS {PEAK_RSS_MB['duckdb']:.0f} MB ({PEAK_RSS_MB['duckdb'] / mb:.2f}x the input)")
     for threads, runs_ in PHASES.items():
         b = min(runs_, key=lambda d: d["total_s"])
         print(f"  ours, {threads} thread(s), best run: read+decode {b['ingest_s']:.2f} s, rules {b['zones_s']:.2f} s, "
               f"Parquet {b['parquet_s']:.2f} s, reports {b['reports_s']:.2f} s; peak RSS {PEAK_RSS_MB[threads]:.0f} MB "
               f"({PEAK_RSS_MB[threads] / mb:.2f}x the input)")
+    if PAGE:
+        wasm = max(p["wasm_mb"] for p in PAGE)
+        tree = max(p["tree_mb"] for p in PAGE)
+        print(f"  the page: {PAGE[0]['decoders']} decode worker(s), every table's rows and every source's counts equal to "
+              f"the CLI's; peak wasm memory {wasm:.0f} MB ({wasm / mb:.2f}x the input), Chromium process tree "
+              f"{tree:.0f} MB PSS")
 
 
 if __name__ == "__main__":
