@@ -73,9 +73,9 @@ try {
     }
     const t = r.last.timings;
     const total = t.read_s + t.join_s + t.write_s;
-    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6 });
+    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, send_s: t.send_s, own_write_s: t.own_write_s, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6 });
     const x = results.at(-1);
-    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s · parquet ${x.write_s.toFixed(2)} s · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB${expect ? ' · counts equal to the CLI\'s' : ''}`);
+    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s (landing to the writer ${x.send_s?.toFixed(2)} s) · parquet ${x.write_s.toFixed(2)} s (own tables ${x.own_write_s?.toFixed(2)} s) · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB${expect ? ' · counts equal to the CLI\'s' : ''}`);
     await page.context().close();
   }
 } finally {

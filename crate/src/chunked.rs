@@ -75,6 +75,11 @@ impl<T: Copy> Chunked<T> {
         self.chunks.iter().map(Vec::as_slice)
     }
 
+    /// Rows `k * CHUNK_ROWS ..` (at most [`CHUNK_ROWS`]) as one slice. Panics past the last chunk.
+    pub fn chunk(&self, k: usize) -> &[T] {
+        &self.chunks[k]
+    }
+
     /// Append every row of `other`, in order.
     pub fn extend_from(&mut self, other: &Chunked<T>) {
         for chunk in other.chunks() {
@@ -199,6 +204,18 @@ const NONE_BITS: u64 = 0x7ff8_5354_4544_4921;
 impl OptF64 {
     /// No value (absent or null in the record).
     pub const NONE: OptF64 = OptF64(f64::from_bits(NONE_BITS));
+
+    /// The stored bits (the null pattern for `None`): [`OptF64::from_bits`] gives the value back.
+    #[inline]
+    pub fn to_bits(self) -> u64 {
+        self.0.to_bits()
+    }
+
+    /// The value of [`OptF64::to_bits`]' bits.
+    #[inline]
+    pub fn from_bits(bits: u64) -> OptF64 {
+        OptF64(f64::from_bits(bits))
+    }
 
     /// The value, `None` when absent.
     #[inline]

@@ -127,6 +127,28 @@ impl Lake {
         Ok(())
     }
 
+    /// How many landing chunks table `id` has for [`Lake::landing_chunk`] (0 for tables not in
+    /// [`sink::landing_chunks::TABLES`]). Closes the open file.
+    pub fn landing_chunk_count(&mut self, id: TableId) -> usize {
+        self.ingest.close();
+        sink::landing_chunks::chunk_count(&self.ingest.landing, id)
+    }
+
+    /// Chunk `k` of landing table `id`, for a [`sink::landing_chunks::LandingWriter`] elsewhere.
+    /// Errors: [`Error::Write`] when the table has no chunk `k`.
+    pub fn landing_chunk(&mut self, id: TableId, k: usize) -> Result<Vec<u8>> {
+        if k >= self.landing_chunk_count(id) {
+            return Err(Error::Write(format!("{} has no landing chunk {k}", id.name())));
+        }
+        Ok(sink::landing_chunks::export_chunk(&self.ingest.landing, id, k))
+    }
+
+    /// The interned strings a [`sink::landing_chunks::LandingWriter`] needs (closes the open file).
+    pub fn landing_strings(&mut self) -> Vec<u8> {
+        self.ingest.close();
+        sink::landing_chunks::strings(&self.ingest.landing)
+    }
+
     /// The account of everything read so far (files, per-source counts, quarantine).
     pub fn ingest_report(&self) -> &IngestReport {
         &self.ingest.report

@@ -530,6 +530,27 @@ impl Lake {
         self.inner.output(path).map_err(js_err)
     }
 
+    /// How many landing chunks `table` (`accelerometer_landing` or `step_trainer_landing`) has for
+    /// a `LandingWriter` in another worker (0 for any other table; 65,536 rows per chunk).
+    /// Throws for an unknown table name.
+    #[wasm_bindgen(js_name = landingChunks)]
+    pub fn landing_chunks(&mut self, table: &str) -> Result<usize, JsError> {
+        Ok(self.inner.landing_chunk_count(table_id(table)?))
+    }
+
+    /// Chunk `k` of landing table `table`, as bytes for `LandingWriter.push` (see
+    /// `sink::landing_chunks`). Throws for an unknown table or chunk.
+    #[wasm_bindgen(js_name = landingChunk)]
+    pub fn landing_chunk(&mut self, table: &str, k: usize) -> Result<Vec<u8>, JsError> {
+        self.inner.landing_chunk(table_id(table)?, k).map_err(js_err)
+    }
+
+    /// The landing's emails and serial numbers, as bytes for `new LandingWriter`.
+    #[wasm_bindgen(js_name = landingStrings)]
+    pub fn landing_strings(&mut self) -> Vec<u8> {
+        self.inner.landing_strings()
+    }
+
     /// One output (a path of `outputPaths`) handed to `sink` in pieces of at most 1 MiB, in order:
     /// unlike `output`, its bytes are never one growing buffer in wasm memory (a buffer that
     /// doubles holds up to three times the file while it grows, and wasm memory never shrinks).
@@ -541,23 +562,11 @@ impl Lake {
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
     ) -> Result<f64, JsValue> {
         let o = Output::parse(path).ok_or_else(|| JsValue::from(js_err(lake::Error::UnknownOutput(path.into()))))?;
-        let mut pieces = Pieces::default();
+        let mut pieces = crate::sink::Pieces::default();
         self.inner
             .write_output(o, &mut pieces)
             .map_err(|e| JsValue::from(js_err(e)))?;
-        let mut total = 0usize;
-        for piece in pieces
-            .done
-            .drain(..)
-            .chain(std::iter::once(std::mem::take(&mut pieces.open)))
-        {
-            if piece.is_empty() {
-                continue;
-            }
-            total += piece.len();
-            sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..]))?;
-        }
-        Ok(total as f64)
+        hand_over(&mut pieces, sink)
     }
 
     /// Rows `offset..offset+limit` of a table (fewer at its end), one object per row keyed by
@@ -675,34 +684,71 @@ fn mode_and_ddl(mode: &str, location: Option<String>, database: Option<String>) 
     Ok((mode, ddl))
 }
 
-/// Bytes written in pieces of at most [`PIECE`] bytes, each allocated once at its full size.
-#[derive(Default)]
-struct Pieces {
-    done: Vec<Vec<u8>>,
-    open: Vec<u8>,
+/// Hand every piece written so far to the JS function `sink`, in order (each dropped once handed);
+/// returns the bytes handed over.
+fn hand_over(pieces: &mut crate::sink::Pieces, sink: &js_sys::Function) -> Result<f64, JsValue> {
+    let mut total = 0usize;
+    for piece in pieces.take() {
+        total += piece.len();
+        sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..]))?;
+    }
+    Ok(total as f64)
 }
 
-/// The size of one [`Pieces`] piece: 1 MiB.
-const PIECE: usize = 1 << 20;
+fn table_id(table: &str) -> Result<crate::tables::TableId, JsError> {
+    crate::tables::TableId::parse(table).ok_or_else(|| js_err(lake::Error::UnknownTable(table.into())))
+}
 
-impl std::io::Write for Pieces {
-    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
-        let n = buf.len();
-        while !buf.is_empty() {
-            if self.open.len() == PIECE {
-                self.done
-                    .push(std::mem::replace(&mut self.open, Vec::with_capacity(PIECE)));
-            } else if self.open.capacity() < PIECE {
-                self.open.reserve_exact(PIECE - self.open.len());
-            }
-            let take = (PIECE - self.open.len()).min(buf.len());
-            self.open.extend_from_slice(&buf[..take]);
-            buf = &buf[take..];
-        }
-        Ok(n)
+/// One typed landing table (`accelerometer_landing` or `step_trainer_landing`) written as Parquet
+/// from a Lake's landing chunks in another worker, byte for byte the file `Lake.output` gives
+/// (`sink::landing_chunks`): the page writes these two, the largest outputs, while the engine
+/// worker applies the rules.
+#[wasm_bindgen]
+pub struct LandingWriter {
+    inner: Option<crate::sink::landing_chunks::LandingWriter<crate::sink::Pieces>>,
+}
+
+#[wasm_bindgen]
+impl LandingWriter {
+    /// A writer of `table` with the landing's `Lake.landingStrings()`. Throws for another table
+    /// or bytes that are not the landing's strings.
+    #[wasm_bindgen(constructor)]
+    pub fn new(table: &str, strings: &[u8]) -> Result<LandingWriter, JsError> {
+        let w = crate::sink::landing_chunks::LandingWriter::new(table_id(table)?, strings, Default::default())
+            .map_err(|e| js_err(lake::Error::Write(e.to_string())))?;
+        Ok(LandingWriter { inner: Some(w) })
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    /// Write the next chunk (`Lake.landingChunk`, chunks in order), then hand the finished row
+    /// groups to `sink` in pieces (as `Lake.writeOutput`). Returns the bytes handed over.
+    /// Throws for bytes that are not a chunk of this table, or what `sink` threw.
+    pub fn push(
+        &mut self,
+        chunk: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
+    ) -> Result<f64, JsValue> {
+        let w = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| JsValue::from(JsError::new("the landing writer is finished")))?;
+        w.push(chunk)
+            .map_err(|e| JsValue::from(js_err(lake::Error::Write(e.to_string()))))?;
+        hand_over(w.out(), sink)
+    }
+
+    /// Write the last row group and the footer, and hand the rest of the file to `sink`.
+    /// Returns the bytes handed over. Throws after an earlier finish, or what `sink` threw.
+    pub fn finish(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
+    ) -> Result<f64, JsValue> {
+        let w = self
+            .inner
+            .take()
+            .ok_or_else(|| JsValue::from(JsError::new("the landing writer is finished")))?;
+        let mut rest = w
+            .finish()
+            .map_err(|e| JsValue::from(js_err(lake::Error::Write(e.to_string()))))?;
+        hand_over(&mut rest, sink)
     }
 }

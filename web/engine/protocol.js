@@ -8,6 +8,8 @@
 //   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
 //   engine or decode worker ──ReadShare {files, ahead}, then {ack: bytes} …──▶ reader worker (engine/reader.js)
 //   engine or decode worker ◀──READER.WINDOW (in file order) … | READER.ERROR──
+//   engine worker ──LANDING.START, LANDING.CHUNK …, LANDING.FINISH──▶ landing writer (engine/landing-writer.js)
+//   engine worker ◀──LANDING.DONE {bytes} | LANDING.ERROR──
 //
 // Cancel is not a message: the page terminates the engine worker and starts a new one (the only
 // way to stop wasm mid-call). Files cross as File/Blob handles (never their bytes), outputs as
@@ -92,6 +94,24 @@ export const READER = Object.freeze({
   ERROR: 'error',
 });
 
+/** Between the engine worker and its landing writer worker (both directions). */
+export const LANDING = Object.freeze({
+  /** → {table, strings: Uint8Array}: write `table` (Lake.landingStrings() gives `strings`). */
+  START: 'start',
+  /** → {bytes: Uint8Array} (transferred): the next landing chunk (Lake.landingChunk), in order. */
+  CHUNK: 'chunk',
+  /** → {}: no more chunks: finish the file. */
+  FINISH: 'finish',
+  /** ← {bytes: Uint8Array (transferred), memoryBytes}: the Parquet file, and the writer's wasm memory. */
+  DONE: 'done',
+  /** ← {message}: the file could not be written (nothing follows). */
+  ERROR: 'error',
+});
+
+/**
+ * @typedef {{type: 'start', table: string, strings: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish'}} LandingMessage
+ */
+
 // The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).
 /** @typedef {import('../../pkg/stedi_lake.js').Summary} Summary */
 /** @typedef {import('../../pkg/stedi_lake.js').TableSummary} TableSummary */
@@ -125,7 +145,7 @@ export const READER = Object.freeze({
  * @property {string[]} emails curated customers, for the chart
  * @property {Record<string, number>} sizes bytes of each Parquet output
  * @property {Record<string, number>} timings seconds per phase, bytes read, decoders used
- * @property {number} memoryBytes the wasm memory after the run
+ * @property {number} memoryBytes the wasm memory after the run, summed over the workers alive at its end
  */
 
 /** @typedef {{key: string, name: string, file: File}} SniffFile */

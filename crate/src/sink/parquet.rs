@@ -35,41 +35,75 @@ pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Write `table` as one Snappy-compressed Parquet file.
+/// Write `table` as one Snappy-compressed Parquet file: batches of [`BATCH_ROWS`] rows (one,
+/// empty, for an empty table) through a [`TableWriter`].
 pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parquet::errors::ParquetError> {
-    let schema = arrow_schema(table.columns());
-    // Dictionary encoding pays off for the repetitive strings (emails, serials, names); for
-    // timestamps and readings it is tried and abandoned, which only costs time.
-    // Chunk-level min/max statistics are what engines prune with; page-level ones cost time.
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_statistics_enabled(EnabledStatistics::Chunk);
-    for c in table.columns().iter().filter(|c| c.ty != ColType::Str) {
-        props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
-    }
-    let props = props.build();
-    let mut writer = ArrowWriter::try_new(HoldTail::new(out), schema.clone(), Some(props))?;
+    let mut writer = TableWriter::new(table.columns(), out)?;
     let n = table.rows.len();
     let mut start = 0;
     loop {
         let end = (start + BATCH_ROWS).min(n);
-        let batch = gather(table, &schema, start, end)?;
-        writer.write(&batch)?;
+        writer.write(&gather(table, &writer.schema, start, end)?)?;
         start = end;
         if start >= n {
             break;
         }
     }
-    // Every row group out and through the buffer: what follows is the footer, held back to
-    // rewrite its column orders (see `type_defined_orders`) before it reaches `out`.
-    writer.flush()?;
-    writer.sync()?;
-    writer.inner_mut().hold = true;
-    let mut sink = writer.into_inner()?;
-    type_defined_orders(&mut sink.tail, schema.fields().len())?;
-    sink.inner.write_all(&sink.tail)?;
-    sink.inner.flush()?;
-    Ok(())
+    writer.finish().map(drop)
+}
+
+/// One Parquet file written batch by batch, as [`write`] writes a table: the same properties,
+/// the same footer. Fed the same batches, it writes the same bytes (the page's landing writer
+/// worker relies on it: `sink::landing_chunks`).
+pub struct TableWriter<W: Write + Send> {
+    writer: ArrowWriter<HoldTail<W>>,
+    /// The file's Arrow schema ([`arrow_schema`] of its columns).
+    pub schema: SchemaRef,
+}
+
+impl<W: Write + Send> TableWriter<W> {
+    /// A file of `columns` written to `out`. Dictionary encoding pays off for the repetitive
+    /// strings (emails, serials, names); for timestamps and readings it is tried and abandoned,
+    /// which only costs time. Chunk-level min/max statistics are what engines prune with;
+    /// page-level ones cost time.
+    pub fn new(columns: &[Column], out: W) -> Result<Self, ParquetError> {
+        let schema = arrow_schema(columns);
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk);
+        for c in columns.iter().filter(|c| c.ty != ColType::Str) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), false);
+        }
+        let props = props.build();
+        let writer = ArrowWriter::try_new(HoldTail::new(out), schema.clone(), Some(props))?;
+        Ok(TableWriter { writer, schema })
+    }
+
+    /// Append one batch of rows (row groups are flushed to `out` as they fill).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
+        self.writer.write(batch)
+    }
+
+    /// The output written so far (everything but the row group being filled and the footer).
+    pub fn out(&mut self) -> &mut W {
+        &mut self.writer.inner_mut().inner
+    }
+
+    /// Write the last row group and the footer (column orders rewritten: [`type_defined_orders`]);
+    /// returns `out`.
+    pub fn finish(mut self) -> Result<W, ParquetError> {
+        // Every row group out and through the buffer: what follows is the footer, held back to
+        // rewrite its column orders (see `type_defined_orders`) before it reaches `out`.
+        self.writer.flush()?;
+        self.writer.sync()?;
+        self.writer.inner_mut().hold = true;
+        let columns = self.schema.fields().len();
+        let mut sink = self.writer.into_inner()?;
+        type_defined_orders(&mut sink.tail, columns)?;
+        sink.inner.write_all(&sink.tail)?;
+        sink.inner.flush()?;
+        Ok(sink.inner)
+    }
 }
 
 /// `table` as Arrow record batches of at most [`BATCH_ROWS`] rows (one, empty, for an empty
@@ -90,8 +124,8 @@ pub fn record_batches(table: &TableView<'_>) -> Result<Vec<RecordBatch>, Parquet
     }
 }
 
-/// Rows `start..end` of `table` as an Arrow record batch.
-fn gather(
+/// Rows `start..end` of `table` as an Arrow record batch with `schema` ([`arrow_schema`] of its columns).
+pub fn gather(
     table: &TableView<'_>,
     schema: &SchemaRef,
     start: usize,

@@ -1,0 +1,353 @@
+//! The two large typed landing tables (`accelerometer_landing`, `step_trainer_landing`) written
+//! somewhere else than the rules run: in the page, by a landing writer worker on the core the
+//! rules leave idle (wasm has no threads). They are the landing rows as read, so they need no
+//! rule, only the rows: this module moves them out one landing chunk at a time, as plain
+//! little-endian columns, and writes them with the same [`TableWriter`] as every table.
+//!
+//!   engine: Landing ──[`strings`] (emails, serials)──▶ writer: [`LandingWriter::new`]
+//!           Landing ──[`export_chunk`] k = 0..[`chunk_count`]──▶ [`LandingWriter::push`]: one batch
+//!                                                                [`LandingWriter::finish`]: the file
+//!
+//! A landing chunk is [`CHUNK_ROWS`] rows, exactly the batch [`super::parquet::write`] gathers
+//! ([`BATCH_ROWS`]), so the batches, and therefore the file's bytes, are the ones the CLI writes
+//! (tested below and by the page tests against the CLI).
+//!
+//! Chunk layout: `rows: u32`, then each column in turn, `rows` values each:
+//! accelerometer `user: u32`, `timestamp: i64`, `x`, `y`, `z: f64 bits` ([`OptF64`] as stored);
+//! step_trainer `sensorReadingTime: i64`, `serialNumber: u32`, `distanceFromObject` as a `u8`
+//! presence flag per row then an `i64` per row.
+
+use std::io::Write;
+
+use parquet::errors::ParquetError;
+
+use super::parquet::{gather, TableWriter};
+use super::BATCH_ROWS;
+use crate::chunked::{OptF64, CHUNK_ROWS};
+use crate::model::{Interner, Landing};
+use crate::rules::Mode;
+use crate::tables::{Rows, TableId, TableView};
+
+const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Parquet batch");
+
+/// The tables this module moves: the landing tables of the two reading sources.
+pub const TABLES: [TableId; 2] = [TableId::AccelerometerLanding, TableId::StepTrainerLanding];
+
+/// Chunks of table `id`'s rows (0 for an empty table and for any table not in [`TABLES`]).
+pub fn chunk_count(landing: &Landing, id: TableId) -> usize {
+    match id {
+        TableId::AccelerometerLanding => landing.accelerometer.len().div_ceil(CHUNK_ROWS),
+        TableId::StepTrainerLanding => landing.step_trainer.len().div_ceil(CHUNK_ROWS),
+        _ => 0,
+    }
+}
+
+/// The interned emails and serial numbers, in id order (postcard), for [`LandingWriter::new`].
+pub fn strings(landing: &Landing) -> Vec<u8> {
+    let emails: Vec<&str> = landing.emails.strings().collect();
+    let serials: Vec<&str> = landing.serials.strings().collect();
+    postcard::to_allocvec(&(emails, serials)).expect("strings serialize")
+}
+
+/// Rows `k * CHUNK_ROWS ..` (at most [`CHUNK_ROWS`]) of table `id` in the chunk layout (module
+/// comment). Panics when `k >= chunk_count(landing, id)`.
+pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
+    assert!(k < chunk_count(landing, id), "chunk {k} of {id:?} does not exist");
+    let mut out = Vec::new();
+    // Landing chunk k is chunk k of every column (`Chunked` chunks are CHUNK_ROWS rows).
+    match id {
+        TableId::AccelerometerLanding => {
+            let a = &landing.accelerometer;
+            let user = a.user.chunk(k);
+            out.reserve(4 + user.len() * 36);
+            out.extend_from_slice(&(user.len() as u32).to_le_bytes());
+            user.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            a.timestamp
+                .chunk(k)
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            for col in [&a.x, &a.y, &a.z] {
+                col.chunk(k)
+                    .iter()
+                    .for_each(|v| out.extend_from_slice(&v.to_bits().to_le_bytes()));
+            }
+        }
+        _ => {
+            let s = &landing.step_trainer;
+            let time = s.sensor_reading_time.chunk(k);
+            out.reserve(4 + time.len() * 21);
+            out.extend_from_slice(&(time.len() as u32).to_le_bytes());
+            time.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            s.serial_number
+                .chunk(k)
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            let distance = s.distance_from_object.chunk(k);
+            distance.iter().for_each(|v| out.push(v.is_some() as u8));
+            distance
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.unwrap_or(0).to_le_bytes()));
+        }
+    }
+    out
+}
+
+/// Writes one table of [`TABLES`] from its exported chunks, in order, to `out`.
+pub struct LandingWriter<W: Write + Send> {
+    id: TableId,
+    /// The interners, and the rows of the chunk being written (replaced by each push).
+    landing: Landing,
+    writer: TableWriter<W>,
+    batches: usize,
+}
+
+impl<W: Write + Send> LandingWriter<W> {
+    /// A writer of table `id` (one of [`TABLES`]) with the [`strings`] of the landing its chunks
+    /// come from. Errors: another table, or `strings` that are not [`strings`]' bytes.
+    pub fn new(id: TableId, strings: &[u8], out: W) -> Result<Self, ParquetError> {
+        if !TABLES.contains(&id) {
+            return Err(bad(&format!("{id:?} is not written from landing chunks")));
+        }
+        let (emails, serials): (Vec<String>, Vec<String>) =
+            postcard::from_bytes(strings).map_err(|e| bad(&format!("not the landing's strings: {e}")))?;
+        let interner = |all: Vec<String>| {
+            let mut i = Interner::default();
+            all.iter().for_each(|s| _ = i.intern(s));
+            i
+        };
+        let landing = Landing {
+            emails: interner(emails),
+            serials: interner(serials),
+            ..Landing::default()
+        };
+        // Landing tables have the same columns in both modes.
+        let writer = TableWriter::new(id.columns(Mode::Strict), out)?;
+        Ok(LandingWriter {
+            id,
+            landing,
+            writer,
+            batches: 0,
+        })
+    }
+
+    /// Write the next chunk ([`export_chunk`]'s bytes, chunks in order). Errors: bytes that are
+    /// not a chunk of this table (wrong length, an id no string has).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ParquetError> {
+        let mut r = Reader(chunk);
+        let n = r.u32()? as usize;
+        if n == 0 || n > CHUNK_ROWS {
+            return Err(bad(&format!("a chunk of {n} rows")));
+        }
+        let l = &mut self.landing;
+        match self.id {
+            TableId::AccelerometerLanding => {
+                let a = &mut l.accelerometer;
+                *a = Default::default();
+                for _ in 0..n {
+                    let u = r.u32()?;
+                    if u as usize >= l.emails.len() {
+                        return Err(bad("an accelerometer user with no email"));
+                    }
+                    a.user.push(u);
+                }
+                (0..n).try_for_each(|_| r.i64().map(|v| a.timestamp.push(v)))?;
+                for col in [&mut a.x, &mut a.y, &mut a.z] {
+                    (0..n).try_for_each(|_| r.u64().map(|b| col.push(OptF64::from_bits(b))))?;
+                }
+            }
+            _ => {
+                let s = &mut l.step_trainer;
+                *s = Default::default();
+                (0..n).try_for_each(|_| r.i64().map(|v| s.sensor_reading_time.push(v)))?;
+                for _ in 0..n {
+                    let id = r.u32()?;
+                    if id as usize >= l.serials.len() {
+                        return Err(bad("a step_trainer reading with no serial number"));
+                    }
+                    s.serial_number.push(id);
+                }
+                let present = r.take(n)?.to_vec();
+                for p in present {
+                    let v = r.i64()?;
+                    s.distance_from_object.push(match p {
+                        0 => None,
+                        1 => Some(v),
+                        _ => return Err(bad("a distance flag that is not 0 or 1")),
+                    });
+                }
+            }
+        }
+        if !r.0.is_empty() {
+            return Err(bad("bytes after the chunk's columns"));
+        }
+        self.write_rows(n)
+    }
+
+    fn write_rows(&mut self, n: usize) -> Result<(), ParquetError> {
+        let view = TableView {
+            id: self.id,
+            mode: Mode::Strict,
+            landing: &self.landing,
+            rows: Rows::All(n),
+            device_ids: Vec::new(),
+        };
+        let batch = gather(&view, &self.writer.schema, 0, n)?;
+        self.writer.write(&batch)?;
+        self.batches += 1;
+        Ok(())
+    }
+
+    /// The output written so far (row groups flush as they fill): drain it to keep memory low.
+    pub fn out(&mut self) -> &mut W {
+        self.writer.out()
+    }
+
+    /// Finish the file (an empty table is one empty batch, as [`super::parquet::write`] writes
+    /// it); returns `out`, holding what was not drained.
+    pub fn finish(mut self) -> Result<W, ParquetError> {
+        if self.batches == 0 {
+            self.write_rows(0)?;
+        }
+        self.writer.finish()
+    }
+}
+
+fn bad(what: &str) -> ParquetError {
+    ParquetError::General(format!("landing chunk: {what}"))
+}
+
+/// Little-endian values off the front of a chunk; running out is an error.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ParquetError> {
+        if self.0.len() < n {
+            return Err(bad("the chunk ends early"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn u32(&mut self) -> Result<u32, ParquetError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Result<u64, ParquetError> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn i64(&mut self) -> Result<i64, ParquetError> {
+        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunked::OptF64;
+    use crate::model::Landing;
+
+    /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
+    /// negative zero, repeated and new users and serials).
+    fn landing(acc: usize, st: usize) -> Landing {
+        let mut l = Landing::default();
+        for i in 0..acc {
+            let a = &mut l.accelerometer;
+            a.user.push(l.emails.intern(&format!("u{}@x.test", i % 37)));
+            a.timestamp.push(1_655_564_000_000 + (i as i64 * 7919) % 100_000);
+            a.x.push(OptF64::from((i % 5 != 0).then_some(i as f64 * 0.125 - 3.0)));
+            a.y.push(OptF64::from(Some(if i % 7 == 0 { -0.0 } else { (i as f64).sqrt() })));
+            a.z.push(OptF64::from((i % 11 != 0).then_some(-(i as f64) / 3.0)));
+        }
+        for i in 0..st {
+            let s = &mut l.step_trainer;
+            s.sensor_reading_time.push(1_655_564_000_000 + i as i64);
+            s.serial_number.push(l.serials.intern(&format!("S-{}", i % 13)));
+            s.distance_from_object
+                .push((i % 9 != 0).then_some(i as i64 % 1000 - 10));
+        }
+        l
+    }
+
+    fn direct(l: &Landing, id: TableId) -> Vec<u8> {
+        let view = TableView {
+            id,
+            mode: Mode::Strict,
+            landing: l,
+            rows: Rows::All(match id {
+                TableId::AccelerometerLanding => l.accelerometer.len(),
+                _ => l.step_trainer.len(),
+            }),
+            device_ids: Vec::new(),
+        };
+        let mut out = Vec::new();
+        super::super::parquet::write(&view, &mut out).unwrap();
+        out
+    }
+
+    /// The table through export_chunk and a LandingWriter, its output drained after every chunk.
+    fn via_chunks(l: &Landing, id: TableId) -> Vec<u8> {
+        drained_and_file(l, id).1
+    }
+
+    /// (bytes drained before `finish`, the whole file)
+    fn drained_and_file(l: &Landing, id: TableId) -> (usize, Vec<u8>) {
+        let mut w = LandingWriter::new(id, &strings(l), Vec::new()).unwrap();
+        let mut file = Vec::new();
+        for k in 0..chunk_count(l, id) {
+            w.push(&export_chunk(l, id, k)).unwrap();
+            file.append(w.out());
+        }
+        let drained = file.len();
+        file.extend(w.finish().unwrap());
+        (drained, file)
+    }
+
+    #[test]
+    fn chunked_writer_writes_the_bytes_of_the_direct_writer() {
+        for (acc, st) in [
+            (0, 0),
+            (1, 1),
+            (CHUNK_ROWS, CHUNK_ROWS - 1),
+            (2 * CHUNK_ROWS + 123, CHUNK_ROWS + 1),
+        ] {
+            let l = landing(acc, st);
+            for id in TABLES {
+                assert_eq!(via_chunks(&l, id), direct(&l, id), "{id:?} with {acc}/{st} rows");
+            }
+        }
+    }
+
+    /// Past the writer's row group size (1 Mi rows): row groups flushed while chunks arrive.
+    #[test]
+    fn several_row_groups_too() {
+        let l = landing(0, (1 << 20) + 3);
+        let (drained, file) = drained_and_file(&l, TableId::StepTrainerLanding);
+        assert!(drained > 0, "no row group was flushed before the last chunk");
+        assert_eq!(file, direct(&l, TableId::StepTrainerLanding));
+    }
+
+    #[test]
+    fn foreign_bytes_are_errors_not_panics() {
+        let l = landing(100, 100);
+        let s = strings(&l);
+        assert!(LandingWriter::new(TableId::CustomerLanding, &s, Vec::new()).is_err());
+        assert!(LandingWriter::new(TableId::AccelerometerLanding, b"junk", Vec::new()).is_err());
+        let good = export_chunk(&l, TableId::AccelerometerLanding, 0);
+        let mut w = LandingWriter::new(TableId::AccelerometerLanding, &s, Vec::new()).unwrap();
+        for bad in [
+            &good[..good.len() - 1],
+            &[good.clone(), vec![0]].concat()[..],
+            &[0, 0, 0, 0][..],
+            &[],
+        ] {
+            assert!(w.push(bad).is_err(), "{} bytes", bad.len());
+        }
+        let mut unknown_user = good.clone();
+        unknown_user[4..8].copy_from_slice(&999u32.to_le_bytes());
+        assert!(w.push(&unknown_user).is_err());
+        let mut st = export_chunk(&l, TableId::StepTrainerLanding, 0);
+        let flags = 4 + 100 * 12;
+        st[flags] = 7;
+        let mut w = LandingWriter::new(TableId::StepTrainerLanding, &s, Vec::new()).unwrap();
+        assert!(w.push(&st).is_err());
+    }
+}

@@ -1,0 +1,47 @@
+// @ts-check
+// A landing writer worker, started by the engine worker (engine/worker.js) for each run: it
+// writes the typed accelerometer landing table (the largest output: every landing reading) as
+// Parquet from the Lake's landing chunks while the engine worker applies the rules, so a second
+// core encodes it (wasm has no threads). The file is byte for byte the one Lake.output gives
+// (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the page tests).
+//
+//   engine worker ──LANDING.START {table, strings}, LANDING.CHUNK {bytes} …, LANDING.FINISH──▶ here
+//                 ◀──LANDING.DONE {bytes (transferred), memoryBytes} | LANDING.ERROR {message}──
+import init, { Lake, LandingWriter } from '../../pkg/stedi_lake.js';
+import { LANDING } from './protocol.js';
+
+const ready = init();
+/** @type {LandingWriter | null} */
+let writer = null;
+/** @type {Uint8Array[]} the file's pieces so far */
+let pieces = [];
+let size = 0;
+let failed = false;
+const keep = (/** @type {Uint8Array} */ piece) => { pieces.push(piece); };
+
+self.onmessage = async (/** @type {{data: import('./protocol.js').LandingMessage}} */ { data }) => {
+  if (failed) return; // the error was reported; later chunks are dropped
+  try {
+    await ready;
+    if (data.type === LANDING.START) {
+      writer = new LandingWriter(data.table, data.strings);
+    } else if (data.type === LANDING.CHUNK) {
+      size += /** @type {LandingWriter} */ (writer).push(data.bytes, keep);
+    } else if (data.type === LANDING.FINISH) {
+      const w = /** @type {LandingWriter} */ (writer);
+      size += w.finish(keep);
+      w.free();
+      const bytes = new Uint8Array(size);
+      let at = 0;
+      for (const p of pieces) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+      pieces = [];
+      self.postMessage({ type: LANDING.DONE, bytes, memoryBytes: Lake.memoryBytes() }, [bytes.buffer]);
+    }
+  } catch (err) {
+    failed = true;
+    self.postMessage({ type: LANDING.ERROR, message: String(err?.message ?? err) });
+  }
+};
