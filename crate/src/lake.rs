@@ -127,26 +127,38 @@ impl Lake {
         Ok(())
     }
 
-    /// How many landing chunks table `id` has for [`Lake::landing_chunk`] (0 for tables not in
-    /// [`sink::landing_chunks::TABLES`]). Closes the open file.
-    pub fn landing_chunk_count(&mut self, id: TableId) -> usize {
-        self.ingest.close();
-        sink::landing_chunks::chunk_count(&self.ingest.landing, id)
+    /// How many landing chunks table `id` has for [`Lake::landing_chunk`]: with `full_only`, only
+    /// those of [`crate::chunked::CHUNK_ROWS`] rows (final while files are still read: rows are
+    /// only ever appended); else all, the last one possibly short. 0 for tables not in
+    /// [`sink::landing_chunks::TABLES`].
+    pub fn landing_chunk_count(&self, id: TableId, full_only: bool) -> usize {
+        let l = &self.ingest.landing;
+        if full_only {
+            sink::landing_chunks::full_chunks(l, id)
+        } else {
+            sink::landing_chunks::chunk_count(l, id)
+        }
     }
 
     /// Chunk `k` of landing table `id`, for a [`sink::landing_chunks::LandingWriter`] elsewhere.
     /// Errors: [`Error::Write`] when the table has no chunk `k`.
-    pub fn landing_chunk(&mut self, id: TableId, k: usize) -> Result<Vec<u8>> {
-        if k >= self.landing_chunk_count(id) {
+    pub fn landing_chunk(&self, id: TableId, k: usize) -> Result<Vec<u8>> {
+        if k >= self.landing_chunk_count(id, false) {
             return Err(Error::Write(format!("{} has no landing chunk {k}", id.name())));
         }
         Ok(sink::landing_chunks::export_chunk(&self.ingest.landing, id, k))
     }
 
-    /// The interned strings a [`sink::landing_chunks::LandingWriter`] needs (closes the open file).
-    pub fn landing_strings(&mut self) -> Vec<u8> {
-        self.ingest.close();
-        sink::landing_chunks::strings(&self.ingest.landing)
+    /// The interned emails from id `emails_from` on and serial numbers from `serials_from` on,
+    /// for [`sink::landing_chunks::LandingWriter::add_strings`]; [`Lake::landing_string_counts`]
+    /// says how many there are.
+    pub fn landing_strings(&self, emails_from: usize, serials_from: usize) -> Vec<u8> {
+        sink::landing_chunks::strings(&self.ingest.landing, emails_from, serials_from)
+    }
+
+    /// (emails, serial numbers) interned so far.
+    pub fn landing_string_counts(&self) -> (usize, usize) {
+        (self.ingest.landing.emails.len(), self.ingest.landing.serials.len())
     }
 
     /// The account of everything read so far (files, per-source counts, quarantine).

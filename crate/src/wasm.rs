@@ -531,24 +531,33 @@ impl Lake {
     }
 
     /// How many landing chunks `table` (`accelerometer_landing` or `step_trainer_landing`) has for
-    /// a `LandingWriter` in another worker (0 for any other table; 65,536 rows per chunk).
-    /// Throws for an unknown table name.
+    /// a `LandingWriter` in another worker (65,536 rows per chunk; 0 for any other table). With
+    /// `full_only`, only the full ones: final while files are still being read. Throws for an
+    /// unknown table name.
     #[wasm_bindgen(js_name = landingChunks)]
-    pub fn landing_chunks(&mut self, table: &str) -> Result<usize, JsError> {
-        Ok(self.inner.landing_chunk_count(table_id(table)?))
+    pub fn landing_chunks(&self, table: &str, full_only: bool) -> Result<usize, JsError> {
+        Ok(self.inner.landing_chunk_count(table_id(table)?, full_only))
     }
 
     /// Chunk `k` of landing table `table`, as bytes for `LandingWriter.push` (see
     /// `sink::landing_chunks`). Throws for an unknown table or chunk.
     #[wasm_bindgen(js_name = landingChunk)]
-    pub fn landing_chunk(&mut self, table: &str, k: usize) -> Result<Vec<u8>, JsError> {
+    pub fn landing_chunk(&self, table: &str, k: usize) -> Result<Vec<u8>, JsError> {
         self.inner.landing_chunk(table_id(table)?, k).map_err(js_err)
     }
 
-    /// The landing's emails and serial numbers, as bytes for `new LandingWriter`.
+    /// The emails from id `emails_from` on and the serial numbers from `serials_from` on, as
+    /// bytes for `LandingWriter.addStrings`.
     #[wasm_bindgen(js_name = landingStrings)]
-    pub fn landing_strings(&mut self) -> Vec<u8> {
-        self.inner.landing_strings()
+    pub fn landing_strings(&self, emails_from: usize, serials_from: usize) -> Vec<u8> {
+        self.inner.landing_strings(emails_from, serials_from)
+    }
+
+    /// `[emails, serial numbers]` interned so far (the `from` of the next `landingStrings`).
+    #[wasm_bindgen(js_name = landingStringCounts)]
+    pub fn landing_string_counts(&self) -> Vec<u32> {
+        let (e, s) = self.inner.landing_string_counts();
+        vec![e as u32, s as u32]
     }
 
     /// One output (a path of `outputPaths`) handed to `sink` in pieces of at most 1 MiB, in order:
@@ -710,13 +719,25 @@ pub struct LandingWriter {
 
 #[wasm_bindgen]
 impl LandingWriter {
-    /// A writer of `table` with the landing's `Lake.landingStrings()`. Throws for another table
-    /// or bytes that are not the landing's strings.
+    /// A writer of `table` (`accelerometer_landing` or `step_trainer_landing`). Throws for
+    /// another table.
     #[wasm_bindgen(constructor)]
-    pub fn new(table: &str, strings: &[u8]) -> Result<LandingWriter, JsError> {
-        let w = crate::sink::landing_chunks::LandingWriter::new(table_id(table)?, strings, Default::default())
+    pub fn new(table: &str) -> Result<LandingWriter, JsError> {
+        let w = crate::sink::landing_chunks::LandingWriter::new(table_id(table)?, Default::default())
             .map_err(|e| js_err(lake::Error::Write(e.to_string())))?;
         Ok(LandingWriter { inner: Some(w) })
+    }
+
+    /// The landing's next strings (`Lake.landingStrings` from what was sent before), before the
+    /// chunks that use them. Throws for bytes that are not that.
+    #[wasm_bindgen(js_name = addStrings)]
+    pub fn add_strings(&mut self, strings: &[u8]) -> Result<(), JsError> {
+        let w = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| JsError::new("the landing writer is finished"))?;
+        w.add_strings(strings)
+            .map_err(|e| js_err(lake::Error::Write(e.to_string())))
     }
 
     /// Write the next chunk (`Lake.landingChunk`, chunks in order), then hand the finished row

@@ -2,10 +2,10 @@
 // A landing writer worker, started by the engine worker (engine/worker.js) for each run: it
 // writes the typed accelerometer landing table (the largest output: every landing reading) as
 // Parquet from the Lake's landing chunks while the engine worker applies the rules, so a second
-// core encodes it (wasm has no threads). The file is byte for byte the one Lake.output gives
-// (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the page tests).
+// core encodes it (wasm has no threads). The file is byte for byte the one Lake.output
+// gives (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the page tests).
 //
-//   engine worker ──LANDING.START {table, strings}, LANDING.CHUNK {bytes} …, LANDING.FINISH──▶ here
+//   engine worker ──LANDING.START {table}, then (LANDING.STRINGS {bytes}, LANDING.CHUNK {bytes} …) …, LANDING.FINISH──▶ here
 //                 ◀──LANDING.DONE {bytes (transferred), memoryBytes} | LANDING.ERROR {message}──
 import init, { Lake, LandingWriter } from '../../pkg/stedi_lake.js';
 import { LANDING } from './protocol.js';
@@ -24,7 +24,9 @@ self.onmessage = async (/** @type {{data: import('./protocol.js').LandingMessage
   try {
     await ready;
     if (data.type === LANDING.START) {
-      writer = new LandingWriter(data.table, data.strings);
+      writer = new LandingWriter(data.table);
+    } else if (data.type === LANDING.STRINGS) {
+      /** @type {LandingWriter} */ (writer).addStrings(data.bytes);
     } else if (data.type === LANDING.CHUNK) {
       size += /** @type {LandingWriter} */ (writer).push(data.bytes, keep);
     } else if (data.type === LANDING.FINISH) {

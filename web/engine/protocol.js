@@ -8,7 +8,7 @@
 //   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
 //   engine or decode worker ──ReadShare {files, ahead}, then {ack: bytes} …──▶ reader worker (engine/reader.js)
 //   engine or decode worker ◀──READER.WINDOW (in file order) … | READER.ERROR──
-//   engine worker ──LANDING.START, LANDING.CHUNK …, LANDING.FINISH──▶ landing writer (engine/landing-writer.js)
+//   engine worker ──LANDING.START, LANDING.STRINGS and LANDING.CHUNK …, LANDING.FINISH──▶ landing writer (engine/landing-writer.js)
 //   engine worker ◀──LANDING.DONE {bytes} | LANDING.ERROR──
 //
 // Cancel is not a message: the page terminates the engine worker and starts a new one (the only
@@ -96,9 +96,11 @@ export const READER = Object.freeze({
 
 /** Between the engine worker and its landing writer worker (both directions). */
 export const LANDING = Object.freeze({
-  /** → {table, strings: Uint8Array}: write `table` (Lake.landingStrings() gives `strings`). */
+  /** → {table}: write `table` (accelerometer_landing or step_trainer_landing). */
   START: 'start',
-  /** → {bytes: Uint8Array} (transferred): the next landing chunk (Lake.landingChunk), in order. */
+  /** → {bytes: Uint8Array}: the strings interned since the last (Lake.landingStrings), before chunks that use them. */
+  STRINGS: 'strings',
+  /** → {bytes: Uint8Array} (transferred): the next landing chunk (Lake.landingChunk), in order, each once full. */
   CHUNK: 'chunk',
   /** → {}: no more chunks: finish the file. */
   FINISH: 'finish',
@@ -109,7 +111,7 @@ export const LANDING = Object.freeze({
 });
 
 /**
- * @typedef {{type: 'start', table: string, strings: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish'}} LandingMessage
+ * @typedef {{type: 'start', table: string} | {type: 'strings', bytes: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish'}} LandingMessage
  */
 
 // The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).

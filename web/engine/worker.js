@@ -38,14 +38,20 @@ function outputBytes(path) {
 }
 
 /**
- * The table a landing writer worker (engine/landing-writer.js) writes while this worker applies
- * the rules: the typed accelerometer landing table, every landing reading, the largest output
- * (real data x100: 1.37 of the 1.86 s of Parquet in wasm). The step_trainer one (0.40 s) is
- * written here after the rules, which takes about as long as the writer's share.
+ * The table a landing writer worker (engine/landing-writer.js) writes on the other core while
+ * this worker applies the rules: the typed accelerometer landing table, every landing reading,
+ * the largest output (real data x100: 1.37 of the 1.86 s of Parquet in wasm). The step_trainer
+ * one (0.40 s) is written here after the rules. Its chunks are sent once reading is done:
+ * sending each as soon as it was full kept the Chromium tree ~200 MB smaller but made the run
+ * ~0.3 s slower on 2 cores, as reading and parsing already use both (docs/performance.md).
  */
 const OFFLOADED = 'accelerometer_landing';
 
-/** Start a landing writer worker; `done` resolves to its Parquet file and its wasm memory. */
+/**
+ * Start a landing writer worker. `send(lake, final)` hands it the chunks full so far (with the
+ * strings they need), or with `final` every remaining chunk and the end; `done` resolves to its
+ * Parquet file and its wasm memory.
+ */
 function startLandingWriter() {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
   /** @type {Promise<{bytes: Uint8Array, memoryBytes: number}>} */
@@ -60,15 +66,21 @@ function startLandingWriter() {
     };
   });
   done.catch(() => {}); // awaited after the rules; a failure meanwhile is not unhandled
-  /** Hand it the landing: its strings, then every chunk (copied out of wasm memory, transferred). */
-  const send = (/** @type {Lake} */ lake) => {
-    w.postMessage({ type: LANDING.START, table: OFFLOADED, strings: lake.landingStrings() });
-    const n = lake.landingChunks(OFFLOADED);
-    for (let k = 0; k < n; k++) {
-      const bytes = lake.landingChunk(OFFLOADED, k);
-      w.postMessage({ type: LANDING.CHUNK, bytes }, [bytes.buffer]);
+  w.postMessage({ type: LANDING.START, table: OFFLOADED });
+  let sent = 0; // chunks sent
+  let strings = [0, 0]; // emails and serials sent
+  const send = (/** @type {Lake} */ lake, final = false) => {
+    const n = lake.landingChunks(OFFLOADED, !final);
+    if (n > sent) {
+      const counts = [...lake.landingStringCounts()];
+      w.postMessage({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
+      strings = counts;
+      for (; sent < n; sent++) {
+        const bytes = lake.landingChunk(OFFLOADED, sent);
+        w.postMessage({ type: LANDING.CHUNK, bytes }, [bytes.buffer]);
+      }
     }
-    w.postMessage({ type: LANDING.FINISH });
+    if (final) w.postMessage({ type: LANDING.FINISH });
   };
   return { send, done, stop: () => w.terminate() };
 }
@@ -104,7 +116,7 @@ async function run({ id, mode, location, files, decoders }) {
     });
     progress();
     const tRead = performance.now();
-    writer.send(lake);
+    writer.send(lake, true);
     const tSent = performance.now();
     post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 0, total: 1 });
     const summary = lake.run(mode, location || undefined);
@@ -141,7 +153,8 @@ function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, writerMe
     emails: lake.curatedEmails(),
     sizes,
     timings: {
-      read_s: s(tRead - t0), join_s: s(tJoin - tRead), write_s: s(tWrite - tJoin), own_write_s: s(tOwn - tJoin), send_s: s(tSent - tRead), bytes: total, decoders: marks.decoders,
+      read_s: s(tRead - t0), join_s: s(tJoin - tRead), write_s: s(tWrite - tJoin), bytes: total, decoders: marks.decoders,
+      own_write_s: s(tOwn - tJoin), send_s: s(tSent - tRead), // the last landing chunks to the writer; Parquet written here
       own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
     },
     // Summed over the workers alive at the end (a decode worker's is gone by then).

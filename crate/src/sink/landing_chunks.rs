@@ -4,9 +4,12 @@
 //! rule, only the rows: this module moves them out one landing chunk at a time, as plain
 //! little-endian columns, and writes them with the same [`TableWriter`] as every table.
 //!
-//!   engine: Landing ──[`strings`] (emails, serials)──▶ writer: [`LandingWriter::new`]
+//!   engine: Landing ──[`strings`] new since the last call──▶ writer: [`LandingWriter::add_strings`]
 //!           Landing ──[`export_chunk`] k = 0..[`chunk_count`]──▶ [`LandingWriter::push`]: one batch
 //!                                                                [`LandingWriter::finish`]: the file
+//!
+//! A chunk can go as soon as it is full ([`full_chunks`]): landing columns only grow, so a full
+//! chunk never changes; the page sends them while it is still reading.
 //!
 //! A landing chunk is [`CHUNK_ROWS`] rows, exactly the batch [`super::parquet::write`] gathers
 //! ([`BATCH_ROWS`]), so the batches, and therefore the file's bytes, are the ones the CLI writes
@@ -24,7 +27,7 @@ use parquet::errors::ParquetError;
 use super::parquet::{gather, TableWriter};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
-use crate::model::{Interner, Landing};
+use crate::model::Landing;
 use crate::rules::Mode;
 use crate::tables::{Rows, TableId, TableView};
 
@@ -33,19 +36,30 @@ const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Par
 /// The tables this module moves: the landing tables of the two reading sources.
 pub const TABLES: [TableId; 2] = [TableId::AccelerometerLanding, TableId::StepTrainerLanding];
 
-/// Chunks of table `id`'s rows (0 for an empty table and for any table not in [`TABLES`]).
-pub fn chunk_count(landing: &Landing, id: TableId) -> usize {
+fn rows(landing: &Landing, id: TableId) -> usize {
     match id {
-        TableId::AccelerometerLanding => landing.accelerometer.len().div_ceil(CHUNK_ROWS),
-        TableId::StepTrainerLanding => landing.step_trainer.len().div_ceil(CHUNK_ROWS),
+        TableId::AccelerometerLanding => landing.accelerometer.len(),
+        TableId::StepTrainerLanding => landing.step_trainer.len(),
         _ => 0,
     }
 }
 
-/// The interned emails and serial numbers, in id order (postcard), for [`LandingWriter::new`].
-pub fn strings(landing: &Landing) -> Vec<u8> {
-    let emails: Vec<&str> = landing.emails.strings().collect();
-    let serials: Vec<&str> = landing.serials.strings().collect();
+/// Chunks of table `id`'s rows, the last one possibly short (0 for an empty table and for any
+/// table not in [`TABLES`]).
+pub fn chunk_count(landing: &Landing, id: TableId) -> usize {
+    rows(landing, id).div_ceil(CHUNK_ROWS)
+}
+
+/// Chunks of table `id` with all [`CHUNK_ROWS`] rows: final, whatever is read next.
+pub fn full_chunks(landing: &Landing, id: TableId) -> usize {
+    rows(landing, id) / CHUNK_ROWS
+}
+
+/// The interned emails from id `emails_from` and serial numbers from id `serials_from` on, in
+/// id order (postcard), for [`LandingWriter::add_strings`]; (`emails`, `serials`) counts all.
+pub fn strings(landing: &Landing, emails_from: usize, serials_from: usize) -> Vec<u8> {
+    let emails: Vec<&str> = landing.emails.strings().skip(emails_from).collect();
+    let serials: Vec<&str> = landing.serials.strings().skip(serials_from).collect();
     postcard::to_allocvec(&(emails, serials)).expect("strings serialize")
 }
 
@@ -102,32 +116,36 @@ pub struct LandingWriter<W: Write + Send> {
 }
 
 impl<W: Write + Send> LandingWriter<W> {
-    /// A writer of table `id` (one of [`TABLES`]) with the [`strings`] of the landing its chunks
-    /// come from. Errors: another table, or `strings` that are not [`strings`]' bytes.
-    pub fn new(id: TableId, strings: &[u8], out: W) -> Result<Self, ParquetError> {
+    /// A writer of table `id` (one of [`TABLES`]); its chunks' strings come by
+    /// [`LandingWriter::add_strings`]. Errors: another table.
+    pub fn new(id: TableId, out: W) -> Result<Self, ParquetError> {
         if !TABLES.contains(&id) {
             return Err(bad(&format!("{id:?} is not written from landing chunks")));
         }
-        let (emails, serials): (Vec<String>, Vec<String>) =
-            postcard::from_bytes(strings).map_err(|e| bad(&format!("not the landing's strings: {e}")))?;
-        let interner = |all: Vec<String>| {
-            let mut i = Interner::default();
-            all.iter().for_each(|s| _ = i.intern(s));
-            i
-        };
-        let landing = Landing {
-            emails: interner(emails),
-            serials: interner(serials),
-            ..Landing::default()
-        };
         // Landing tables have the same columns in both modes.
         let writer = TableWriter::new(id.columns(Mode::Strict), out)?;
         Ok(LandingWriter {
             id,
-            landing,
+            landing: Landing::default(),
             writer,
             batches: 0,
         })
+    }
+
+    /// The next interned strings ([`strings`] from the counts this writer has). Errors: bytes
+    /// that are not [`strings`]' (or repeat a string: ids would no longer match).
+    pub fn add_strings(&mut self, bytes: &[u8]) -> Result<(), ParquetError> {
+        let (emails, serials): (Vec<String>, Vec<String>) =
+            postcard::from_bytes(bytes).map_err(|e| bad(&format!("not the landing's strings: {e}")))?;
+        for (interner, new) in [(&mut self.landing.emails, emails), (&mut self.landing.serials, serials)] {
+            for s in new {
+                let before = interner.len();
+                if interner.intern(&s) as usize != before {
+                    return Err(bad("a string sent twice"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Write the next chunk ([`export_chunk`]'s bytes, chunks in order). Errors: bytes that are
@@ -290,7 +308,8 @@ mod tests {
 
     /// (bytes drained before `finish`, the whole file)
     fn drained_and_file(l: &Landing, id: TableId) -> (usize, Vec<u8>) {
-        let mut w = LandingWriter::new(id, &strings(l), Vec::new()).unwrap();
+        let mut w = LandingWriter::new(id, Vec::new()).unwrap();
+        w.add_strings(&strings(l, 0, 0)).unwrap();
         let mut file = Vec::new();
         for k in 0..chunk_count(l, id) {
             w.push(&export_chunk(l, id, k)).unwrap();
@@ -325,14 +344,48 @@ mod tests {
         assert_eq!(file, direct(&l, TableId::StepTrainerLanding));
     }
 
+    /// As the page sends them: each full chunk while reading, with the strings new since the
+    /// last send, then the rest.
+    #[test]
+    fn chunks_sent_while_reading_give_the_same_file() {
+        let whole = landing(3 * CHUNK_ROWS + 10, 0);
+        let id = TableId::AccelerometerLanding;
+        let mut w = LandingWriter::new(id, Vec::new()).unwrap();
+        let (mut growing, mut sent, mut strings_sent) = (Landing::default(), 0, 0);
+        let a = &whole.accelerometer;
+        let mut send = |l: &Landing, upto: usize, w: &mut LandingWriter<Vec<u8>>| {
+            w.add_strings(&strings(l, strings_sent, 0)).unwrap();
+            strings_sent = l.emails.len();
+            for k in sent..upto {
+                w.push(&export_chunk(l, id, k)).unwrap();
+            }
+            sent = upto;
+        };
+        for i in 0..a.len() {
+            let g = &mut growing.accelerometer;
+            g.user.push(growing.emails.intern(whole.emails.get(a.user[i])));
+            g.timestamp.push(a.timestamp[i]);
+            g.x.push(a.x[i]);
+            g.y.push(a.y[i]);
+            g.z.push(a.z[i]);
+            if i % 10_000 == 0 {
+                send(&growing, full_chunks(&growing, id), &mut w);
+            }
+        }
+        send(&growing, chunk_count(&growing, id), &mut w);
+        assert_eq!(w.finish().unwrap(), direct(&whole, id));
+    }
+
     #[test]
     fn foreign_bytes_are_errors_not_panics() {
         let l = landing(100, 100);
-        let s = strings(&l);
-        assert!(LandingWriter::new(TableId::CustomerLanding, &s, Vec::new()).is_err());
-        assert!(LandingWriter::new(TableId::AccelerometerLanding, b"junk", Vec::new()).is_err());
+        let s = strings(&l, 0, 0);
+        assert!(LandingWriter::new(TableId::CustomerLanding, Vec::new()).is_err());
+        let mut w = LandingWriter::new(TableId::AccelerometerLanding, Vec::new()).unwrap();
+        assert!(w.add_strings(b"junk").is_err());
+        w.add_strings(&s).unwrap();
+        assert!(w.add_strings(&strings(&l, 3, 0)).is_err(), "strings already sent");
         let good = export_chunk(&l, TableId::AccelerometerLanding, 0);
-        let mut w = LandingWriter::new(TableId::AccelerometerLanding, &s, Vec::new()).unwrap();
         for bad in [
             &good[..good.len() - 1],
             &[good.clone(), vec![0]].concat()[..],
@@ -347,7 +400,8 @@ mod tests {
         let mut st = export_chunk(&l, TableId::StepTrainerLanding, 0);
         let flags = 4 + 100 * 12;
         st[flags] = 7;
-        let mut w = LandingWriter::new(TableId::StepTrainerLanding, &s, Vec::new()).unwrap();
+        let mut w = LandingWriter::new(TableId::StepTrainerLanding, Vec::new()).unwrap();
+        w.add_strings(&s).unwrap();
         assert!(w.push(&st).is_err());
     }
 }
