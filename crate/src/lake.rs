@@ -182,6 +182,37 @@ impl Lake {
         }))
     }
 
+    /// [`Lake::run`], with `beside` running on another thread meanwhile and `after` on this one
+    /// once the rules are done, both given the landing tables (which need no rule: they can be
+    /// written while the rules run). Returns the run's outcome and what the two returned.
+    pub fn run_beside<R: Send, S>(
+        &mut self,
+        options: RunOptions,
+        beside: impl FnOnce(LandingTables<'_>) -> R + Send,
+        after: impl FnOnce(LandingTables<'_>) -> S,
+    ) -> (Result<&RunResult>, R, S) {
+        self.ingest.close();
+        self.result = None;
+        let l = &self.ingest.landing;
+        let landing_rows = Source::ALL.iter().map(|&s| l.rows(s) as u64).sum();
+        let max_rows = options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows));
+        let (ruled, side, then) = std::thread::scope(|s| {
+            let side = s.spawn(|| beside(LandingTables { landing: l }));
+            let ruled = rules::run(l, options.mode, max_rows);
+            let then = after(LandingTables { landing: l });
+            (ruled, side.join().expect("the thread beside the rules panicked"), then)
+        });
+        let result = match ruled {
+            Ok((derived, facts)) => Ok(&*self.result.insert(RunResult {
+                options,
+                derived,
+                facts,
+            })),
+            Err(e) => Err(Error::TooManyRows(e)),
+        };
+        (result, side, then)
+    }
+
     pub(crate) fn done(&self) -> Result<&RunResult> {
         self.result.as_ref().ok_or(Error::NotRun)
     }
@@ -254,6 +285,40 @@ impl Lake {
         let mut v = Vec::new();
         self.write_output(o, &mut v)?;
         Ok(v)
+    }
+}
+
+/// The landing tables of a lake, which need no rule: [`Lake::run_beside`] writes them while the
+/// rules run. Their files are the ones [`Lake::write_output`] writes after the run.
+pub struct LandingTables<'a> {
+    landing: &'a crate::model::Landing,
+}
+
+impl LandingTables<'_> {
+    /// Rows of landing table `id` (0 for a derived table).
+    pub fn rows(&self, id: TableId) -> usize {
+        match id {
+            TableId::CustomerLanding => self.landing.customers.len(),
+            TableId::AccelerometerLanding => self.landing.accelerometer.len(),
+            TableId::StepTrainerLanding => self.landing.step_trainer.len(),
+            _ => 0,
+        }
+    }
+
+    /// Write landing table `id` as Parquet to `out`. Errors: [`Error::Write`] (a derived table,
+    /// or the sink or `out` failed).
+    pub fn write_parquet<W: Write + Send>(&self, id: TableId, out: W) -> Result<()> {
+        if id.zone() != crate::catalog::Zone::Landing {
+            return Err(Error::Write(format!("{} is not a landing table", id.name())));
+        }
+        let view = TableView {
+            id,
+            mode: Mode::Strict, // landing tables have the same columns in both modes
+            landing: self.landing,
+            rows: crate::tables::Rows::All(self.rows(id)),
+            device_ids: Vec::new(),
+        };
+        sink::parquet::write(&view, out).map_err(|e| Error::Write(e.to_string()))
     }
 }
 

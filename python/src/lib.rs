@@ -209,7 +209,7 @@ impl Run {
         let threads = thread_count(threads)?;
         py.detach(|| -> PyResult<()> {
             let dir = OutDir::prepare(&out_dir, overwrite, &self.inputs).map_err(local_err)?;
-            match write::write_outputs(&self.lake, &dir.tmp, &formats, threads, &Quiet) {
+            match write::write_outputs(&self.lake, &dir.tmp, &formats, &[], threads, &Quiet) {
                 Ok(_) => dir.commit().map_err(local_err),
                 Err(e) => {
                     dir.abandon();

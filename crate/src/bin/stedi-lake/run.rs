@@ -98,11 +98,17 @@ pub(crate) fn run_into(
         Mode::Strict => "strict",
         Mode::Rubric => "rubric",
     });
-    lake.run(opts).map_err(|e| Failure::Run(e.to_string()))?;
+    // With two threads or more the largest landing table is written while the rules run (it
+    // needs none); the bar counts it once the rules are done.
+    let (ran, written) = write::run_and_write_landing_beside(&mut lake, opts, out, formats, threads);
+    ran.map_err(|e| Failure::Run(e.to_string()))?;
+    let written = written?;
     let t_zones = t1.elapsed().as_secs_f64();
 
     progress.writing(write::output_count(formats));
-    let times = write::write_outputs(&lake, out, formats, threads, &progress)?;
+    written.iter().for_each(|_| stedi_lake::local::Observer::output_done(&progress));
+
+    let times = write::write_outputs(&lake, out, formats, &written, threads, &progress)?;
     let (t_parquet, t_ndjson, t_reports) = (times.parquet, times.ndjson, times.reports);
     progress.finish();
     let summary_path = out.join(Output::Summary.path());
