@@ -41,16 +41,21 @@ function outputBytes(path) {
  * The table a landing writer worker (engine/landing-writer.js) writes on the other core while
  * this worker applies the rules: the typed accelerometer landing table, every landing reading,
  * the largest output (real data x100: 1.37 of the 1.86 s of Parquet in wasm). The step_trainer
- * one (0.40 s) is written here after the rules. Its chunks are sent once reading is done:
- * sending each as soon as it was full kept the Chromium tree ~200 MB smaller but made the run
- * ~0.3 s slower on 2 cores, as reading and parsing already use both (docs/performance.md).
+ * one (0.40 s) is written here after the rules.
+ *
+ * Its chunks (65,536 rows, ~2.4 MB each) go once reading is done, except that no more than
+ * HELD_CHUNKS full ones wait: beyond that they go as they fill. Measured on 2 cores (real data,
+ * docs/performance.md): sending every chunk as soon as it was full made the x100 run ~0.3 s
+ * slower (reading and parsing already use both cores), while sending all after reading put
+ * every chunk in flight at once (x400: 1.2 GB more in the Chromium process tree).
  */
 const OFFLOADED = 'accelerometer_landing';
+const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
- * Start a landing writer worker. `send(lake, final)` hands it the chunks full so far (with the
- * strings they need), or with `final` every remaining chunk and the end; `done` resolves to its
- * Parquet file and its wasm memory.
+ * Start a landing writer worker. `send(lake, final)` hands it the full chunks beyond the
+ * HELD_CHUNKS most recent (with the strings they need), or with `final` every remaining chunk
+ * and the end; `done` resolves to its Parquet file and its wasm memory.
  */
 function startLandingWriter() {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
@@ -70,7 +75,7 @@ function startLandingWriter() {
   let sent = 0; // chunks sent
   let strings = [0, 0]; // emails and serials sent
   const send = (/** @type {Lake} */ lake, final = false) => {
-    const n = lake.landingChunks(OFFLOADED, !final);
+    const n = final ? lake.landingChunks(OFFLOADED, false) : lake.landingChunks(OFFLOADED, true) - HELD_CHUNKS;
     if (n > sent) {
       const counts = [...lake.landingStringCounts()];
       w.postMessage({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
@@ -109,6 +114,7 @@ async function run({ id, mode, location, files, decoders }) {
       },
       onParsed: (n) => {
         parsed += n;
+        writer.send(lake);
         if (due()) progress();
       },
       onFile: (report) => post({ type: EVENT.FILE, id, report }),
