@@ -74,10 +74,12 @@ def duckdb_child(scale, mode, threads, out):
     """DuckDB in a child process (this script with --duckdb-child), so its peak RSS is its own."""
     proc = subprocess.Popen([sys.executable, __file__, "--duckdb-child", str(scale), mode, str(threads), str(out)],
                             stdout=subprocess.PIPE, text=True)
-    text = proc.stdout.read()
+    with proc.stdout:
+        text = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        sys.exit(f"DuckDB run failed (status {status})")
+    proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if code != 0:
+        sys.exit(f"DuckDB run failed (exit code {code})")
     r = json.loads(text)
     PEAK_RSS_MB["duckdb"] = max(PEAK_RSS_MB.get("duckdb", 0), usage.ru_maxrss / 1024)
     return r["took"], r["rows"]

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, startPage } from './pagekit.mjs';
+import { byPath } from '../web/ui/files.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stedi-ingest-page-'));
 let env;
@@ -176,4 +177,61 @@ test('a file that can no longer be read stops the run with its name', async () =
   assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
   assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
   await context.close();
+});
+
+test('the landing writer worker: several chunks, sent after or while reading, one or two decoders: the CLI\'s Parquet bytes', async () => {
+  // 150,000 readings of 90 users (2 full chunks of 65,536 and a short one), in 6 files, with new
+  // emails arriving all along (strings sent as they grow).
+  const L = join(tmp, 'chunks');
+  for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(L, s), { recursive: true });
+  writeFileSync(join(L, 'customer', 'c.json'), '{"customerName":"A","email":"u0@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1}\n');
+  writeFileSync(join(L, 'step_trainer', 's.json'), '{"sensorReadingTime": 1655564000000, "serialNumber": "S1", "distanceFromObject": 1}\n');
+  let n = 0;
+  for (let f = 0; f < 6; f++) {
+    const lines = [];
+    for (let i = 0; i < 25_000; i++, n++) {
+      lines.push(`{"user":"u${Math.floor(n / 1700)}@x.test","timestamp":${1655564000000 + n},"x":${(n % 97) / 8},"y":${n % 5 ? -0.5 : null},"z":${n}}`);
+    }
+    writeFileSync(join(L, 'accelerometer', `a-${f}.json`), lines.join('\n') + '\n');
+  }
+  const out = join(tmp, 'chunks-cli');
+  execFileSync(CLI, ['run', L, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
+  assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).sources.accelerometer.kept, n);
+  for (const query of ['', '?held=0&decoders=2', '?held=1']) {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${base}${query}`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.setInputFiles('#pick-folder', L);
+    await page.waitForFunction(() => !document.querySelector('#run').disabled);
+    await page.evaluate(() => { document.body.dataset.state = 'running'; });
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+    const zip = join(tmp, 'chunks.zip');
+    await download.saveAs(zip);
+    const py = `import sys, zipfile, pathlib, json
+z = zipfile.ZipFile(sys.argv[1]); out = pathlib.Path(sys.argv[2])
+names = [n for n in z.namelist() if n.endswith('.parquet')]
+print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (out / n).read_bytes()]}))`;
+    const r = JSON.parse(execFileSync('python3', ['-c', py, zip, out], { encoding: 'utf8' }));
+    assert.equal(r.n, 8, query);
+    assert.deepEqual(r.differ, [], query);
+    await context.close();
+  }
+});
+
+test('the page reads files in the CLI\'s order (by path component, as UTF-8 bytes), whatever order the browser lists them in', () => {
+  const root = join(tmp, 'order');
+  const names = ['a-b/x.json', 'a/x.json', 'B/y.json', 'a/\u00e9.json', 'a/z.json', 'a.b/x.json', 'a/\u{1F600}.json', 'a/\uFF5E.json'];
+  for (const n of names) {
+    mkdirSync(join(root, 'accelerometer', n, '..'), { recursive: true });
+    writeFileSync(join(root, 'accelerometer', n), acc(1655564000000) + '\n');
+  }
+  const out = join(tmp, 'order-cli');
+  execFileSync(CLI, ['run', root, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
+  const cli = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).files.map((f) => f.name);
+  const listed = names.map((n) => `order/accelerometer/${n}`).reverse();
+  assert.deepEqual([...listed].sort(byPath), cli);
 });

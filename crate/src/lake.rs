@@ -169,48 +169,54 @@ impl Lake {
     /// Apply the zone rules to everything ingested so far. Errors: [`Error::TooManyRows`] when a
     /// derived table would exceed `options.max_rows` (then there are no results).
     pub fn run(&mut self, options: RunOptions) -> Result<&RunResult> {
-        self.ingest.close();
-        self.result = None;
-        let l = &self.ingest.landing;
-        let landing_rows = Source::ALL.iter().map(|&s| l.rows(s) as u64).sum();
-        let max_rows = options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows));
-        let (derived, facts) = rules::run(l, options.mode, max_rows).map_err(Error::TooManyRows)?;
-        Ok(self.result.insert(RunResult {
-            options,
-            derived,
-            facts,
-        }))
+        let max_rows = self.start_run(&options);
+        let ruled = rules::run(&self.ingest.landing, options.mode, max_rows);
+        self.finish_run(options, ruled)
     }
 
-    /// [`Lake::run`], with `beside` running on another thread meanwhile and `after` on this one
-    /// once the rules are done, both given the landing tables (which need no rule: they can be
-    /// written while the rules run). Returns the run's outcome and what the two returned.
+    /// [`Lake::run`], with `beside` running on another thread meanwhile and, when the rules
+    /// succeed, `after` on this one once they are done; both are given the landing tables (which
+    /// need no rule: they can be written while the rules run). Returns the run's outcome, what
+    /// `beside` returned and what `after` returned (`None` when the rules failed). Native only
+    /// in practice: it starts a thread.
     pub fn run_beside<R: Send, S>(
         &mut self,
         options: RunOptions,
         beside: impl FnOnce(LandingTables<'_>) -> R + Send,
         after: impl FnOnce(LandingTables<'_>) -> S,
-    ) -> (Result<&RunResult>, R, S) {
+    ) -> (Result<&RunResult>, R, Option<S>) {
+        let max_rows = self.start_run(&options);
+        let l = &self.ingest.landing;
+        let (ruled, side, then) = std::thread::scope(|s| {
+            let side = s.spawn(|| beside(LandingTables { landing: l }));
+            let ruled = rules::run(l, options.mode, max_rows);
+            let then = ruled.is_ok().then(|| after(LandingTables { landing: l }));
+            (ruled, side.join().expect("the thread beside the rules panicked"), then)
+        });
+        (self.finish_run(options, ruled), side, then)
+    }
+
+    /// Close the open file, drop the last results; the row limit of the run.
+    fn start_run(&mut self, options: &RunOptions) -> u64 {
         self.ingest.close();
         self.result = None;
         let l = &self.ingest.landing;
         let landing_rows = Source::ALL.iter().map(|&s| l.rows(s) as u64).sum();
-        let max_rows = options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows));
-        let (ruled, side, then) = std::thread::scope(|s| {
-            let side = s.spawn(|| beside(LandingTables { landing: l }));
-            let ruled = rules::run(l, options.mode, max_rows);
-            let then = after(LandingTables { landing: l });
-            (ruled, side.join().expect("the thread beside the rules panicked"), then)
-        });
-        let result = match ruled {
-            Ok((derived, facts)) => Ok(&*self.result.insert(RunResult {
-                options,
-                derived,
-                facts,
-            })),
-            Err(e) => Err(Error::TooManyRows(e)),
-        };
-        (result, side, then)
+        options.max_rows.unwrap_or_else(|| default_max_rows(landing_rows))
+    }
+
+    /// Keep the rules' outcome as the run's results.
+    fn finish_run(
+        &mut self,
+        options: RunOptions,
+        ruled: std::result::Result<(Derived, Facts), rules::RowLimit>,
+    ) -> Result<&RunResult> {
+        let (derived, facts) = ruled.map_err(Error::TooManyRows)?;
+        Ok(self.result.insert(RunResult {
+            options,
+            derived,
+            facts,
+        }))
     }
 
     pub(crate) fn done(&self) -> Result<&RunResult> {

@@ -563,7 +563,9 @@ impl Lake {
     /// One output (a path of `outputPaths`) handed to `sink` in pieces of at most 1 MiB, in order:
     /// unlike `output`, its bytes are never one growing buffer in wasm memory (a buffer that
     /// doubles holds up to three times the file while it grows, and wasm memory never shrinks).
-    /// Returns the bytes written. Throws before a run, for an unknown path, or what `sink` threw.
+    /// A Parquet file's pieces are handed over as its row groups fill, so wasm holds at most a
+    /// row group of it; other outputs (text) are handed over once written. Returns the bytes
+    /// handed over. Throws before a run, for an unknown path, or what `sink` threw.
     #[wasm_bindgen(js_name = writeOutput)]
     pub fn write_output(
         &self,
@@ -571,11 +573,28 @@ impl Lake {
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
     ) -> Result<f64, JsValue> {
         let o = Output::parse(path).ok_or_else(|| JsValue::from(js_err(lake::Error::UnknownOutput(path.into()))))?;
+        let to_js = |e: lake::Error| JsValue::from(js_err(e));
         let mut pieces = crate::sink::Pieces::default();
-        self.inner
-            .write_output(o, &mut pieces)
-            .map_err(|e| JsValue::from(js_err(e)))?;
-        hand_over(&mut pieces, sink)
+        let mut total = 0.0;
+        if let Output::Parquet(t) = o {
+            let view = self.inner.table(t).map_err(to_js)?;
+            let mut thrown = None; // what `sink` threw, rethrown as it was
+            let written = crate::sink::parquet::write_with(&view, pieces, |p| {
+                total += hand_over(p, sink).map_err(|e| {
+                    thrown = Some(e);
+                    parquet::errors::ParquetError::General("the sink threw".into())
+                })?;
+                Ok(())
+            });
+            match (written, thrown) {
+                (_, Some(e)) => return Err(e),
+                (Err(e), None) => return Err(to_js(lake::Error::Write(e.to_string()))),
+                (Ok(rest), None) => pieces = rest,
+            }
+        } else {
+            self.inner.write_output(o, &mut pieces).map_err(to_js)?;
+        }
+        Ok(total + hand_over(&mut pieces, sink)?)
     }
 
     /// Rows `offset..offset+limit` of a table (fewer at its end), one object per row keyed by
@@ -710,8 +729,8 @@ fn table_id(table: &str) -> Result<crate::tables::TableId, JsError> {
 
 /// One typed landing table (`accelerometer_landing` or `step_trainer_landing`) written as Parquet
 /// from a Lake's landing chunks in another worker, byte for byte the file `Lake.output` gives
-/// (`sink::landing_chunks`): the page writes these two, the largest outputs, while the engine
-/// worker applies the rules.
+/// (`sink::landing_chunks`): the page writes `accelerometer_landing`, the largest output, this
+/// way while the engine worker applies the rules.
 #[wasm_bindgen]
 pub struct LandingWriter {
     inner: Option<crate::sink::landing_chunks::LandingWriter<crate::sink::Pieces>>,

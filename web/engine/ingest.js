@@ -41,24 +41,31 @@ export function throttle(ms = 100) {
 
 /**
  * A reader worker (engine/reader.js) for `files`: `next()` resolves to their windows in order,
- * `ack(bytes)` once one is fed, `stop()` ends it.
+ * `ack(bytes)` once one is fed, `stop()` ends it; `onRead(bytes)` as each window arrives.
  * @param {File[]} files
+ * @param {(bytes: number) => void} onRead
  */
-function startReader(files) {
+function startReader(files, onRead) {
   const w = new Worker(new URL('./reader.js', import.meta.url), { type: 'module' });
   /** @type {any[]} */
   const inbox = [];
   let wake = () => {};
+  /** @type {Error | null} */
   let failed = null;
   w.onmessage = ({ data }) => {
+    if (data.type === READER.WINDOW) onRead(data.bytes.byteLength);
     inbox.push(data);
+    wake();
+  };
+  const stopped = (/** @type {string} */ why) => {
+    failed = new Error(`the file reader stopped (${why})`);
     wake();
   };
   w.onerror = (e) => {
     e.preventDefault();
-    failed = new Error(`the file reader stopped (${e.message || 'no details'})`);
-    wake();
+    stopped(e.message || 'no details');
   };
+  w.onmessageerror = () => stopped('a window could not be received');
   /** @type {import('./protocol.js').ReadShare} */
   const share = { files, ahead: READ_AHEAD };
   w.postMessage(share);
@@ -84,25 +91,24 @@ function startReader(files) {
  *
  * Local files are read by a reader worker (engine/reader.js) a bounded window at a time, never a
  * whole large file, and parsed here as their windows arrive, in order; S3 objects are streamed at
- * their turn, piece by piece as they arrive.
+ * their turn, piece by piece as they arrive. Errors name the file.
  * @param {import('../../pkg/stedi_lake.js').Lake} lake
  * @param {import('./protocol.js').RunFile[]} files
  * @param {IngestHooks} hooks
  */
 export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote }) {
   const local = files.filter((f) => f.file);
-  const reader = local.length ? startReader(local.map((f) => /** @type {File} */ (f.file))) : null;
+  const reader = local.length ? startReader(local.map((f) => /** @type {File} */ (f.file)), onRead) : null;
   try {
     let k = 0; // the next local file, as the reader numbers them
     for (const { name, file, source, remote } of files) {
       lake.openFile(name, source ?? undefined);
       if (file && reader) {
         for (;;) {
-          const w = await reader.next();
+          const w = await reader.next().catch((err) => { throw new Error(`${name}: ${err.message}`); });
           if (w.type === READER.ERROR) throw new Error(`${name}: could not be read (${w.message})`);
-          if (w.index !== k) throw new Error(`the file reader sent file ${w.index} out of order (expected ${k})`);
+          if (w.index !== k) throw new Error(`${name}: the file reader sent file ${w.index} out of order (expected ${k})`);
           const chunk = new Uint8Array(w.bytes);
-          onRead(chunk.length);
           lake.feed(chunk);
           reader.ack(chunk.length);
           onParsed(chunk.length);
@@ -173,7 +179,9 @@ function startDecoder(files, { onRead, onParsed, onFile }) {
       e.preventDefault();
       reject(new Error(`a decode worker stopped (${e.message || 'no details'})`));
     };
+    w.onmessageerror = () => reject(new Error('a decode worker\'s message could not be received'));
   });
+  done.catch(() => {}); // awaited after the own share; a failure meanwhile is not unhandled
   /** @type {import('./protocol.js').DecodeShare} */
   const share = { files: files.map(({ name, file, source }) => ({ name, file, source })) };
   w.postMessage(share);

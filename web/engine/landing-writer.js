@@ -20,9 +20,9 @@ let failed = false;
 const keep = (/** @type {Uint8Array} */ piece) => { pieces.push(piece); };
 
 self.onmessage = async (/** @type {{data: import('./protocol.js').LandingMessage}} */ { data }) => {
-  if (failed) return; // the error was reported; later chunks are dropped
   try {
     await ready;
+    if (failed) return; // the error was reported; later messages are dropped
     if (data.type === LANDING.START) {
       writer = new LandingWriter(data.table);
     } else if (data.type === LANDING.STRINGS) {

@@ -137,6 +137,7 @@ export const LANDING = Object.freeze({
  * @property {'strict' | 'rubric'} mode
  * @property {string} [location] the S3 location the DDL names (from the manifest)
  * @property {number} [decoders] how many workers decode (`?decoders=N`); by default the worker decides
+ * @property {number} [heldChunks] full landing chunks that wait for the end of reading (`?held=N`, tests); default 128
  * @property {RunFile[]} files in the order they are read
  */
 

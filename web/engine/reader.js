@@ -8,7 +8,8 @@
 //
 //   decoding worker ──ReadShare {files, ahead}──▶ here ──READER.WINDOW {index, offset, bytes, last} …──▶
 //                   ──{ack: bytes} (after feeding a window)──▶ here (credit: at most `ahead` bytes unacknowledged)
-//                   ◀──READER.ERROR {index, message} (a file could not be read; nothing follows)
+//                   ◀──READER.ERROR {index, message} (file `index` could not be read, or -1: the reader
+//                      itself failed; nothing follows)
 import { READER } from './protocol.js';
 
 /** Bytes per window: large enough for speed, small enough for progress. */
@@ -17,6 +18,7 @@ const WINDOW = 4 << 20;
 const IN_FLIGHT = 16;
 
 let credit = 0; // bytes the decoding worker will still accept
+let ahead = 0; // all of the credit
 let wake = () => {}; // resolves the wait for credit
 
 self.onmessage = (/** @type {{data: import('./protocol.js').ReadShare | {ack: number}}} */ { data }) => {
@@ -24,8 +26,8 @@ self.onmessage = (/** @type {{data: import('./protocol.js').ReadShare | {ack: nu
     credit += data.ack;
     wake();
   } else {
-    credit = data.ahead;
-    read(data.files);
+    credit = ahead = data.ahead;
+    read(data.files).catch((err) => self.postMessage({ type: READER.ERROR, index: -1, message: String(err?.message ?? err) }));
   }
 };
 
@@ -68,7 +70,8 @@ async function read(/** @type {File[]} */ files) {
       return;
     }
     queue.shift();
-    while (credit < w.length) await new Promise((ok) => { wake = () => ok(undefined); });
+    // A window larger than all the credit goes once nothing else is unacknowledged.
+    while (credit < Math.min(w.length, ahead)) await new Promise((ok) => { wake = () => ok(undefined); });
     credit -= w.length;
     pending -= w.length;
     const last = w.offset + w.length >= files[w.index].size;

@@ -22,9 +22,12 @@ let manifest = null; // the parsed manifest, URLs included: never posted to the 
 let runs = 0; // runs started (a sniff under way stops when this changes)
 
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
-const outputOf = (path) => parquetCache.get(path) ?? lake.output(path);
+const outputOf = (path) => parquetCache.get(path) ?? outputBytes(path);
 
-/** One output's bytes, taken from the engine in pieces (Lake.writeOutput: no whole copy in wasm memory). */
+/**
+ * One output's bytes, taken from the engine in pieces (Lake.writeOutput: Parquet row group by row
+ * group, never in a buffer that doubles), then joined here (the JS heap holds it twice meanwhile).
+ */
 function outputBytes(path) {
   const pieces = [];
   const n = lake.writeOutput(path, (piece) => { pieces.push(piece); });
@@ -53,11 +56,11 @@ const OFFLOADED = 'accelerometer_landing';
 const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
- * Start a landing writer worker. `send(lake, final)` hands it the full chunks beyond the
- * HELD_CHUNKS most recent (with the strings they need), or with `final` every remaining chunk
- * and the end; `done` resolves to its Parquet file and its wasm memory.
+ * Start a landing writer worker. `send(lake, final)` hands it the full chunks beyond the `held`
+ * most recent (with the strings they need), or with `final` every remaining chunk and the end;
+ * `done` resolves to its Parquet file and its wasm memory.
  */
-function startLandingWriter() {
+function startLandingWriter(/** @type {number} */ held) {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
   /** @type {Promise<{bytes: Uint8Array, memoryBytes: number}>} */
   const done = new Promise((resolve, reject) => {
@@ -69,13 +72,14 @@ function startLandingWriter() {
       e.preventDefault();
       reject(new Error(`the landing writer stopped (${e.message || 'no details'})`));
     };
+    w.onmessageerror = () => reject(new Error(`writing ${OFFLOADED}: the file could not be received`));
   });
   done.catch(() => {}); // awaited after the rules; a failure meanwhile is not unhandled
   w.postMessage({ type: LANDING.START, table: OFFLOADED });
   let sent = 0; // chunks sent
   let strings = [0, 0]; // emails and serials sent
   const send = (/** @type {Lake} */ lake, final = false) => {
-    const n = final ? lake.landingChunks(OFFLOADED, false) : lake.landingChunks(OFFLOADED, true) - HELD_CHUNKS;
+    const n = final ? lake.landingChunks(OFFLOADED, false) : lake.landingChunks(OFFLOADED, true) - held;
     if (n > sent) {
       const counts = [...lake.landingStringCounts()];
       w.postMessage({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
@@ -91,14 +95,14 @@ function startLandingWriter() {
 }
 
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
-async function run({ id, mode, location, files, decoders }) {
+async function run({ id, mode, location, files, decoders, heldChunks }) {
   runs++;
   lake = new Lake();
   parquetCache = new Map();
   const sizeOf = (f) => (f.file ? f.file.size : manifest?.landing[f.remote]?.size ?? 0);
   const total = files.reduce((n, f) => n + sizeOf(f), 0);
   let parsed = 0; // bytes parsed
-  let read = 0; // bytes read from the files (one window ahead of parsing)
+  let read = 0; // bytes read from the files (as the reader's windows arrive: ahead of parsing)
   const t0 = performance.now();
   // Progress at most ten times a second (ingest.js throttle), and once more when reading ends.
   const due = throttle();
@@ -106,7 +110,7 @@ async function run({ id, mode, location, files, decoders }) {
     post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
   };
-  const writer = startLandingWriter(); // started now: its wasm is ready when the landing is
+  const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started now: its wasm is ready when the landing is
   try {
     const marks = await ingest(lake, files, total, decoders, {
       onRead: (n) => {

@@ -70,11 +70,13 @@ export class FileList {
   }
 
   /**
-   * The RunFile list of a run (engine/protocol.js): every listed file, in the order added, with a
-   * source only when the user moved it there. Their reports come back to `report`.
+   * The RunFile list of a run (engine/protocol.js): every listed file, in path order (the order
+   * the CLI reads a folder in, so both make the same tables row for row, whatever order the
+   * browser listed a dropped folder in), with a source only when the user moved it there. Their
+   * reports come back to `report`.
    */
   runFiles() {
-    const list = [...this.files.values()];
+    const list = [...this.files.values()].sort((a, b) => byPath(a.name, b.name));
     this.reading = new Map(list.map((f) => [f.name, f]));
     return list.map(({ name, file, source, remote, moved }) => ({ name, file, remote, ...(moved ? { source } : {}) }));
   }
@@ -138,6 +140,23 @@ export class FileList {
     const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
     if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead);
   }
+}
+
+const utf8 = new TextEncoder();
+/**
+ * Paths in the CLI's order (crate/src/local/landing.rs walks each folder's entries sorted, i.e.
+ * by path component, each compared as UTF-8 bytes): `a/x` before `a-b/x`, `B` before `a`.
+ */
+export function byPath(/** @type {string} */ a, /** @type {string} */ b) {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    const [x, y] = [utf8.encode(pa[i]), utf8.encode(pb[i])];
+    for (let k = 0; k < Math.min(x.length, y.length); k++) if (x[k] !== y[k]) return x[k] - y[k];
+    return x.length - y.length;
+  }
+  return pa.length - pb.length;
 }
 
 /**

@@ -46,8 +46,11 @@ export class Runner {
     try {
       // ?decoders=N sets how many workers decode (tests and benchmarks); by default the worker decides.
       const decoders = Number(new URLSearchParams(location.search).get('decoders')) || undefined;
+      // ?held=N: landing chunks that wait for the end of reading (tests; default: the worker's).
+      const held = new URLSearchParams(location.search).get('held');
+      const heldChunks = held === null ? undefined : Number(held);
       /** @type {import('../engine/protocol.js').RunResult & {mode?: string}} */
-      const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, files: this.files.runFiles() }, (ev) => {
+      const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, heldChunks, files: this.files.runFiles() }, (ev) => {
         if (ev.type === EVENT.FILE) this.files.report(ev.report);
         else if (ev.phase === PHASE.READ) setPhase(PHASE.READ, ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
         else if (ev.phase === PHASE.PARSE) setPhase(PHASE.PARSE, ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);

@@ -54,11 +54,8 @@ pub fn write_outputs(
     let ndjson = pick(|o| matches!(o, Output::Ndjson(_)));
     let reports = pick(|o| !matches!(o, Output::Parquet(_) | Output::Ndjson(_)));
     let write = |o: Output| -> Result<(), LocalError> {
-        let path = dir.join(o.path());
-        let err = |e: &dyn std::fmt::Display| LocalError::Io(format!("{}: {e}", path.display()));
         observer.output(&o.path());
-        fs::create_dir_all(path.parent().expect("outputs are in folders or at the root")).map_err(|e| err(&e))?;
-        write_file(&path, |w| lake.write_output(o, w))?;
+        write_file(&dir.join(o.path()), |w| lake.write_output(o, w))?;
         observer.output_done();
         Ok(())
     };
@@ -142,7 +139,7 @@ pub fn run_and_write_landing_beside(
     };
     let (ran, beside, after) = lake.run_beside(options, take, take);
     let written = beside.and_then(|mut b| {
-        b.extend(after?);
+        b.extend(after.transpose()?.unwrap_or_default());
         Ok(b)
     });
     (ran.map(drop), written)

@@ -1,6 +1,6 @@
 //! The two large typed landing tables (`accelerometer_landing`, `step_trainer_landing`) written
-//! somewhere else than the rules run: in the page, by a landing writer worker on the core the
-//! rules leave idle (wasm has no threads). They are the landing rows as read, so they need no
+//! somewhere else than the rules run: in the page, a landing writer worker writes
+//! `accelerometer_landing` on the core the rules leave idle (wasm has no threads). They are the landing rows as read, so they need no
 //! rule, only the rows: this module moves them out one landing chunk at a time, as plain
 //! little-endian columns, and writes them with the same [`TableWriter`] as every table.
 //!
@@ -9,7 +9,7 @@
 //!                                                                [`LandingWriter::finish`]: the file
 //!
 //! A chunk can go as soon as it is full ([`full_chunks`]): landing columns only grow, so a full
-//! chunk never changes; the page sends them while it is still reading.
+//! chunk never changes (the page sends them while still reading once 128 full ones wait).
 //!
 //! A landing chunk is [`CHUNK_ROWS`] rows, exactly the batch [`super::parquet::write`] gathers
 //! ([`BATCH_ROWS`]), so the batches, and therefore the file's bytes, are the ones the CLI writes
@@ -113,6 +113,8 @@ pub struct LandingWriter<W: Write + Send> {
     landing: Landing,
     writer: TableWriter<W>,
     batches: usize,
+    /// A chunk of fewer than [`CHUNK_ROWS`] rows came: it must be the last.
+    short: bool,
 }
 
 impl<W: Write + Send> LandingWriter<W> {
@@ -129,6 +131,7 @@ impl<W: Write + Send> LandingWriter<W> {
             landing: Landing::default(),
             writer,
             batches: 0,
+            short: false,
         })
     }
 
@@ -149,13 +152,18 @@ impl<W: Write + Send> LandingWriter<W> {
     }
 
     /// Write the next chunk ([`export_chunk`]'s bytes, chunks in order). Errors: bytes that are
-    /// not a chunk of this table (wrong length, an id no string has).
+    /// not a chunk of this table (wrong length, an id no string has), or any chunk after a short
+    /// one (only the last may be short: otherwise the batches, and the bytes, would differ).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), ParquetError> {
         let mut r = Reader(chunk);
         let n = r.u32()? as usize;
         if n == 0 || n > CHUNK_ROWS {
             return Err(bad(&format!("a chunk of {n} rows")));
         }
+        if self.short {
+            return Err(bad("a chunk after a short one"));
+        }
+        self.short = n < CHUNK_ROWS;
         let l = &mut self.landing;
         match self.id {
             TableId::AccelerometerLanding => {
@@ -394,6 +402,11 @@ mod tests {
         ] {
             assert!(w.push(bad).is_err(), "{} bytes", bad.len());
         }
+        // Only the last chunk may be short.
+        let mut w2 = LandingWriter::new(TableId::AccelerometerLanding, Vec::new()).unwrap();
+        w2.add_strings(&s).unwrap();
+        w2.push(&good).unwrap();
+        assert!(w2.push(&good).is_err(), "a chunk after a short one");
         let mut unknown_user = good.clone();
         unknown_user[4..8].copy_from_slice(&999u32.to_le_bytes());
         assert!(w.push(&unknown_user).is_err());

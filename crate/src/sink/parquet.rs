@@ -38,18 +38,29 @@ pub fn arrow_schema(columns: &[Column]) -> SchemaRef {
 /// Write `table` as one Snappy-compressed Parquet file: batches of [`BATCH_ROWS`] rows (one,
 /// empty, for an empty table) through a [`TableWriter`].
 pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parquet::errors::ParquetError> {
+    write_with(table, out, |_| Ok(())).map(drop)
+}
+
+/// [`write`], calling `after_batch` with the output after every batch (row groups reach it as
+/// they fill: the page hands them over and frees them); returns the output.
+pub fn write_with<W: Write + Send>(
+    table: &TableView<'_>,
+    out: W,
+    mut after_batch: impl FnMut(&mut W) -> Result<(), ParquetError>,
+) -> Result<W, ParquetError> {
     let mut writer = TableWriter::new(table.columns(), out)?;
     let n = table.rows.len();
     let mut start = 0;
     loop {
         let end = (start + BATCH_ROWS).min(n);
         writer.write(&gather(table, &writer.schema, start, end)?)?;
+        after_batch(writer.out())?;
         start = end;
         if start >= n {
             break;
         }
     }
-    writer.finish().map(drop)
+    writer.finish()
 }
 
 /// One Parquet file written batch by batch, as [`write`] writes a table: the same properties,
