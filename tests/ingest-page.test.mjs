@@ -107,6 +107,24 @@ test('the page reads mixed framings, UTF-16, lower-case keys and binary files ex
 });
 
 /**
+ * Open the page with `query`, pick `folder` with the folder picker, run, and wait until the run is
+ * done (asserted). Returns the context (close it) and the page.
+ */
+async function runPicked(folder, query = '') {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${base}${query}`);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  await page.setInputFiles('#pick-folder', folder);
+  await page.waitForFunction(() => !document.querySelector('#run').disabled);
+  await page.evaluate(() => { document.body.dataset.state = 'running'; });
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+  return { context, page };
+}
+
+/**
  * Many small files, an empty one and one spanning several 4 MB read windows, as the reader
  * workers (engine/reader.js) hand them over: read-ahead across files, windows in order.
  */
@@ -139,16 +157,7 @@ test('the reader workers: many small files, an empty one and one larger than a r
   assert.equal(want.sources.accelerometer.kept, written.accelerometer);
   assert.equal(want.sources.step_trainer.kept, written.step_trainer);
   for (const decoders of [1, 2]) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}?decoders=${decoders}`);
-    await page.waitForFunction(() => document.body.dataset.state === 'idle');
-    await page.setInputFiles('#pick-folder', L);
-    await page.waitForFunction(() => !document.querySelector('#run').disabled);
-    await page.evaluate(() => { document.body.dataset.state = 'running'; });
-    await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
-    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+    const { context, page } = await runPicked(L, `?decoders=${decoders}`);
     const got = await page.evaluate(() => window.stediLastRun);
     assert.equal(got.timings.decoders, decoders);
     for (const s of ['customer', 'accelerometer', 'step_trainer']) assert.deepEqual(got.summary.sources[s], want.sources[s], `${s} with ${decoders} decoder(s)`);
@@ -198,16 +207,7 @@ test('the landing writer worker: several chunks, sent after or while reading, on
   execFileSync(CLI, ['run', L, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
   assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).sources.accelerometer.kept, n);
   for (const query of ['', '?held=0&decoders=2', '?held=1']) {
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
-    await page.goto(`${base}${query}`);
-    await page.waitForFunction(() => document.body.dataset.state === 'idle');
-    await page.setInputFiles('#pick-folder', L);
-    await page.waitForFunction(() => !document.querySelector('#run').disabled);
-    await page.evaluate(() => { document.body.dataset.state = 'running'; });
-    await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
-    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+    const { context, page } = await runPicked(L, query);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
     const zip = join(tmp, 'chunks.zip');
     await download.saveAs(zip);

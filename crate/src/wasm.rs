@@ -742,8 +742,8 @@ impl LandingWriter {
     /// another table.
     #[wasm_bindgen(constructor)]
     pub fn new(table: &str) -> Result<LandingWriter, JsError> {
-        let w = crate::sink::landing_chunks::LandingWriter::new(table_id(table)?, Default::default())
-            .map_err(|e| js_err(lake::Error::Write(e.to_string())))?;
+        let w =
+            crate::sink::landing_chunks::LandingWriter::new(table_id(table)?, Default::default()).map_err(write_err)?;
         Ok(LandingWriter { inner: Some(w) })
     }
 
@@ -751,12 +751,8 @@ impl LandingWriter {
     /// chunks that use them. Throws for bytes that are not that.
     #[wasm_bindgen(js_name = addStrings)]
     pub fn add_strings(&mut self, strings: &[u8]) -> Result<(), JsError> {
-        let w = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| JsError::new("the landing writer is finished"))?;
-        w.add_strings(strings)
-            .map_err(|e| js_err(lake::Error::Write(e.to_string())))
+        let w = self.inner.as_mut().ok_or_else(finished)?;
+        w.add_strings(strings).map_err(write_err)
     }
 
     /// Write the next chunk (`Lake.landingChunk`, chunks in order), then hand the finished row
@@ -767,12 +763,8 @@ impl LandingWriter {
         chunk: &[u8],
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
     ) -> Result<f64, JsValue> {
-        let w = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| JsValue::from(JsError::new("the landing writer is finished")))?;
-        w.push(chunk)
-            .map_err(|e| JsValue::from(js_err(lake::Error::Write(e.to_string()))))?;
+        let w = self.inner.as_mut().ok_or_else(|| JsValue::from(finished()))?;
+        w.push(chunk).map_err(|e| JsValue::from(write_err(e)))?;
         hand_over(w.out(), sink)
     }
 
@@ -782,13 +774,18 @@ impl LandingWriter {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
     ) -> Result<f64, JsValue> {
-        let w = self
-            .inner
-            .take()
-            .ok_or_else(|| JsValue::from(JsError::new("the landing writer is finished")))?;
-        let mut rest = w
-            .finish()
-            .map_err(|e| JsValue::from(js_err(lake::Error::Write(e.to_string()))))?;
+        let w = self.inner.take().ok_or_else(|| JsValue::from(finished()))?;
+        let mut rest = w.finish().map_err(|e| JsValue::from(write_err(e)))?;
         hand_over(&mut rest, sink)
     }
+}
+
+/// A landing writer's error, as the CLI words a failed write.
+fn write_err(e: parquet::errors::ParquetError) -> JsError {
+    js_err(lake::Error::Write(e.to_string()))
+}
+
+/// A landing writer used after `finish`.
+fn finished() -> JsError {
+    JsError::new("the landing writer is finished")
 }
