@@ -1,4 +1,4 @@
-"""Every Parquet output of a CLI run over the fixtures (both modes) opened by the readers of the
+"""Every Parquet output of CLI runs over the fixtures (both modes, and with three-valued readings) opened by the readers of the
 ecosystem: PySpark 3.5 (the Spark of AWS Glue 5.0) through its own Parquet reader and through
 Hive's Parquet SerDe (parquet-java 1.13, as in EMR Hive), polars, pyarrow and DuckDB.
 
@@ -13,7 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-MODES = ["strict", "rubric"]
+# The runs of `conftest.fixture_tables`: the fixtures in both modes, and strict over three-valued
+# readings (their double columns dictionary-encoded).
+MODES = ["strict", "rubric", "repetitive"]
 # Each reader's names for the three column types the engine writes (Hive names: the DDL's).
 TYPE_NAMES = {
     "pyarrow": {"int64": "bigint", "double": "double", "string": "string"},
@@ -147,9 +149,25 @@ def test_every_parquet_output_opens_in(reader, mode, fixture_tables, pyarrow_pro
     assert not failures, f"{reader} ({mode}):\n" + "\n".join(failures)
 
 
+def double_encodings(t):
+    """{double column: whether its chunks are dictionary-encoded} of a table's file."""
+    md = pq.ParquetFile(t["file"]).metadata
+    rg = md.row_group(0)
+    return {rg.column(i).path_in_schema: "RLE_DICTIONARY" in rg.column(i).encodings
+            for i in range(rg.num_columns) if rg.column(i).physical_type == "DOUBLE"}
+
+
 def test_the_fixture_run_covers_the_readers_concerns(fixture_tables):
-    """The checks above only mean something if the run writes double columns and non-empty tables."""
+    """The checks above only mean something if the run writes double columns and non-empty
+    tables, and double columns in both encodings the engine writes: plain (the fixtures'
+    continuous readings) and dictionary (the three-valued ones)."""
     for mode, tables in fixture_tables.items():
         doubles = [table for table, t in tables.items() if any(ty == "double" for _, ty in t["schema"])]
         assert len(doubles) >= 3, f"{mode}: tables with double columns: {doubles}"
         assert all(tables[table]["rows"] > 0 for table in doubles), mode
+    for table in ("accelerometer_landing", "accelerometer_trusted", "machine_learning_curated"):
+        plain = double_encodings(fixture_tables["strict"][table])
+        dictionary = double_encodings(fixture_tables["repetitive"][table])
+        for c in "xyz":
+            assert plain[c] is False, f"{table}.{c}: the fixtures' readings are plain-encoded"
+            assert dictionary[c] is True, f"{table}.{c}: three-valued readings are dictionary-encoded"

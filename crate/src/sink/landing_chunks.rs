@@ -111,7 +111,9 @@ pub struct LandingWriter<W: Write + Send> {
     id: TableId,
     /// The interners, and the rows of the chunk being written (replaced by each push).
     landing: Landing,
-    writer: TableWriter<W>,
+    /// The output until the first chunk comes (the writer chooses its encodings from it).
+    out: Option<W>,
+    writer: Option<TableWriter<W>>,
     batches: usize,
     /// A chunk of fewer than [`CHUNK_ROWS`] rows came: it must be the last.
     short: bool,
@@ -124,12 +126,11 @@ impl<W: Write + Send> LandingWriter<W> {
         if !TABLES.contains(&id) {
             return Err(bad(&format!("{id:?} is not written from landing chunks")));
         }
-        // Landing tables have the same columns in both modes.
-        let writer = TableWriter::new(id.columns(Mode::Strict), out)?;
         Ok(LandingWriter {
             id,
             landing: Landing::default(),
-            writer,
+            out: Some(out),
+            writer: None,
             batches: 0,
             short: false,
         })
@@ -217,15 +218,26 @@ impl<W: Write + Send> LandingWriter<W> {
             rows: Rows::All(n),
             device_ids: Vec::new(),
         };
-        let batch = gather(&view, &self.writer.schema, 0, n)?;
-        self.writer.write(&batch)?;
+        // Landing tables have the same columns in both modes.
+        let columns = self.id.columns(Mode::Strict);
+        let batch = gather(&view, &super::parquet::arrow_schema(columns), 0, n)?;
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => self
+                .writer
+                .insert(TableWriter::new(columns, &batch, self.out.take().expect("one writer"))?),
+        };
+        writer.write(&batch)?;
         self.batches += 1;
         Ok(())
     }
 
     /// The output written so far (row groups flush as they fill): drain it to keep memory low.
     pub fn out(&mut self) -> &mut W {
-        self.writer.out()
+        match &mut self.writer {
+            Some(w) => w.out(),
+            None => self.out.as_mut().expect("the output is held until the first chunk"),
+        }
     }
 
     /// Finish the file (an empty table is one empty batch, as [`super::parquet::write`] writes
@@ -234,7 +246,7 @@ impl<W: Write + Send> LandingWriter<W> {
         if self.batches == 0 {
             self.write_rows(0)?;
         }
-        self.writer.finish()
+        self.writer.expect("a batch was written").finish()
     }
 }
 
