@@ -125,8 +125,9 @@ async function runPicked(folder, query = '') {
 }
 
 /**
- * Many small files, an empty one and one spanning several 4 MB read windows, as the reader
- * workers (engine/reader.js) hand them over: read-ahead across files, windows in order.
+ * Many small files, empty ones (first, between and last) and one spanning three 16 MB read
+ * windows, as the reader workers (engine/reader.js) hand them over: windows of all the files cut
+ * at file boundaries, read ahead, in order.
  */
 function writeManyFiles() {
   const L = join(tmp, 'many');
@@ -134,14 +135,16 @@ function writeManyFiles() {
   const written = { accelerometer: 0, step_trainer: 0 };
   writeFileSync(join(L, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1}\n');
   writeFileSync(join(L, 'customer', 'empty.json'), '');
+  writeFileSync(join(L, 'accelerometer', 'a-empty.json'), '');
+  writeFileSync(join(L, 'step_trainer', 'zz-empty.json'), '');
   for (let f = 0; f < 60; f++) {
     const lines = Array.from({ length: 1 + (f % 7) * 50 }, (_, i) => acc(1655564000000 + f * 100000 + i));
     writeFileSync(join(L, 'accelerometer', `small-${String(f).padStart(2, '0')}.json`), lines.join('\n') + '\n');
     written.accelerometer += lines.length;
   }
-  // ~11 MB: three windows, with records cut at the window edges.
+  // ~37 MB: three windows, with records cut at the window edges.
   const big = [];
-  for (let i = 0; i < 120_000; i++) big.push(`{"sensorReadingTime": ${1655564000000 + i}, "serialNumber": "S1", "distanceFromObject": ${i % 997}}`);
+  for (let i = 0; i < 400_000; i++) big.push(`{"sensorReadingTime": ${1655564000000 + i}, "serialNumber": "S1", "distanceFromObject": ${i % 997}}`);
   writeFileSync(join(L, 'step_trainer', 'big.json'), big.join('\n') + '\n');
   written.step_trainer = big.length;
   return { L, written };
@@ -149,7 +152,7 @@ function writeManyFiles() {
 
 test('the reader workers: many small files, an empty one and one larger than a read window, read exactly as the CLI', async () => {
   const { L, written } = writeManyFiles();
-  assert.ok(statSync(join(L, 'step_trainer', 'big.json')).size > 2 * (4 << 20));
+  assert.ok(statSync(join(L, 'step_trainer', 'big.json')).size > 2 * (16 << 20));
   const out = join(tmp, 'many-cli');
   execFileSync(CLI, ['run', L, '--out', out, '--formats', 'parquet'], { stdio: 'pipe' });
   const want = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

@@ -13,8 +13,8 @@
 // the tables are the ones one worker reading everything would make (crate/tests/golden.rs).
 import { DECODE, READER } from './protocol.js';
 
-/** Bytes of windows a reader worker may read ahead of the engine (engine/reader.js). */
-const READ_AHEAD = 32 << 20;
+/** Bytes of windows a reader worker may read ahead of the engine (engine/reader.js: four 16 MB windows). */
+const READ_AHEAD = 64 << 20;
 
 /**
  * A rate limit for progress messages: `due()` is true at most once per `ms`. Measured in Chromium
@@ -40,8 +40,10 @@ export function throttle(ms = 100) {
  */
 
 /**
- * A reader worker (engine/reader.js) for `files`: `next()` resolves to their windows in order,
- * `ack(bytes)` once one is fed, `stop()` ends it; `onRead(bytes)` as each window arrives.
+ * A reader worker (engine/reader.js) for `files`: `next()` resolves to their segments in order (a
+ * file's bytes in one window: `{type: READER.WINDOW, index, bytes, last}`, `bytes` a view of the
+ * window) or to a `READER.ERROR`; `ack(bytes)` once a segment is fed, `stop()` ends it;
+ * `onRead(bytes)` as each window arrives.
  * @param {File[]} files
  * @param {(bytes: number) => void} onRead
  */
@@ -53,8 +55,12 @@ function startReader(files, onRead) {
   /** @type {Error | null} */
   let failed = null;
   w.onmessage = ({ data }) => {
-    if (data.type === READER.WINDOW) onRead(data.bytes.byteLength);
-    inbox.push(data);
+    if (data.type === READER.WINDOW) {
+      onRead(data.bytes.byteLength);
+      for (const [index, start, length, last] of data.segments) {
+        inbox.push({ type: READER.WINDOW, index, bytes: new Uint8Array(data.bytes, start, length), last });
+      }
+    } else inbox.push(data);
     wake();
   };
   const stopped = (/** @type {string} */ why) => {
@@ -70,7 +76,7 @@ function startReader(files, onRead) {
   const share = { files, ahead: READ_AHEAD };
   w.postMessage(share);
   return {
-    /** @returns {Promise<{type: string, index: number, offset: number, bytes: ArrayBuffer, last: boolean, message?: string}>} */
+    /** @returns {Promise<{type: string, index: number, bytes: Uint8Array, last: boolean, message?: string}>} */
     async next() {
       while (!inbox.length) {
         if (failed) throw failed;
@@ -90,7 +96,7 @@ function startReader(files, onRead) {
  * (only the engine worker holds the manifest).
  *
  * Local files are read by a reader worker (engine/reader.js) a bounded window at a time, never a
- * whole large file, and parsed here as their windows arrive, in order; S3 objects are streamed at
+ * whole large file, and parsed here as their segments arrive, in order; S3 objects are streamed at
  * their turn, piece by piece as they arrive. Errors name the file.
  * @param {import('../../pkg/stedi_lake.js').Lake} lake
  * @param {import('./protocol.js').RunFile[]} files
@@ -106,9 +112,10 @@ export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRe
       if (file && reader) {
         for (;;) {
           const w = await reader.next().catch((err) => { throw new Error(`${name}: ${err.message}`); });
-          if (w.type === READER.ERROR) throw new Error(`${name}: could not be read (${w.message})`);
+          // The failed window may cover several files: the reader names the one that failed.
+          if (w.type === READER.ERROR) throw new Error(`${local[w.index]?.name ?? name}: could not be read (${w.message})`);
           if (w.index !== k) throw new Error(`${name}: the file reader sent file ${w.index} out of order (expected ${k})`);
-          const chunk = new Uint8Array(w.bytes);
+          const chunk = w.bytes;
           lake.feed(chunk);
           reader.ack(chunk.length);
           onParsed(chunk.length);

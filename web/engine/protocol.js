@@ -88,7 +88,9 @@ export const DECODE = Object.freeze({
 
 /** What a reader worker sends the worker that started it (it receives one ReadShare, then acks). */
 export const READER = Object.freeze({
-  /** {index, offset, bytes: ArrayBuffer (transferred), last}: the next window of the files, in order. */
+  /** {bytes: ArrayBuffer (transferred), segments: [index, start, length, last][]}: the next window of
+   * the files read as one Blob, in order, cut at file boundaries (file `index`'s next `length` bytes
+   * are at `start`; `last`: its final segment). */
   WINDOW: 'window',
   /** {index, message}: file `index` could not be read (nothing follows). */
   ERROR: 'error',
