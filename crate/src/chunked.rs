@@ -98,6 +98,19 @@ impl<T: Copy> Chunked<T> {
         &self.chunks[k]
     }
 
+    /// Rows `start..end` as one slice when they lie in one chunk (e.g. a Parquet batch of a
+    /// whole column: batches and chunks are both [`CHUNK_ROWS`] rows), else `None`.
+    pub fn slice(&self, start: usize, end: usize) -> Option<&[T]> {
+        if start >= end {
+            return (start == end && start <= self.len).then_some(&[]);
+        }
+        let k = start >> CHUNK_SHIFT;
+        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
+            return None;
+        }
+        Some(&self.chunks[k][start & CHUNK_MASK..=(end - 1) & CHUNK_MASK])
+    }
+
     /// Append every row of `other`, in order.
     pub fn extend_from(&mut self, other: &Chunked<T>) {
         for chunk in other.chunks() {
@@ -305,6 +318,30 @@ mod tests {
     fn index_past_the_end_panics() {
         let c: Chunked<u32> = (0..10).collect();
         let _ = c[CHUNK_ROWS];
+    }
+
+    #[test]
+    fn a_slice_is_one_chunk_or_none() {
+        let mut c = Chunked::new();
+        (0..2 * CHUNK_ROWS as u32 + 5).for_each(|i| c.push(i));
+        let all: Vec<u32> = c.iter().copied().collect();
+        for (a, b) in [
+            (0, CHUNK_ROWS),
+            (0, 1),
+            (CHUNK_ROWS, 2 * CHUNK_ROWS),
+            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
+            (7, 9),
+        ] {
+            assert_eq!(c.slice(a, b), Some(&all[a..b]), "{a}..{b}");
+        }
+        assert_eq!(c.slice(5, 5), Some(&[][..]));
+        assert_eq!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1), None, "two chunks");
+        assert_eq!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6), None, "past the end");
+        assert_eq!(
+            c.slice(3 * CHUNK_ROWS, 3 * CHUNK_ROWS),
+            None,
+            "an empty range past the end"
+        );
     }
 
     #[test]

@@ -348,6 +348,12 @@ impl<'a> TableView<'a> {
         }
     }
 
+    /// Output rows `start..end` as landing rows, when they are those same rows (a landing
+    /// table's view: [`Rows::All`]).
+    pub fn contiguous(&self, start: usize, end: usize) -> Option<std::ops::Range<usize>> {
+        matches!(self.rows, Rows::All(_)).then_some(start..end)
+    }
+
     /// Call `f` with the landing row (`ra` when `accel`, else `r`) behind each output row in
     /// `start..end`, with the row mapping matched once rather than per row.
     #[inline]

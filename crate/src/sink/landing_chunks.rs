@@ -24,12 +24,17 @@ use std::io::Write;
 
 use parquet::errors::ParquetError;
 
-use super::parquet::{gather, TableWriter};
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+
+use super::parquet::{arrow_schema, i64_array, opt_f64_array, opt_i64_array, TableWriter};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
-use crate::model::Landing;
+use crate::model::{Interner, Landing};
 use crate::rules::Mode;
-use crate::tables::{Rows, TableId, TableView};
+use crate::tables::{Field, TableId};
 
 const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Parquet batch");
 
@@ -109,7 +114,7 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
 /// Writes one table of [`TABLES`] from its exported chunks, in order, to `out`.
 pub struct LandingWriter<W: Write + Send> {
     id: TableId,
-    /// The interners, and the rows of the chunk being written (replaced by each push).
+    /// The interned emails and serial numbers the chunks refer to (no rows).
     landing: Landing,
     /// The output until the first chunk comes (the writer chooses its encodings from it).
     out: Option<W>,
@@ -155,6 +160,9 @@ impl<W: Write + Send> LandingWriter<W> {
     /// Write the next chunk ([`export_chunk`]'s bytes, chunks in order). Errors: bytes that are
     /// not a chunk of this table (wrong length, an id no string has), or any chunk after a short
     /// one (only the last may be short: otherwise the batches, and the bytes, would differ).
+    ///
+    /// The chunk's columns become the batch's arrays directly, built as [`gather`] builds them
+    /// from a landing (the same values and nulls: tested below).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), ParquetError> {
         let mut r = Reader(chunk);
         let n = r.u32()? as usize;
@@ -165,62 +173,57 @@ impl<W: Write + Send> LandingWriter<W> {
             return Err(bad("a chunk after a short one"));
         }
         self.short = n < CHUNK_ROWS;
-        let l = &mut self.landing;
-        match self.id {
+        let l = &self.landing;
+        let arrays: Vec<(Field, ArrayRef)> = match self.id {
             TableId::AccelerometerLanding => {
-                let a = &mut l.accelerometer;
-                *a = Default::default();
-                for _ in 0..n {
-                    let u = r.u32()?;
-                    if u as usize >= l.emails.len() {
-                        return Err(bad("an accelerometer user with no email"));
-                    }
-                    a.user.push(u);
-                }
-                (0..n).try_for_each(|_| r.i64().map(|v| a.timestamp.push(v)))?;
-                for col in [&mut a.x, &mut a.y, &mut a.z] {
-                    (0..n).try_for_each(|_| r.u64().map(|b| col.push(OptF64::from_bits(b))))?;
-                }
+                let user = string_array(r.u32s(n)?, &l.emails, "an accelerometer user with no email")?;
+                let timestamp = i64_array(&r.i64s(n)?);
+                let mut xyz = [Field::X, Field::Y, Field::Z]
+                    .into_iter()
+                    .map(|f| Ok((f, opt_f64_array(&r.opt_f64s(n)?))))
+                    .collect::<Result<Vec<_>, ParquetError>>()?;
+                xyz.splice(0..0, [(Field::User, user), (Field::Timestamp, timestamp)]);
+                xyz
             }
             _ => {
-                let s = &mut l.step_trainer;
-                *s = Default::default();
-                (0..n).try_for_each(|_| r.i64().map(|v| s.sensor_reading_time.push(v)))?;
-                for _ in 0..n {
-                    let id = r.u32()?;
-                    if id as usize >= l.serials.len() {
-                        return Err(bad("a step_trainer reading with no serial number"));
-                    }
-                    s.serial_number.push(id);
-                }
-                let present = r.take(n)?.to_vec();
-                for p in present {
-                    let v = r.i64()?;
-                    s.distance_from_object.push(match p {
-                        0 => None,
-                        1 => Some(v),
-                        _ => return Err(bad("a distance flag that is not 0 or 1")),
-                    });
-                }
+                let time = i64_array(&r.i64s(n)?);
+                let serial = string_array(r.u32s(n)?, &l.serials, "a step_trainer reading with no serial number")?;
+                let present = r.take(n)?;
+                let values = r.i64s(n)?;
+                let distance: Vec<Option<i64>> = present
+                    .iter()
+                    .zip(values)
+                    .map(|(&p, v)| match p {
+                        0 => Ok(None),
+                        1 => Ok(Some(v)),
+                        _ => Err(bad("a distance flag that is not 0 or 1")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                vec![
+                    (Field::SensorReadingTime, time),
+                    (Field::StepSerial, serial),
+                    (Field::Distance, opt_i64_array(&distance)),
+                ]
             }
-        }
+        };
         if !r.0.is_empty() {
             return Err(bad("bytes after the chunk's columns"));
         }
-        self.write_rows(n)
+        // In the table's column order (each of its columns is one of the arrays above).
+        let columns = self.id.columns(Mode::Strict);
+        let ordered = columns
+            .iter()
+            .map(|c| {
+                let (_, a) = arrays.iter().find(|(f, _)| *f == c.field).expect("every column built");
+                a.clone()
+            })
+            .collect();
+        self.write_batch(RecordBatch::try_new(arrow_schema(columns), ordered)?)
     }
 
-    fn write_rows(&mut self, n: usize) -> Result<(), ParquetError> {
-        let view = TableView {
-            id: self.id,
-            mode: Mode::Strict,
-            landing: &self.landing,
-            rows: Rows::All(n),
-            device_ids: Vec::new(),
-        };
-        // Landing tables have the same columns in both modes.
+    /// Write `batch`, the writer made on the first one (it chooses its encodings from it).
+    fn write_batch(&mut self, batch: RecordBatch) -> Result<(), ParquetError> {
         let columns = self.id.columns(Mode::Strict);
-        let batch = gather(&view, &super::parquet::arrow_schema(columns), 0, n)?;
         let writer = match &mut self.writer {
             Some(w) => w,
             None => self
@@ -244,10 +247,24 @@ impl<W: Write + Send> LandingWriter<W> {
     /// it); returns `out`, holding what was not drained.
     pub fn finish(mut self) -> Result<W, ParquetError> {
         if self.batches == 0 {
-            self.write_rows(0)?;
+            // Landing tables have the same columns in both modes.
+            self.write_batch(RecordBatch::new_empty(arrow_schema(self.id.columns(Mode::Strict))))?;
         }
         self.writer.expect("a batch was written").finish()
     }
+}
+
+/// The strings of `ids` as a string array (as [`gather`] builds a string column); `missing`
+/// names an id no string has.
+fn string_array(ids: Vec<u32>, interner: &Interner, missing: &str) -> Result<ArrayRef, ParquetError> {
+    let mut b = StringBuilder::with_capacity(ids.len(), ids.len() * 24);
+    for id in ids {
+        if id as usize >= interner.len() {
+            return Err(bad(missing));
+        }
+        b.append_value(interner.get(id));
+    }
+    Ok(Arc::new(b.finish()))
 }
 
 fn bad(what: &str) -> ParquetError {
@@ -266,22 +283,33 @@ impl<'a> Reader<'a> {
         self.0 = rest;
         Ok(head)
     }
+    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, ParquetError> {
+        let b = self.take(4 * n)?;
+        Ok(b.chunks_exact(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect())
+    }
+    fn i64s(&mut self, n: usize) -> Result<Vec<i64>, ParquetError> {
+        let b = self.take(8 * n)?;
+        Ok(b.chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect())
+    }
+    fn opt_f64s(&mut self, n: usize) -> Result<Vec<OptF64>, ParquetError> {
+        let b = self.take(8 * n)?;
+        Ok(b.chunks_exact(8)
+            .map(|b| OptF64::from_bits(u64::from_le_bytes(b.try_into().expect("8 bytes"))))
+            .collect())
+    }
     fn u32(&mut self) -> Result<u32, ParquetError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn u64(&mut self) -> Result<u64, ParquetError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
-    }
-    fn i64(&mut self) -> Result<i64, ParquetError> {
-        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunked::OptF64;
-    use crate::model::Landing;
+    use crate::tables::{Rows, TableView};
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
@@ -352,6 +380,31 @@ mod tests {
             for id in TABLES {
                 assert_eq!(via_chunks(&l, id), direct(&l, id), "{id:?} with {acc}/{st} rows");
             }
+        }
+    }
+
+    /// The slices a whole table's batches are gathered from (`Chunked::slice`, the arrays built
+    /// in one go) hold what the row-by-row builders make of the same rows: the same file.
+    #[test]
+    fn slice_gathering_writes_what_row_by_row_gathering_writes() {
+        let l = landing(2 * CHUNK_ROWS + 123, CHUNK_ROWS + 1);
+        for id in TABLES {
+            let n = if id == TableId::AccelerometerLanding {
+                l.accelerometer.len()
+            } else {
+                l.step_trainer.len()
+            };
+            let every: Vec<u32> = (0..n as u32).collect();
+            let by_row = TableView {
+                id,
+                mode: Mode::Strict,
+                landing: &l,
+                rows: Rows::Indices(&every),
+                device_ids: Vec::new(),
+            };
+            let mut out = Vec::new();
+            super::super::parquet::write(&by_row, &mut out).unwrap();
+            assert_eq!(out, direct(&l, id), "{id:?}");
         }
     }
 

@@ -7,7 +7,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{ColumnOrder, Compression};
@@ -17,6 +18,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
+use crate::chunked::OptF64;
 use crate::tables::{ColType, Column, Field, NumColumn, TableView, Value};
 
 /// The Arrow schema of a table's columns.
@@ -204,8 +206,19 @@ pub fn gather(
                 table.for_rows(false, start, end, |r| out.push(table.device_id(r)));
                 return Arc::new(Int64Array::from(out));
             }
-            // Reading columns straight from their vectors: no per-cell field dispatch.
+            // Reading columns straight from their vectors: no per-cell field dispatch; a whole
+            // table's batch is one chunk of the column, taken as a slice.
             if let Some((col, accel)) = field.numeric_column(l) {
+                if let Some(range) = table.contiguous(start, end) {
+                    let whole = match col {
+                        NumColumn::I64(v) => v.slice(range.start, range.end).map(i64_array),
+                        NumColumn::OptI64(v) => v.slice(range.start, range.end).map(opt_i64_array),
+                        NumColumn::OptF64(v) => v.slice(range.start, range.end).map(opt_f64_array),
+                    };
+                    if let Some(array) = whole {
+                        return array;
+                    }
+                }
                 return match col {
                     NumColumn::I64(v) => {
                         let mut out = Vec::with_capacity(rows);
@@ -262,6 +275,32 @@ pub fn gather(
         })
         .collect();
     Ok(RecordBatch::try_new(schema.clone(), arrays)?)
+}
+
+/// An Int64 array of `values` (no nulls).
+pub fn i64_array(values: &[i64]) -> ArrayRef {
+    Arc::new(Int64Array::from(values.to_vec()))
+}
+
+/// An Int64 array of `values`, null where `None`.
+pub fn opt_i64_array(values: &[Option<i64>]) -> ArrayRef {
+    let nulls = values
+        .iter()
+        .any(Option::is_none)
+        .then(|| NullBuffer::from_iter(values.iter().map(Option::is_some)));
+    Arc::new(Int64Array::new(values.iter().map(|v| v.unwrap_or(0)).collect(), nulls))
+}
+
+/// A Float64 array of `values`, null where absent ([`OptF64`]'s null pattern).
+pub fn opt_f64_array(values: &[OptF64]) -> ArrayRef {
+    let nulls = values
+        .iter()
+        .any(|v| v.get().is_none())
+        .then(|| NullBuffer::from_iter(values.iter().map(|v| v.get().is_some())));
+    Arc::new(Float64Array::new(
+        values.iter().map(|v| v.get().unwrap_or(0.0)).collect(),
+        nulls,
+    ))
 }
 
 /// Passes bytes straight to `inner` until `hold` is set, then keeps them in `tail`: the row groups
@@ -378,7 +417,7 @@ fn type_defined_orders(tail: &mut [u8], columns: usize) -> Result<(), ParquetErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Float64Array, StringArray};
+    use arrow_array::StringArray;
 
     /// The footer of a whole Parquet file, decoded.
     fn footer(file: &[u8]) -> parquet::file::metadata::ParquetMetaData {
