@@ -36,6 +36,34 @@ const POW10: [f64; 23] = [
     1e21, 1e22,
 ];
 
+/// The high bit of each byte of `v` (eight bytes, little-endian: the first is the lowest) that may
+/// end a plain string: a quote, a backslash or a control character (below 0x20). Only the lowest set bit is
+/// exact (a borrow can flag a byte above the first match), which is the only one used.
+#[inline]
+fn stop(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(v ^ (ONES * b'"' as u64)) | zero(v ^ (ONES * b'\\' as u64)) | (v.wrapping_sub(ONES * 0x20) & !v & HIGH)
+}
+
+/// Whether all eight bytes of `v` are ASCII digits.
+#[inline]
+fn eight_digits(v: u64) -> bool {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // Each byte 0x30..=0x39: its high nibble is 3, and adding 6 keeps it 3 (0x3A..0x3F would carry).
+    (v & HIGH_NIBBLES) | ((v.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4) == 0x3333_3333_3333_3333
+}
+
+/// The value of eight ASCII digits (`eight_digits(v)`), the first byte the most significant.
+#[inline]
+fn eight_digits_value(v: u64) -> u64 {
+    // Pairs, then quads, then all eight: each step joins neighbours as high * 10^k + low.
+    let v = (v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(10 * 256 + 1) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(100 * 65_536 + 1) >> 16;
+    (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(10_000 * (1 << 32) + 1) >> 32
+}
+
 /// A flat JSON object's bytes, read front to back.
 struct Cursor<'a> {
     b: &'a [u8],
@@ -61,6 +89,16 @@ impl<'a> Cursor<'a> {
     #[inline]
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
+        // Eight bytes at a time up to the first quote, backslash or control character (`stop`);
+        // the loop below judges that byte and the last few.
+        while let Some(w) = self.b.get(self.i..self.i + 8) {
+            let m = stop(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+            if m != 0 {
+                self.i += (m.trailing_zeros() / 8) as usize;
+                break;
+            }
+            self.i += 8;
+        }
         loop {
             match *self.b.get(self.i)? {
                 b'"' => break,
@@ -110,6 +148,15 @@ impl<'a> Cursor<'a> {
         // while `digits` is small enough for it to be exact).
         let digits = |c: &mut Self, n: &mut Number| {
             let s = c.i;
+            // Eight digits at a time (an epoch has 13), then one at a time.
+            while let Some(w) = c.b.get(c.i..c.i + 8) {
+                let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                if !eight_digits(v) {
+                    break;
+                }
+                n.mantissa = n.mantissa.wrapping_mul(100_000_000).wrapping_add(eight_digits_value(v));
+                c.i += 8;
+            }
             while let Some(&d @ b'0'..=b'9') = c.b.get(c.i) {
                 n.mantissa = n.mantissa.wrapping_mul(10).wrapping_add((d - b'0') as u64);
                 c.i += 1;
@@ -316,6 +363,58 @@ mod tests {
         match source {
             Source::Accelerometer => accelerometer(bytes).is_some(),
             _ => step_trainer(bytes).is_some(),
+        }
+    }
+
+    /// The eight-byte scans against byte-by-byte loops, on random words biased towards the
+    /// bytes that matter (digits, quotes, backslashes, controls, 0x80 and above).
+    #[test]
+    fn word_scans_agree_with_byte_loops() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let pick = [
+            b'0',
+            b'9',
+            b'5',
+            b'/',
+            b':',
+            b'"',
+            b'\\',
+            0x1f,
+            0x20,
+            0x00,
+            0x7f,
+            0x80,
+            0xff,
+            b'a',
+            0x22 ^ 0x80,
+        ];
+        for _ in 0..200_000 {
+            let bytes: [u8; 8] = std::array::from_fn(|_| {
+                if rng.bool() {
+                    pick[rng.usize(..pick.len())]
+                } else {
+                    rng.u8(..)
+                }
+            });
+            let v = u64::from_le_bytes(bytes);
+            let first_stop = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let m = stop(v);
+            assert_eq!(
+                (m != 0).then(|| (m.trailing_zeros() / 8) as usize),
+                first_stop,
+                "{bytes:?}"
+            );
+            let all_digits = bytes.iter().all(u8::is_ascii_digit);
+            assert_eq!(eight_digits(v), all_digits, "{bytes:?}");
+            if all_digits {
+                let want: u64 = std::str::from_utf8(&bytes).unwrap().parse().unwrap();
+                assert_eq!(eight_digits_value(v), want, "{bytes:?}");
+            }
+        }
+        for d in ["00000000", "99999999", "12345678", "16555644"] {
+            let v = u64::from_le_bytes(d.as_bytes().try_into().unwrap());
+            assert!(eight_digits(v));
+            assert_eq!(eight_digits_value(v), d.parse::<u64>().unwrap());
         }
     }
 
