@@ -78,37 +78,37 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
         TableId::AccelerometerLanding => {
             let a = &landing.accelerometer;
             let user = a.user.chunk(k);
-            out.reserve(4 + user.len() * 36);
+            out.reserve_exact(4 + user.len() * 36);
             out.extend_from_slice(&(user.len() as u32).to_le_bytes());
-            user.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-            a.timestamp
-                .chunk(k)
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            put(&mut out, user, u32::to_le_bytes);
+            put(&mut out, a.timestamp.chunk(k), i64::to_le_bytes);
             for col in [&a.x, &a.y, &a.z] {
-                col.chunk(k)
-                    .iter()
-                    .for_each(|v| out.extend_from_slice(&v.to_bits().to_le_bytes()));
+                put(&mut out, col.chunk(k), |v| v.to_bits().to_le_bytes());
             }
         }
         _ => {
             let s = &landing.step_trainer;
             let time = s.sensor_reading_time.chunk(k);
-            out.reserve(4 + time.len() * 21);
+            out.reserve_exact(4 + time.len() * 21);
             out.extend_from_slice(&(time.len() as u32).to_le_bytes());
-            time.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-            s.serial_number
-                .chunk(k)
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            put(&mut out, time, i64::to_le_bytes);
+            put(&mut out, s.serial_number.chunk(k), u32::to_le_bytes);
             let distance = s.distance_from_object.chunk(k);
-            distance.iter().for_each(|v| out.push(v.is_some() as u8));
-            distance
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.unwrap_or(0).to_le_bytes()));
+            put(&mut out, distance, |v| [v.is_some() as u8]);
+            put(&mut out, distance, |v| v.unwrap_or(0).to_le_bytes());
         }
     }
     out
+}
+
+/// Append `values` to `out`, each as its `N` bytes (one pass over a pre-sized tail: measured in
+/// wasm, a push per value cost most of the export).
+fn put<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], bytes: impl Fn(T) -> [u8; N]) {
+    let at = out.len();
+    out.resize(at + N * values.len(), 0);
+    for (dst, &v) in out[at..].chunks_exact_mut(N).zip(values) {
+        dst.copy_from_slice(&bytes(v));
+    }
 }
 
 /// Writes one table of [`TABLES`] from its exported chunks, in order, to `out`.
