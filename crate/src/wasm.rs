@@ -707,7 +707,9 @@ impl Lake {
             };
             if lake.run(options).is_ok() {
                 for o in Output::all() {
-                    // Pieces: the writer type writeOutput uses (no other copy of the encoder).
+                    // `&mut Pieces`: the writer type writeOutput uses, so no second copy of
+                    // the encoder is compiled in (and the one warmed up is the one used).
+                    #[allow(clippy::needless_borrows_for_generic_args)]
                     let _ = lake.write_output(o, &mut crate::sink::Pieces::default());
                 }
             }
