@@ -150,7 +150,7 @@ function writeManyFiles() {
   return { L, written };
 }
 
-test('the reader workers: many small files, an empty one and one larger than a read window, read exactly as the CLI', async () => {
+test('the reader workers: many small files, empty ones (first, between, last) and one larger than a read window, read exactly as the CLI', async () => {
   const { L, written } = writeManyFiles();
   assert.ok(statSync(join(L, 'step_trainer', 'big.json')).size > 2 * (16 << 20));
   const out = join(tmp, 'many-cli');

@@ -120,6 +120,17 @@ describe('the npm package', () => {
     }
   });
 
+  test('Lake.warmUp runs without throwing, and runs after it give the CLI\'s summary and Parquet bytes', () => {
+    const t0 = performance.now();
+    Lake.warmUp();
+    console.log(`warmUp: ${(performance.now() - t0).toFixed(0)} ms`);
+    const [lake] = lakeOfWholeFiles();
+    const { summary, out } = cli('strict');
+    assert.deepEqual(lake.run('strict'), summary);
+    const path = 'typed_landing/accelerometer_landing/part-00000.parquet';
+    assert.deepEqual(lake.output(path), new Uint8Array(readFileSync(join(out, path))));
+  });
+
   for (const mode of MODES) {
     test(`${mode}: whole files, chunks and handed-over shares give the CLI's summary, quality report and rows`, () => {
       const { summary, quality, out } = cli(mode);

@@ -171,3 +171,18 @@ def test_the_fixture_run_covers_the_readers_concerns(fixture_tables):
         for c in "xyz":
             assert plain[c] is False, f"{table}.{c}: the fixtures' readings are plain-encoded"
             assert dictionary[c] is True, f"{table}.{c}: three-valued readings are dictionary-encoded"
+
+
+def test_three_valued_readings_read_back_as_written(fixture_tables):
+    """Against what `repetitive_readings` wrote, not against another reader: the dictionary-encoded
+    landing readings hold only the three values written, every reading kept, and the rest of each
+    row (users, timestamps) is the plain run's."""
+    plain = pq.read_table(fixture_tables["strict"]["accelerometer_landing"]["file"])
+    dictionary = pq.read_table(fixture_tables["repetitive"]["accelerometer_landing"]["file"])
+    assert dictionary.num_rows == plain.num_rows > 0
+    for c in "xyz":
+        values = set(dictionary[c].drop_null().to_pylist())
+        assert values <= {-1.0, 0.0, 1.0} and len(values) >= 2, f"{c}: {values}"
+        assert dictionary[c].null_count == plain[c].null_count, c
+    assert dictionary["user"].to_pylist() == plain["user"].to_pylist()
+    assert dictionary["timestamp"].to_pylist() == plain["timestamp"].to_pylist()

@@ -663,13 +663,15 @@ impl Lake {
         (core::arch::wasm32::memory_size(0) * 65536) as f64
     }
 
-    /// Run a small made-up landing set through everything a run does (both modes' rules, every
-    /// output, a landing chunk through a landing writer) and throw the results away, so that a
-    /// worker's first real run uses optimized code. Why: V8 compiles wasm with a baseline tier
+    /// Run a small made-up landing set through what the engine worker does in a run (both
+    /// modes' rules, every output, the landing chunks' export) and throw the results away, so
+    /// that its first real run uses optimized code. Why: V8 compiles wasm with a baseline tier
     /// first and swaps in optimized code for a function only on its next call, and the rules are
-    /// one long call: a page's first run applied them in baseline code (real x100 in Node: 0.67 s
-    /// against 0.44 s warm; after this call, which takes ~10 ms, 0.48 s; docs/performance.md).
-    /// The workers call it while they wait for work.
+    /// one long call: the page's first run applied them in baseline code (real x100 in Node:
+    /// 0.67-0.87 s against 0.44 s warm; after this call 0.47-0.59 s; docs/performance.md). It
+    /// takes 0.1-0.3 s; the engine worker calls it once at start, while the user picks files.
+    /// (The landing writer worker is not warmed: it pushes one chunk per call, so its code is
+    /// optimized after its first chunks.)
     #[wasm_bindgen(js_name = warmUp)]
     pub fn warm_up() {
         use crate::sink::landing_chunks;
@@ -715,14 +717,9 @@ impl Lake {
             }
         }
         for id in landing_chunks::TABLES {
-            let Ok(mut w) = landing_chunks::LandingWriter::new(id, crate::sink::Pieces::default()) else {
-                continue;
-            };
-            let strings = lake.landing_strings(0, 0);
-            if w.add_strings(&strings).is_ok() && lake.landing_chunk(id, 0).is_ok_and(|c| w.push(&c).is_ok()) {
-                let _ = w.finish();
-            }
+            let _ = lake.landing_chunk(id, 0);
         }
+        let _ = lake.landing_strings(0, 0);
     }
 
     /// Parse and check an S3 transfer manifest (`docs/manifest.md`). Throws with a message that
@@ -786,7 +783,8 @@ fn hand_over(pieces: &mut crate::sink::Pieces, sink: &js_sys::Function) -> Resul
 }
 
 /// Accelerometer rows of [`Lake::warm_up`]'s made-up landing set (a quarter as many step_trainer
-/// rows): measured in Node, 2,000 were as good as 20,000 for the rules' first run.
+/// rows). Measured in Node: with 2,000 the first real run's rules were still slow once in two
+/// (V8 tiers a function up once it has run enough); with 10,000, in none of three.
 const WARM_UP_ROWS: usize = 10_000;
 
 fn table_id(table: &str) -> Result<crate::tables::TableId, JsError> {

@@ -92,7 +92,7 @@ export const READER = Object.freeze({
    * the files read as one Blob, in order, cut at file boundaries (file `index`'s next `length` bytes
    * are at `start`; `last`: its final segment). */
   WINDOW: 'window',
-  /** {index, message}: file `index` could not be read (nothing follows). */
+  /** {index, message}: file `index` could not be read, or -1 when no single file is to blame (nothing follows). */
   ERROR: 'error',
 });
 

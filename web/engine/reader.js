@@ -10,13 +10,14 @@
 // costs the browser ~1-1.5 ms of CPU of its own (and waits ~2 ms for its first byte), so reading
 // the real data x100 (1,300 files) a file at a time cost the Chromium process tree 3.3 s of CPU
 // for 1 GB, and these windows 2.3 s (docs/performance.md, session 9). A window is cut into
-// segments at file boundaries; an empty file is a segment of no bytes.
+// segments at file boundaries; an empty file is a segment of no bytes (engine/segments.js).
 //
 //   decoding worker ──ReadShare {files, ahead}──▶ here ──READER.WINDOW {bytes, segments} …──▶
 //                   ──{ack: bytes} (after feeding a segment)──▶ here (credit: at most `ahead` bytes unacknowledged)
 //                   ◀──READER.ERROR {index, message} (file `index` could not be read, or -1: the reader
-//                      itself failed; nothing follows)
+//                      itself failed, or no file of the failed window fails alone; nothing follows)
 import { READER } from './protocol.js';
+import { covered, segmenter, windows } from './segments.js';
 
 /** Bytes per window: large enough that the browser's cost per read is small, small enough for progress. */
 const WINDOW = 16 << 20;
@@ -37,49 +38,14 @@ self.onmessage = (/** @type {{data: import('./protocol.js').ReadShare | {ack: nu
   }
 };
 
-/** The windows `[start, length]` of `total` bytes; no bytes at all: one empty window. */
-function* windows(/** @type {number} */ total) {
-  let start = 0;
-  do {
-    const length = Math.min(WINDOW, total - start);
-    yield [start, length];
-    start += length;
-  } while (start < total);
-}
-
-/**
- * Cuts windows (in order) into segments of files: `[index, start in the window, length, last]`.
- * A file ends in the window that holds its last byte; an empty file, in the window where it starts.
- * @param {File[]} files
- */
-function segmenter(files) {
-  let index = 0; // the file being cut
-  let done = 0; // its bytes already in a segment
-  return (/** @type {number} */ length) => {
-    const out = [];
-    let at = 0;
-    while (index < files.length && (at < length || files[index].size === done)) {
-      const n = Math.min(files[index].size - done, length - at);
-      done += n;
-      const last = done === files[index].size;
-      out.push([index, at, n, last]);
-      at += n;
-      if (last) {
-        index++;
-        done = 0;
-      }
-    }
-    return out;
-  };
-}
-
 /** Read every window (up to IN_FLIGHT at once and within the credit), post them in order. */
 async function read(/** @type {File[]} */ files) {
   const all = new Blob(files);
-  const cut = segmenter(files);
+  const sizes = files.map((f) => f.size);
+  const cut = segmenter(sizes);
   const queue = [];
   let pending = 0; // bytes read or being read, not yet acknowledged
-  const todo = windows(all.size);
+  const todo = windows(all.size, WINDOW);
   let next = todo.next();
   const fill = () => {
     while (!next.done && queue.length < IN_FLIGHT && pending + next.value[1] <= Math.max(credit, next.value[1])) {
@@ -98,7 +64,7 @@ async function read(/** @type {File[]} */ files) {
     try {
       bytes = await w.bytes;
     } catch (err) {
-      const index = await unreadable(files, all, w.start, w.length);
+      const index = await unreadable(files, covered(sizes, w.start, w.length));
       self.postMessage({ type: READER.ERROR, index, message: String(err?.message ?? err) });
       return;
     }
@@ -113,23 +79,14 @@ async function read(/** @type {File[]} */ files) {
 }
 
 /**
- * Which file a failed window's read failed on: the first of the files it covers that cannot be
- * read alone (e.g. changed on disk after it was chosen), else the first it covers.
+ * Which of the files a failed window covers (`indexes`) cannot be read alone (e.g. changed on disk
+ * after it was chosen): the first, probed all at once; -1 when each reads (the decoding worker then
+ * names the file it was waiting for).
  * @param {File[]} files
- * @param {Blob} all
- * @param {number} start
- * @param {number} length
+ * @param {number[]} indexes
  */
-async function unreadable(files, all, start, length) {
-  let first = -1;
-  for (let i = 0, at = 0; i < files.length && at <= start + length; at += files[i].size, i++) {
-    if (at + files[i].size < start || (at + files[i].size === start && files[i].size > 0)) continue;
-    if (first < 0) first = i;
-    try {
-      await files[i].slice(0, 1).arrayBuffer();
-    } catch {
-      return i;
-    }
-  }
-  return first;
+async function unreadable(files, indexes) {
+  const probes = await Promise.allSettled(indexes.map((i) => files[i].slice(0, 1).arrayBuffer()));
+  const failed = probes.findIndex((p) => p.status === 'rejected');
+  return failed < 0 ? -1 : indexes[failed];
 }

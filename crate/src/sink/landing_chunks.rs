@@ -27,9 +27,9 @@ use parquet::errors::ParquetError;
 use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 
-use super::parquet::{arrow_schema, i64_array, opt_f64_array, opt_i64_array, TableWriter};
+use super::parquet::{arrow_schema, opt_f64_array, opt_i64_array, TableWriter};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
 use crate::model::{Interner, Landing};
@@ -101,8 +101,8 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
     out
 }
 
-/// Append `values` to `out`, each as its `N` bytes (one pass over a pre-sized tail: measured in
-/// wasm, a push per value cost most of the export).
+/// Append `values` to `out`, each as its `N` bytes, into a tail sized (and zeroed) first: measured
+/// in wasm, a push per value cost most of the export.
 fn put<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], bytes: impl Fn(T) -> [u8; N]) {
     let at = out.len();
     out.resize(at + N * values.len(), 0);
@@ -172,12 +172,11 @@ impl<W: Write + Send> LandingWriter<W> {
         if self.short {
             return Err(bad("a chunk after a short one"));
         }
-        self.short = n < CHUNK_ROWS;
         let l = &self.landing;
         let arrays: Vec<(Field, ArrayRef)> = match self.id {
             TableId::AccelerometerLanding => {
                 let user = string_array(r.u32s(n)?, &l.emails, "an accelerometer user with no email")?;
-                let timestamp = i64_array(&r.i64s(n)?);
+                let timestamp: ArrayRef = Arc::new(Int64Array::from(r.i64s(n)?));
                 let mut xyz = [Field::X, Field::Y, Field::Z]
                     .into_iter()
                     .map(|f| Ok((f, opt_f64_array(&r.opt_f64s(n)?))))
@@ -186,7 +185,7 @@ impl<W: Write + Send> LandingWriter<W> {
                 xyz
             }
             _ => {
-                let time = i64_array(&r.i64s(n)?);
+                let time: ArrayRef = Arc::new(Int64Array::from(r.i64s(n)?));
                 let serial = string_array(r.u32s(n)?, &l.serials, "a step_trainer reading with no serial number")?;
                 let present = r.take(n)?;
                 let values = r.i64s(n)?;
@@ -209,6 +208,7 @@ impl<W: Write + Send> LandingWriter<W> {
         if !r.0.is_empty() {
             return Err(bad("bytes after the chunk's columns"));
         }
+        self.short = n < CHUNK_ROWS;
         // In the table's column order (each of its columns is one of the arrays above).
         let columns = self.id.columns(Mode::Strict);
         let ordered = columns
@@ -309,6 +309,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::Chunked;
     use crate::tables::{Rows, TableView};
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
@@ -381,6 +382,37 @@ mod tests {
                 assert_eq!(via_chunks(&l, id), direct(&l, id), "{id:?} with {acc}/{st} rows");
             }
         }
+    }
+
+    /// The page's own case: readings that repeat three values in the first chunk (so x/y/z are
+    /// dictionary-encoded, as the real data is) and go continuous after it.
+    #[test]
+    fn dictionary_encoded_readings_too() {
+        let mut l = landing(3 * CHUNK_ROWS + 17, 0);
+        let a = &mut l.accelerometer;
+        let (mut x, mut y, mut z) = (Chunked::new(), Chunked::new(), Chunked::new());
+        for i in 0..a.len() {
+            let three = |k: usize| OptF64::from(Some([-1.0, 0.0, 1.0][k % 3]));
+            let first = i < CHUNK_ROWS;
+            x.push(if first { three(i) } else { a.x[i] });
+            y.push(if first && i % 9 != 0 { three(i / 3) } else { a.y[i] });
+            z.push(if first { three(i / 9) } else { a.z[i] });
+        }
+        (a.x, a.y, a.z) = (x, y, z);
+        let id = TableId::AccelerometerLanding;
+        let file = direct(&l, id);
+        let n = file.len();
+        let len = u32::from_le_bytes(file[n - 8..n - 4].try_into().unwrap()) as usize;
+        let md = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&file[n - 8 - len..n - 8]).unwrap();
+        let dictionary = |c: usize| {
+            md.row_group(0)
+                .column(c)
+                .encodings()
+                .any(|e| e == parquet::basic::Encoding::RLE_DICTIONARY)
+        };
+        assert!((2..5).all(dictionary), "x, y and z are dictionary-encoded");
+        assert!(!dictionary(1), "the timestamps are not");
+        assert_eq!(via_chunks(&l, id), file);
     }
 
     /// The slices a whole table's batches are gathered from (`Chunked::slice`, the arrays built

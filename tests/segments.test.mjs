@@ -1,0 +1,67 @@
+// Unit checks of how the reader worker cuts one Blob of files into windows and segments
+// (web/engine/segments.js): every file's bytes arrive once, in order, each file ends exactly once,
+// and empty files (first, between, last, at a window's edge, or all of them) are not lost.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { covered, segmenter, windows } from '../web/engine/segments.js';
+
+/** Cut files of `sizes` with windows of `size` bytes; returns per file its [offset, length] pieces and how often it ended. */
+function cutAll(sizes, size) {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const cut = segmenter(sizes);
+  const files = sizes.map(() => ({ pieces: [], ends: 0, read: 0 }));
+  let windowsSeen = 0;
+  for (const [start, length] of windows(total, size)) {
+    windowsSeen++;
+    let at = 0; // segments of a window follow each other, from its first byte to its last
+    for (const [index, from, n, last] of cut(length)) {
+      assert.equal(from, at, `window at ${start}: segment of file ${index} starts at ${from}, not ${at}`);
+      at += n;
+      const f = files[index];
+      assert.equal(f.ends, 0, `file ${index} continues after its last segment`);
+      f.pieces.push([start + from, n]);
+      f.read += n;
+      if (last) f.ends++;
+    }
+    assert.equal(at, length, `window at ${start}: its ${length} bytes are all in segments`);
+  }
+  return { files, windowsSeen, total };
+}
+
+test('every file is cut into its bytes in order and ends once, whatever the window size', () => {
+  const cases = [
+    [0, 5, 0, 0, 7, 0],
+    [0],
+    [0, 0, 0],
+    [16],
+    [8, 8],
+    [8, 0, 8, 0],
+    [3, 17, 0, 40, 1, 0, 0, 9],
+  ];
+  for (const sizes of cases) {
+    for (const size of [1, 2, 3, 8, 16, 100]) {
+      const { files, windowsSeen, total } = cutAll(sizes, size);
+      assert.equal(windowsSeen, Math.max(1, Math.ceil(total / size)), `${sizes} / ${size}: windows`);
+      let offset = 0;
+      sizes.forEach((n, i) => {
+        assert.equal(files[i].ends, 1, `${sizes} / ${size}: file ${i} ends once`);
+        assert.equal(files[i].read, n, `${sizes} / ${size}: file ${i} bytes`);
+        for (const [from, len] of files[i].pieces) {
+          assert.equal(from, offset, `${sizes} / ${size}: file ${i} piece in order`);
+          offset += len;
+        }
+      });
+      assert.equal(offset, total);
+    }
+  }
+});
+
+test('the files a failed window covers: those with bytes in it', () => {
+  const sizes = [4, 0, 4, 4, 0, 0, 4];
+  assert.deepEqual(covered(sizes, 0, 4), [0]);
+  assert.deepEqual(covered(sizes, 0, 5), [0, 2]);
+  assert.deepEqual(covered(sizes, 4, 8), [2, 3]);
+  assert.deepEqual(covered(sizes, 6, 1), [2]);
+  assert.deepEqual(covered(sizes, 12, 4), [6]);
+  assert.deepEqual(covered([0, 0], 0, 0), []);
+});

@@ -1,0 +1,64 @@
+// @ts-check
+// How the reader worker (engine/reader.js) reads a share of files as one Blob: the windows it reads
+// (`windows`), how each window is cut at file boundaries into segments (`segmenter`), and which
+// files a failed window covers (`covered`). Pure functions of the files' sizes, unit-tested in
+// tests/segments.test.mjs.
+
+/**
+ * The windows `[start, length]` of `total` bytes, `size` bytes each (the last shorter); no bytes at
+ * all: one empty window, so that empty files still get their segments.
+ * @param {number} total
+ * @param {number} size
+ */
+export function* windows(total, size) {
+  let start = 0;
+  do {
+    const length = Math.min(size, total - start);
+    yield [start, length];
+    start += length;
+  } while (start < total);
+}
+
+/**
+ * Cuts consecutive windows (in order) into segments `[file index, start in the window, length,
+ * last]` of files of `sizes` bytes laid end to end. Every file gets at least one segment, and its
+ * `last` is on the segment with its final byte; an empty file's only segment goes in the window
+ * being cut when the cut reaches it (at a window's end, that window).
+ * @param {number[]} sizes
+ */
+export function segmenter(sizes) {
+  let index = 0; // the file being cut
+  let done = 0; // its bytes already in a segment
+  return (/** @type {number} */ length) => {
+    /** @type {[number, number, number, boolean][]} */
+    const out = [];
+    let at = 0;
+    while (index < sizes.length && (at < length || sizes[index] === done)) {
+      const n = Math.min(sizes[index] - done, length - at);
+      done += n;
+      const last = done === sizes[index];
+      out.push([index, at, n, last]);
+      at += n;
+      if (last) {
+        index++;
+        done = 0;
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * The indexes of the files (of `sizes` bytes, end to end) with bytes in the window `[start,
+ * start + length)`, in order: the files a failed read of that window may have failed on.
+ * @param {number[]} sizes
+ * @param {number} start
+ * @param {number} length
+ */
+export function covered(sizes, start, length) {
+  const out = [];
+  for (let i = 0, at = 0; i < sizes.length && at < start + length; at += sizes[i], i++) {
+    if (sizes[i] > 0 && at + sizes[i] > start) out.push(i);
+  }
+  return out;
+}
