@@ -17,15 +17,10 @@ import { describe } from './redact.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
 
 // Warmed up once the wasm is ready (Lake.warmUp: the first run's rules then use optimized code;
-// 0.1-0.3 s at worker start, while the user picks files). Only a speed-up: should it ever throw,
-// the worker works on without it.
-const ready = init().then(() => {
-  try {
-    Lake.warmUp();
-  } catch (err) {
-    console.warn('stedi-lake: the warm-up failed; runs are unaffected', err);
-  }
-});
+// 0.1-0.3 s at worker start, while the user picks files). It reads fixed input and returns
+// nothing, so it can only fail by a trap, which leaves the instance unusable (engine/redact.js):
+// then `ready` rejects and the first request reports it as fatal, and the page restarts the worker.
+const ready = init().then(() => Lake.warmUp());
 let lake = null; // the Lake of the last run
 let parquetCache = new Map(); // its Parquet outputs, built once by the run
 let manifest = null; // the parsed manifest, URLs included: never posted to the page
