@@ -226,9 +226,11 @@ impl<W: Write + Send> LandingWriter<W> {
         let columns = self.id.columns(Mode::Strict);
         let writer = match &mut self.writer {
             Some(w) => w,
-            None => self
-                .writer
-                .insert(TableWriter::new(columns, &batch, self.out.take().expect("one writer"))?),
+            None => {
+                // Gone only if making the writer failed before (the error was returned then).
+                let out = self.out.take().ok_or_else(|| bad("the writer could not be made"))?;
+                self.writer.insert(TableWriter::new(columns, &batch, out)?)
+            }
         };
         writer.write(&batch)?;
         self.batches += 1;
