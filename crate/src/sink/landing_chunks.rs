@@ -114,8 +114,10 @@ fn put<T: Copy, const N: usize>(out: &mut Vec<u8>, values: &[T], bytes: impl Fn(
 /// Writes one table of [`TABLES`] from its exported chunks, in order, to `out`.
 pub struct LandingWriter<W: Write + Send> {
     id: TableId,
-    /// The interned emails and serial numbers the chunks refer to (no rows).
-    landing: Landing,
+    /// The interned emails the chunks' users refer to.
+    emails: Interner,
+    /// The interned serial numbers the chunks' readings refer to.
+    serials: Interner,
     /// The output until the first chunk comes (the writer chooses its encodings from it).
     out: Option<W>,
     writer: Option<TableWriter<W>>,
@@ -133,7 +135,8 @@ impl<W: Write + Send> LandingWriter<W> {
         }
         Ok(LandingWriter {
             id,
-            landing: Landing::default(),
+            emails: Interner::default(),
+            serials: Interner::default(),
             out: Some(out),
             writer: None,
             batches: 0,
@@ -146,7 +149,7 @@ impl<W: Write + Send> LandingWriter<W> {
     pub fn add_strings(&mut self, bytes: &[u8]) -> Result<(), ParquetError> {
         let (emails, serials): (Vec<String>, Vec<String>) =
             postcard::from_bytes(bytes).map_err(|e| bad(&format!("not the landing's strings: {e}")))?;
-        for (interner, new) in [(&mut self.landing.emails, emails), (&mut self.landing.serials, serials)] {
+        for (interner, new) in [(&mut self.emails, emails), (&mut self.serials, serials)] {
             for s in new {
                 let before = interner.len();
                 if interner.intern(&s) as usize != before {
@@ -172,10 +175,9 @@ impl<W: Write + Send> LandingWriter<W> {
         if self.short {
             return Err(bad("a chunk after a short one"));
         }
-        let l = &self.landing;
         let arrays: Vec<(Field, ArrayRef)> = match self.id {
             TableId::AccelerometerLanding => {
-                let user = string_array(r.u32s(n)?, &l.emails, "an accelerometer user with no email")?;
+                let user = string_array(r.u32s(n)?, &self.emails, "an accelerometer user with no email")?;
                 let timestamp: ArrayRef = Arc::new(Int64Array::from(r.i64s(n)?));
                 let mut xyz = [Field::X, Field::Y, Field::Z]
                     .into_iter()
@@ -186,7 +188,11 @@ impl<W: Write + Send> LandingWriter<W> {
             }
             _ => {
                 let time: ArrayRef = Arc::new(Int64Array::from(r.i64s(n)?));
-                let serial = string_array(r.u32s(n)?, &l.serials, "a step_trainer reading with no serial number")?;
+                let serial = string_array(
+                    r.u32s(n)?,
+                    &self.serials,
+                    "a step_trainer reading with no serial number",
+                )?;
                 let present = r.take(n)?;
                 let values = r.i64s(n)?;
                 let distance: Vec<Option<i64>> = present

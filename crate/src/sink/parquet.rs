@@ -52,28 +52,20 @@ pub fn write_with<W: Write + Send>(
 ) -> Result<W, ParquetError> {
     let schema = arrow_schema(table.columns());
     let n = table.rows.len();
-    let mut start = 0;
-    let mut writer: Option<TableWriter<W>> = None;
-    let mut out = Some(out);
+    // The first batch (empty for an empty table) chooses the encodings; then batch after batch.
+    let mut end = BATCH_ROWS.min(n);
+    let mut batch = gather(table, &schema, 0, end)?;
+    let mut writer = TableWriter::new(table.columns(), &batch, out)?;
     loop {
-        let end = (start + BATCH_ROWS).min(n);
-        let batch = gather(table, &schema, start, end)?;
-        let w = match &mut writer {
-            Some(w) => w,
-            None => writer.insert(TableWriter::new(
-                table.columns(),
-                &batch,
-                out.take().expect("one writer"),
-            )?),
-        };
-        w.write(&batch)?;
-        after_batch(w.out())?;
-        start = end;
-        if start >= n {
-            break;
+        writer.write(&batch)?;
+        after_batch(writer.out())?;
+        if end >= n {
+            return writer.finish();
         }
+        let start = end;
+        end = (start + BATCH_ROWS).min(n);
+        batch = gather(table, &schema, start, end)?;
     }
-    writer.expect("at least one batch").finish()
 }
 
 /// One Parquet file written batch by batch, as [`write`] writes a table: the same properties
