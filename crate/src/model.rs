@@ -87,6 +87,20 @@ impl Interner {
         id
     }
 
+    /// The id of the string whose UTF-8 bytes are `bytes`, as [`Interner::intern`]; `None`, and
+    /// nothing added, when they are not UTF-8. Bytes equal to the string returned last are taken
+    /// without a UTF-8 check (they are that string's bytes): the fast decoder's readings come
+    /// grouped by user or device, so nearly every lookup skips both the check and the hashing.
+    #[inline]
+    pub fn intern_utf8(&mut self, bytes: &[u8]) -> Option<u32> {
+        if let Some(last) = self.last {
+            if self.strings[last as usize].as_bytes() == bytes {
+                return Some(last);
+            }
+        }
+        Some(self.intern(std::str::from_utf8(bytes).ok()?))
+    }
+
     /// The string of `id`. Panics when `id` did not come from this interner.
     pub fn get(&self, id: u32) -> &str {
         &self.strings[id as usize]

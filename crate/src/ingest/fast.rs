@@ -10,10 +10,13 @@
 //! a record means stays in `record.rs`; this module must only agree with it, which its tests
 //! check record by record against serde (hand-picked cases and generated ones).
 
-/// An accelerometer record read by the fast path: `(user, timestamp, x, y, z)`.
-pub(crate) type Accelerometer<'a> = (&'a str, i64, Option<f64>, Option<f64>, Option<f64>);
-/// A step_trainer record read by the fast path: `(sensorReadingTime, serialNumber, distanceFromObject)`.
-pub(crate) type StepTrainer<'a> = (i64, &'a str, Option<i64>);
+/// An accelerometer record read by the fast path: `(user, timestamp, x, y, z)`. The user's bytes
+/// are not yet checked as UTF-8: the caller interns them with [`crate::model::Interner::intern_utf8`],
+/// which checks only a string it has not seen (and sends the record to serde when it is not UTF-8).
+pub(crate) type Accelerometer<'a> = (&'a [u8], i64, Option<f64>, Option<f64>, Option<f64>);
+/// A step_trainer record read by the fast path: `(sensorReadingTime, serialNumber,
+/// distanceFromObject)`; the serial's bytes are checked as the user's are in [`Accelerometer`].
+pub(crate) type StepTrainer<'a> = (i64, &'a [u8], Option<i64>);
 
 /// A JSON number as scanned: its text, sign, and its integer and fraction digits as one integer.
 #[derive(Clone, Copy)]
@@ -108,12 +111,6 @@ impl<'a> Cursor<'a> {
         }
         self.i += 1;
         Some(&self.b[start..self.i - 1])
-    }
-
-    /// A string without escapes or control characters, valid UTF-8 (after the opening quote).
-    #[inline]
-    fn string(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.raw_string()?).ok()
     }
 
     /// A key, then `:`. Its bytes are only compared with the known (ASCII) names, so they need no
@@ -246,11 +243,12 @@ impl<'a> Cursor<'a> {
         v.is_finite().then_some(Some(v))
     }
 
-    /// A string value (not empty, not null).
+    /// A string value's bytes (not empty, not null, no escapes or control characters; UTF-8 is
+    /// the caller's to check).
     #[inline]
-    fn id(&mut self) -> Option<&'a str> {
+    fn id(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
-        self.string().filter(|s| !s.is_empty())
+        self.raw_string().filter(|s| !s.is_empty())
     }
 
     /// After a value: `,` (more keys: `true`) or `}` (the end: `false`).
@@ -361,8 +359,8 @@ mod tests {
             assert_eq!(fast.serials.get(i), slow.serials.get(i), "{text}");
         }
         match source {
-            Source::Accelerometer => accelerometer(bytes).is_some(),
-            _ => step_trainer(bytes).is_some(),
+            Source::Accelerometer => accelerometer(bytes).is_some_and(|r| std::str::from_utf8(r.0).is_ok()),
+            _ => step_trainer(bytes).is_some_and(|r| std::str::from_utf8(r.1).is_ok()),
         }
     }
 
@@ -424,7 +422,7 @@ mod tests {
         assert_eq!(
             accelerometer(a),
             Some((
-                "Santosh.Clayton@test.com",
+                b"Santosh.Clayton@test.com".as_slice(),
                 1655564444103,
                 Some(-1.0),
                 Some(-0.0),
@@ -433,7 +431,7 @@ mod tests {
         );
         assert!(agree(Source::Accelerometer, a));
         let s = br#" { "sensorReadingTime" : 1655564444103 , "serialNumber":"a-b","distanceFromObject":null } "#;
-        assert_eq!(step_trainer(s), Some((1655564444103, "a-b", None)));
+        assert_eq!(step_trainer(s), Some((1655564444103, b"a-b".as_slice(), None)));
         assert!(agree(Source::StepTrainer, s));
         // Keys in any order, optional keys absent.
         assert!(!agree(
@@ -474,6 +472,61 @@ mod tests {
         ] {
             assert!(!agree(Source::Accelerometer, r), "{}", String::from_utf8_lossy(r));
         }
+    }
+
+    /// An id that is not UTF-8 goes to serde (and is quarantined there) even right after a valid
+    /// one it starts like: only bytes equal to the string interned last skip the UTF-8 check.
+    #[test]
+    fn ids_that_are_not_utf8_are_checked_after_valid_ones() {
+        let (mut fast, mut slow) = (Landing::default(), Landing::default());
+        let records: [(Source, &[u8]); 8] = [
+            (
+                Source::Accelerometer,
+                "{\"user\":\"a\u{e9}\",\"timestamp\":1}".as_bytes(),
+            ),
+            (Source::Accelerometer, b"{\"user\":\"a\xc3\",\"timestamp\":2}"),
+            (
+                Source::Accelerometer,
+                "{\"user\":\"a\u{e9}\",\"timestamp\":3}".as_bytes(),
+            ),
+            (Source::Accelerometer, b"{\"user\":\"a\xc3\xa9\xff\",\"timestamp\":4}"),
+            (
+                Source::Accelerometer,
+                "{\"user\":\"a\u{e9}\",\"timestamp\":5}".as_bytes(),
+            ),
+            (Source::StepTrainer, br#"{"sensorReadingTime":1,"serialNumber":"s"}"#),
+            (
+                Source::StepTrainer,
+                b"{\"sensorReadingTime\":2,\"serialNumber\":\"s\x80\"}",
+            ),
+            (Source::StepTrainer, br#"{"sensorReadingTime":3,"serialNumber":"s"}"#),
+        ];
+        let mut rejected = Vec::new();
+        for (source, r) in records {
+            let (a, b) = (
+                decode_into(source, r, &mut fast),
+                decode_with_serde_only(source, r, &mut slow),
+            );
+            assert_eq!(a, b, "{}", String::from_utf8_lossy(r));
+            if let Err(e) = a {
+                rejected.push(e.reason);
+            }
+        }
+        assert_eq!(rejected.len(), 3, "the three ids that are not UTF-8: {rejected:?}");
+        assert_eq!(
+            fast.accelerometer.timestamp.iter().copied().collect::<Vec<_>>(),
+            [1, 3, 5]
+        );
+        assert_eq!(
+            fast.step_trainer
+                .sensor_reading_time
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            [1, 3]
+        );
+        assert_eq!((fast.emails.len(), fast.serials.len()), (1, 1));
+        assert_eq!((fast.emails.get(0), fast.serials.get(0)), ("a\u{e9}", "s"));
     }
 
     /// Records built from pieces real and hostile exports use, in random order and spacing; every

@@ -612,22 +612,27 @@ fn decode_pass(source: Source, bytes: &[u8], landing: &mut Landing, fast: bool) 
         match source {
             Source::Accelerometer => {
                 if let Some((user, timestamp, x, y, z)) = super::fast::accelerometer(bytes) {
-                    let t = &mut landing.accelerometer;
-                    t.user.push(landing.emails.intern(user));
-                    t.timestamp.push(timestamp);
-                    t.x.push(x.into());
-                    t.y.push(y.into());
-                    t.z.push(z.into());
-                    return Ok(());
+                    // A user that is not UTF-8 goes to serde, which gives the reason.
+                    if let Some(user) = landing.emails.intern_utf8(user) {
+                        let t = &mut landing.accelerometer;
+                        t.user.push(user);
+                        t.timestamp.push(timestamp);
+                        t.x.push(x.into());
+                        t.y.push(y.into());
+                        t.z.push(z.into());
+                        return Ok(());
+                    }
                 }
             }
             Source::StepTrainer => {
                 if let Some((time, serial, distance)) = super::fast::step_trainer(bytes) {
-                    let t = &mut landing.step_trainer;
-                    t.sensor_reading_time.push(time);
-                    t.serial_number.push(landing.serials.intern(serial));
-                    t.distance_from_object.push(distance);
-                    return Ok(());
+                    if let Some(serial) = landing.serials.intern_utf8(serial) {
+                        let t = &mut landing.step_trainer;
+                        t.sensor_reading_time.push(time);
+                        t.serial_number.push(serial);
+                        t.distance_from_object.push(distance);
+                        return Ok(());
+                    }
                 }
             }
             Source::Customer => {}
