@@ -69,6 +69,12 @@ pub mod tables;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+pub mod wasm_alloc;
+
+/// In wasm, the standard library's allocator growing the memory in steps (`wasm_alloc.rs`).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: wasm_alloc::SteppedDlmalloc = wasm_alloc::SteppedDlmalloc::new();
 
 pub use error::{Error, Result};
 pub use lake::{Lake, RunOptions};
