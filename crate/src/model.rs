@@ -255,3 +255,28 @@ impl Landing {
 pub fn float_key(v: OptF64) -> Option<u64> {
     v.get().map(|f| (f + 0.0).to_bits())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Interner;
+
+    /// `intern_utf8` gives `intern`'s ids, adds nothing for bytes that are not UTF-8 (also right
+    /// after a string they start like), and a rejected string does not change the last one.
+    #[test]
+    fn intern_utf8_agrees_with_intern_and_rejects_what_is_not_utf8() {
+        let (mut a, mut b) = (Interner::default(), Interner::default());
+        for s in ["a\u{e9}", "b", "a\u{e9}", "a\u{e9}", "c", "b"] {
+            assert_eq!(a.intern_utf8(s.as_bytes()), Some(b.intern(s)), "{s}");
+        }
+        assert_eq!(a.len(), 3);
+        for bad in [&b"b\xff"[..], b"a\xc3", b"a\xc3\xa9\xff", b"\x80"] {
+            assert_eq!(a.intern_utf8(bad), None, "{bad:?}");
+            assert_eq!(a.len(), 3, "{bad:?} was added");
+        }
+        // The last string is still "b": its bytes are taken, another's are checked and found.
+        assert_eq!(a.intern_utf8(b"b"), Some(1));
+        assert_eq!(a.intern_utf8("a\u{e9}".as_bytes()), Some(0));
+        assert_eq!(a.intern_utf8(b"d"), Some(3));
+        assert_eq!(a.get(3), "d");
+    }
+}

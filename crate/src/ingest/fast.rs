@@ -6,13 +6,16 @@
 //! know or in another case, a repeated key, a missing required key, an empty identifier, an
 //! epoch that is not a plain 64-bit integer, a number beyond the double range, a nested value,
 //! trailing bytes) makes it return `None`, and the record is decoded by serde in
-//! [`super::record`], which gives every quarantine reason and message. So every rule about what
+//! [`super::record`], which gives every quarantine reason and message. The one thing it leaves
+//! to its caller is the UTF-8 check of the user or serial it returns (see [`Accelerometer`]):
+//! an id that is not UTF-8 sends the record to serde there. So every rule about what
 //! a record means stays in `record.rs`; this module must only agree with it, which its tests
 //! check record by record against serde (hand-picked cases and generated ones).
 
 /// An accelerometer record read by the fast path: `(user, timestamp, x, y, z)`. The user's bytes
 /// are not yet checked as UTF-8: the caller interns them with [`crate::model::Interner::intern_utf8`],
-/// which checks only a string it has not seen (and sends the record to serde when it is not UTF-8).
+/// which checks every string but the one it interned last (and sends the record to serde when it
+/// is not UTF-8).
 pub(crate) type Accelerometer<'a> = (&'a [u8], i64, Option<f64>, Option<f64>, Option<f64>);
 /// A step_trainer record read by the fast path: `(sensorReadingTime, serialNumber,
 /// distanceFromObject)`; the serial's bytes are checked as the user's are in [`Accelerometer`].
@@ -339,6 +342,15 @@ mod tests {
         let b = decode_with_serde_only(source, bytes, &mut slow);
         let text = String::from_utf8_lossy(bytes);
         assert_eq!(a, b, "outcome differs for {text}");
+        assert_same(&fast, &slow, &text);
+        match source {
+            Source::Accelerometer => accelerometer(bytes).is_some_and(|r| std::str::from_utf8(r.0).is_ok()),
+            _ => step_trainer(bytes).is_some_and(|r| std::str::from_utf8(r.1).is_ok()),
+        }
+    }
+
+    /// The two landings hold the same rows and interned strings, bit for bit.
+    fn assert_same(fast: &Landing, slow: &Landing, text: &str) {
         let ac = (&fast.accelerometer, &slow.accelerometer);
         assert_eq!(ac.0.user, ac.1.user, "{text}");
         assert_eq!(ac.0.timestamp, ac.1.timestamp, "{text}");
@@ -357,10 +369,6 @@ mod tests {
         }
         for i in 0..fast.serials.len() as u32 {
             assert_eq!(fast.serials.get(i), slow.serials.get(i), "{text}");
-        }
-        match source {
-            Source::Accelerometer => accelerometer(bytes).is_some_and(|r| std::str::from_utf8(r.0).is_ok()),
-            _ => step_trainer(bytes).is_some_and(|r| std::str::from_utf8(r.1).is_ok()),
         }
     }
 
@@ -585,6 +593,7 @@ mod tests {
         const BLANKS: &[&str] = &["", " ", "\n", "\t", "\r\n  "];
         let mut rng = fastrand::Rng::with_seed(7);
         let (mut fast, mut total) = (0, 0);
+        let (mut seq_fast, mut seq_slow) = (Landing::default(), Landing::default());
         for source in [Source::Accelerometer, Source::StepTrainer] {
             let keys: &[(&str, bool)] = match source {
                 Source::Accelerometer => &[
@@ -631,10 +640,22 @@ mod tests {
                     let at = rng.usize(1..rec.len());
                     rec.insert(at, b",} \"\xc3"[rng.usize(..5)]);
                 }
+                if rng.u8(..) < 12 {
+                    // An id that is not UTF-8 but starts like the valid one before it.
+                    if let Some(at) = rec.windows(5).position(|w| w == b"a@b.c") {
+                        rec.insert(at + [3, 5][rng.usize(..2)], [0xc3, 0xff][rng.usize(..2)]);
+                    }
+                }
                 total += 1;
                 fast += agree(source, &rec) as usize;
+                // The same records one after the other into one landing each way, so that the
+                // interners' last string is the previous record's (as in a real file).
+                let text = String::from_utf8_lossy(&rec);
+                let a = decode_into(source, &rec, &mut seq_fast);
+                assert_eq!(a, decode_with_serde_only(source, &rec, &mut seq_slow), "{text}");
             }
         }
+        assert_same(&seq_fast, &seq_slow, "the generated records in sequence");
         // Plain records (most of them) must not all fall back: the fast path is the point.
         assert!(fast > total / 3, "{fast} of {total} took the fast path");
     }
