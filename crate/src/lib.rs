@@ -69,7 +69,7 @@ pub mod tables;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-pub mod wasm_alloc;
+mod wasm_alloc;
 
 /// In wasm, the standard library's allocator growing the memory in steps (`wasm_alloc.rs`).
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]

@@ -657,10 +657,11 @@ impl Lake {
         self.inner.customer_series(email).map(|v| Json::of(&v)).map_err(js_err)
     }
 
-    /// Bytes of wasm linear memory in use (it only grows).
+    /// Bytes the wasm linear memory has grown to (it only grows, up to 4 GiB; the allocator grows
+    /// it by up to 1/16 ahead of use, `wasm_alloc.rs`).
     #[wasm_bindgen(js_name = memoryBytes)]
     pub fn memory_bytes() -> f64 {
-        (core::arch::wasm32::memory_size(0) * 65536) as f64
+        core::arch::wasm32::memory_size(0) as f64 * 65536.0
     }
 
     /// Run a small made-up landing set through what the engine worker does in a run (both

@@ -1,5 +1,6 @@
-//! The wasm build's global allocator: the standard library's own allocator (dlmalloc), taking its
-//! memory from `memory.grow` in geometric steps instead of one grow per request.
+//! The wasm build's global allocator: the dlmalloc crate (the allocator the standard library uses
+//! on wasm32), taking its memory from `memory.grow` in geometric steps instead of one grow per
+//! request.
 //!
 //! Why: the standard library's dlmalloc grows the wasm memory by each request it cannot serve,
 //! rounded up to 64 KiB, so decoding the landing columns (a 512 KiB chunk at a time) cost one
@@ -10,23 +11,54 @@
 //! needed. Near the 4 GiB limit, where a step no longer fits, it grows by the request alone.
 //!
 //! Data flow: every allocation (the landing columns, Parquet buffers, wasm-bindgen's copies of
-//! JS bytes) goes to dlmalloc, which asks [`Stepped::alloc`] for more memory only when none of
-//! what it holds fits. Memory is never given back (a wasm memory cannot shrink), as before.
+//! JS bytes) goes to dlmalloc, which asks for more memory (`Stepped`, through [`region`]) only
+//! when none of what it holds fits. Memory is never given back (a wasm memory cannot shrink), as
+//! before.
+// Natively only the tests use the step rule.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 /// Bytes in a wasm page.
-const PAGE: usize = 64 * 1024;
+const PAGE: u64 = 64 * 1024;
 /// The smallest step the memory grows by (bytes).
-const MIN_STEP: usize = 4 << 20;
+const MIN_STEP: u64 = 4 << 20;
 /// The memory grows by at least 1/`STEP_SHARE` of its size.
-const STEP_SHARE: usize = 16;
+const STEP_SHARE: u64 = 16;
+/// The wasm32 address space: 4 GiB.
+const ADDRESS_SPACE: u64 = 1 << 32;
 
 /// Pages to grow a memory of `current_pages` by when `request` bytes are wanted: the request,
-/// but at least 1/[`STEP_SHARE`] of the memory and [`MIN_STEP`], in whole pages.
-pub fn step_pages(request: usize, current_pages: usize) -> usize {
+/// but at least 1/[`STEP_SHARE`] of the memory and [`MIN_STEP`], in whole pages. (In `u64`, so
+/// that a full 4 GiB memory computes the same natively, where this is tested, and in wasm32.)
+fn step_pages(request: u64, current_pages: u64) -> u64 {
     request
-        .max(current_pages.saturating_mul(PAGE) / STEP_SHARE)
+        .max(current_pages * PAGE / STEP_SHARE)
         .max(MIN_STEP)
         .div_ceil(PAGE)
+}
+
+/// The region to hand dlmalloc when it asks for `size` bytes of a memory of `current_pages`:
+/// `(first byte, bytes)`, or `None` when the memory cannot grow by `size`. `grow(pages)` grows
+/// the memory and returns the first byte of the new pages (`None`: it cannot). A step is tried
+/// first, then (near the 4 GiB limit, when the step does not fit) the request alone. A region
+/// that ends at the very top of the address space is 16 bytes short: a Rust pointer one past its
+/// end must not wrap to 0 (as the standard library's wasm allocator does).
+fn region(size: u64, current_pages: u64, mut grow: impl FnMut(u64) -> Option<u64>) -> Option<(u64, u64)> {
+    let step = step_pages(size, current_pages);
+    let exact = size.div_ceil(PAGE);
+    let (base, pages) = match grow(step) {
+        Some(base) => (base, step),
+        None if exact < step => (grow(exact)?, exact),
+        None => return None,
+    };
+    let bytes = pages * PAGE;
+    Some((
+        base,
+        if base + bytes == ADDRESS_SPACE {
+            bytes - 16
+        } else {
+            bytes
+        },
+    ))
 }
 
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
@@ -39,39 +71,25 @@ mod global {
     use core::cell::UnsafeCell;
     use core::ptr;
 
-    use super::{step_pages, PAGE};
+    use super::{region, PAGE};
 
-    /// dlmalloc's source of memory: `memory.grow` in steps ([`step_pages`]).
+    /// dlmalloc's source of memory: `memory.grow` in steps ([`region`]).
     pub struct Stepped;
 
-    /// Grow memory 0 by `pages`: the new region's first byte, or `None` when it cannot grow.
-    fn grow(pages: usize) -> Option<usize> {
-        let prev = wasm32::memory_grow(0, pages);
-        (prev != usize::MAX).then_some(prev * PAGE)
+    /// Grow memory 0 by `pages`: the first byte of the new pages, or `None` when it cannot grow.
+    fn grow(pages: u64) -> Option<u64> {
+        let prev = wasm32::memory_grow(0, pages as usize);
+        (prev != usize::MAX).then(|| prev as u64 * PAGE)
     }
 
     // SAFETY: `alloc` returns regions no one else uses (fresh pages at the end of the memory),
-    // zeroed as every fresh wasm page is; nothing is ever released or remapped.
+    // zeroed as every fresh wasm page is, 64 KiB-aligned; nothing is ever released or remapped.
     unsafe impl dlmalloc::Allocator for Stepped {
         fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
-            let step = step_pages(size, wasm32::memory_size(0));
-            let exact = size.div_ceil(PAGE);
-            let Some((base, pages)) = grow(step)
-                .map(|b| (b, step))
-                .or_else(|| grow(exact).map(|b| (b, exact)))
-            else {
-                return (ptr::null_mut(), 0, 0);
-            };
-            let bytes = pages * PAGE;
-            // The region may end at the very top of the 4 GiB address space; a Rust pointer must
-            // not wrap to 0 one past it, so the last bytes are left out (as the standard
-            // library's dlmalloc does).
-            let bytes = if base.wrapping_add(bytes) == 0 {
-                bytes - 16
-            } else {
-                bytes
-            };
-            (base as *mut u8, bytes, 0)
+            match region(size as u64, wasm32::memory_size(0) as u64, grow) {
+                Some((base, bytes)) => (base as usize as *mut u8, bytes as usize, 0),
+                None => (ptr::null_mut(), 0, 0),
+            }
         }
 
         fn remap(&self, _ptr: *mut u8, _old: usize, _new: usize, _can_move: bool) -> *mut u8 {
@@ -95,7 +113,7 @@ mod global {
         }
 
         fn page_size(&self) -> usize {
-            PAGE
+            PAGE as usize
         }
     }
 
@@ -159,7 +177,7 @@ mod tests {
         let gib = (1 << 30) / PAGE;
         assert_eq!(step_pages(512 << 10, gib), gib / STEP_SHARE);
         assert_eq!(step_pages(100 << 20, gib), (100 << 20) / PAGE);
-        // A whole 4 GiB memory does not overflow.
+        // A whole 4 GiB memory.
         assert_eq!(step_pages(1, 65_536), 65_536 / STEP_SHARE);
         // From an empty memory to 1 GiB in about 60 grows, not 2,048 of 512 KiB.
         let (mut pages, mut grows) = (17, 0);
@@ -170,5 +188,60 @@ mod tests {
         assert!((40..=70).contains(&grows), "{grows} grows");
         // Never more than a sixteenth (or the minimum step) beyond what was asked for.
         assert!(pages * PAGE <= (1 << 30) + (1 << 30) / STEP_SHARE + MIN_STEP);
+    }
+
+    /// A wasm32 memory of `pages` that grows up to 4 GiB, counting the calls.
+    struct Memory {
+        pages: u64,
+        calls: Vec<u64>,
+    }
+
+    impl Memory {
+        fn grow(&mut self, pages: u64) -> Option<u64> {
+            self.calls.push(pages);
+            (self.pages + pages <= ADDRESS_SPACE / PAGE).then(|| {
+                self.pages += pages;
+                (self.pages - pages) * PAGE
+            })
+        }
+
+        fn region(&mut self, size: u64) -> Option<(u64, u64)> {
+            self.calls.clear();
+            region(size, self.pages, |p| self.grow(p))
+        }
+    }
+
+    #[test]
+    fn regions_step_then_fall_back_to_the_request_near_4_gib() {
+        // A step: 4 MiB for a small memory, from its old end.
+        let mut m = Memory {
+            pages: 17,
+            calls: vec![],
+        };
+        assert_eq!(m.region(100), Some((17 * PAGE, MIN_STEP)));
+        assert_eq!(m.calls, [MIN_STEP / PAGE]);
+        // 100 MiB short of 4 GiB: a step (250 MiB) does not fit, the request alone (2 MiB) does.
+        let left = 100 << 20;
+        let mut m = Memory {
+            pages: (ADDRESS_SPACE - left) / PAGE,
+            calls: vec![],
+        };
+        assert_eq!(m.region(2 << 20), Some((ADDRESS_SPACE - left, 2 << 20)));
+        assert_eq!(m.calls, [(ADDRESS_SPACE - left) / PAGE / STEP_SHARE, 32]);
+        // Nothing fits: `None`, after the step and the request; a request as large as the step
+        // is not tried twice.
+        let step = m.pages / STEP_SHARE;
+        assert_eq!(m.region(200 << 20), None);
+        assert_eq!(m.calls, [step, (200 << 20) / PAGE]);
+        assert_eq!(m.region(300 << 20), None);
+        assert_eq!(m.calls, [(300 << 20) / PAGE]);
+        // A region that ends at exactly 4 GiB is 16 bytes short of it.
+        let mut m = Memory {
+            pages: ADDRESS_SPACE / PAGE - 1,
+            calls: vec![],
+        };
+        assert_eq!(m.region(10), Some((ADDRESS_SPACE - PAGE, PAGE - 16)));
+        assert_eq!(m.pages, ADDRESS_SPACE / PAGE);
+        assert_eq!(m.region(1), None);
     }
 }
