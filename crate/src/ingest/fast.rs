@@ -277,6 +277,12 @@ impl<'a> Cursor<'a> {
         self.ws();
         (self.i == self.b.len()).then_some(())
     }
+
+    /// Exactly the bytes `s` next (no blanks before them).
+    #[inline]
+    fn lit(&mut self, s: &[u8]) -> Option<()> {
+        self.b[self.i..].starts_with(s).then(|| self.i += s.len())
+    }
 }
 
 /// Walk a flat object: `field` reads the value of each key (each known key once: a repeat or
@@ -297,6 +303,33 @@ fn object<'a>(bytes: &'a [u8], mut field: impl FnMut(&'a [u8], &mut Cursor<'a>) 
 
 /// Read `bytes` as a plain accelerometer record, or `None` (serde decides).
 pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
+    accelerometer_as_exported(bytes).or_else(|| accelerometer_any_layout(bytes))
+}
+
+/// An accelerometer record laid out as the landing exports write every one (keys in this order,
+/// no blanks): `{"user":"…","timestamp":…,"x":…,"y":…,"z":…}`, read by comparing the keys
+/// whole instead of scanning and matching each. Any other layout: `None`, and
+/// [`accelerometer_any_layout`] reads it (to the same values: both accept only what serde does).
+#[inline]
+fn accelerometer_as_exported(bytes: &[u8]) -> Option<Accelerometer<'_>> {
+    let mut c = Cursor { b: bytes, i: 0 };
+    c.lit(b"{\"user\":\"")?;
+    let user = c.raw_string().filter(|s| !s.is_empty())?;
+    c.lit(b",\"timestamp\":")?;
+    let ts = c.integer()?;
+    c.lit(b",\"x\":")?;
+    let x = c.opt_double()?;
+    c.lit(b",\"y\":")?;
+    let y = c.opt_double()?;
+    c.lit(b",\"z\":")?;
+    let z = c.opt_double()?;
+    c.lit(b"}")?;
+    c.end()?;
+    Some((user, ts, x, y, z))
+}
+
+/// [`accelerometer`] for keys in any order, spacing and presence.
+fn accelerometer_any_layout(bytes: &[u8]) -> Option<Accelerometer<'_>> {
     let (mut user, mut ts, mut x, mut y, mut z) = (None, None, None, None, None);
     object(bytes, |key, c| {
         match key {
@@ -314,6 +347,28 @@ pub(crate) fn accelerometer(bytes: &[u8]) -> Option<Accelerometer<'_>> {
 
 /// Read `bytes` as a plain step_trainer record, or `None` (serde decides).
 pub(crate) fn step_trainer(bytes: &[u8]) -> Option<StepTrainer<'_>> {
+    step_trainer_as_exported(bytes).or_else(|| step_trainer_any_layout(bytes))
+}
+
+/// A step_trainer record laid out as the landing exports write every one:
+/// `{"sensorReadingTime":…,"serialNumber":"…","distanceFromObject":…}` (see
+/// [`accelerometer_as_exported`]).
+#[inline]
+fn step_trainer_as_exported(bytes: &[u8]) -> Option<StepTrainer<'_>> {
+    let mut c = Cursor { b: bytes, i: 0 };
+    c.lit(b"{\"sensorReadingTime\":")?;
+    let time = c.integer()?;
+    c.lit(b",\"serialNumber\":\"")?;
+    let serial = c.raw_string().filter(|s| !s.is_empty())?;
+    c.lit(b",\"distanceFromObject\":")?;
+    let distance = c.opt_integer()?;
+    c.lit(b"}")?;
+    c.end()?;
+    Some((time, serial, distance))
+}
+
+/// [`step_trainer`] for keys in any order, spacing and presence.
+fn step_trainer_any_layout(bytes: &[u8]) -> Option<StepTrainer<'_>> {
     let (mut time, mut serial, mut distance) = (None, None, None);
     object(bytes, |key, c| {
         match key {
@@ -343,6 +398,15 @@ mod tests {
         let text = String::from_utf8_lossy(bytes);
         assert_eq!(a, b, "outcome differs for {text}");
         assert_same(&fast, &slow, &text);
+        // The exported layout's path accepts only what the any-layout path reads, to the same bits.
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        if let Some((u, t, x, y, z)) = accelerometer_as_exported(bytes) {
+            let any = accelerometer_any_layout(bytes).map(|(u, t, x, y, z)| (u, t, bits(x), bits(y), bits(z)));
+            assert_eq!(Some((u, t, bits(x), bits(y), bits(z))), any, "{text}");
+        }
+        if let Some(r) = step_trainer_as_exported(bytes) {
+            assert_eq!(Some(r), step_trainer_any_layout(bytes), "{text}");
+        }
         match source {
             Source::Accelerometer => accelerometer(bytes).is_some_and(|r| std::str::from_utf8(r.0).is_ok()),
             _ => step_trainer(bytes).is_some_and(|r| std::str::from_utf8(r.1).is_ok()),
@@ -438,6 +502,20 @@ mod tests {
             ))
         );
         assert!(agree(Source::Accelerometer, a));
+        // The real exports' layout takes the exported layout's path, both shapes; one blank does not.
+        assert!(accelerometer_as_exported(a).is_some());
+        let real = br#"{"sensorReadingTime":1655564444103,"serialNumber":"50f7b4f3-7af5-4b07-a421-7b902c8d2b7c","distanceFromObject":218}"#;
+        assert_eq!(
+            step_trainer_as_exported(real),
+            Some((
+                1655564444103,
+                b"50f7b4f3-7af5-4b07-a421-7b902c8d2b7c".as_slice(),
+                Some(218)
+            ))
+        );
+        assert!(agree(Source::StepTrainer, real));
+        let spaced = br#"{"user":"a","timestamp":1, "x":1.0,"y":null,"z":2}"#;
+        assert!(accelerometer_as_exported(spaced).is_none() && agree(Source::Accelerometer, spaced));
         let s = br#" { "sensorReadingTime" : 1655564444103 , "serialNumber":"a-b","distanceFromObject":null } "#;
         assert_eq!(step_trainer(s), Some((1655564444103, b"a-b".as_slice(), None)));
         assert!(agree(Source::StepTrainer, s));
@@ -592,7 +670,7 @@ mod tests {
         ];
         const BLANKS: &[&str] = &["", " ", "\n", "\t", "\r\n  "];
         let mut rng = fastrand::Rng::with_seed(7);
-        let (mut fast, mut total) = (0, 0);
+        let (mut fast, mut total, mut as_exported) = (0, 0, 0);
         let (mut seq_fast, mut seq_slow) = (Landing::default(), Landing::default());
         for source in [Source::Accelerometer, Source::StepTrainer] {
             let keys: &[(&str, bool)] = match source {
@@ -612,6 +690,8 @@ mod tests {
             for _ in 0..10_000 {
                 let mut fields: Vec<String> = Vec::new();
                 let plain = rng.u8(..) < 160;
+                // Keys in the exports' order without blanks (the exported layout's path), often.
+                let exported = rng.u8(..) < 64;
                 for &(k, is_str) in keys {
                     if !plain && rng.u8(..) < 40 {
                         continue; // absent
@@ -627,13 +707,16 @@ mod tests {
                     } else {
                         k.to_owned()
                     };
-                    let [b0, b1, b2, b3] = [(); 4].map(|_| BLANKS[rng.usize(..BLANKS.len())]);
+                    let [b0, b1, b2, b3] =
+                        [(); 4].map(|_| BLANKS[if exported { 0 } else { rng.usize(..BLANKS.len()) }]);
                     fields.push(format!("{b0}\"{key}\"{b1}:{b2}{v}{b3}"));
                     if !plain && rng.u8(..) < 8 {
                         fields.push(fields.last().unwrap().clone()); // repeated
                     }
                 }
-                rng.shuffle(&mut fields);
+                if !exported {
+                    rng.shuffle(&mut fields);
+                }
                 let mut rec = format!("{{{}}}", fields.join(",")).into_bytes();
                 if !plain && rng.u8(..) < 10 {
                     // A stray byte anywhere, also inside a multi-byte character.
@@ -648,6 +731,10 @@ mod tests {
                 }
                 total += 1;
                 fast += agree(source, &rec) as usize;
+                as_exported += match source {
+                    Source::Accelerometer => accelerometer_as_exported(&rec).is_some(),
+                    _ => step_trainer_as_exported(&rec).is_some(),
+                } as usize;
                 // The same records one after the other into one landing each way, so that the
                 // interners' last string is the previous record's (as in a real file).
                 let text = String::from_utf8_lossy(&rec);
@@ -656,8 +743,13 @@ mod tests {
             }
         }
         assert_same(&seq_fast, &seq_slow, "the generated records in sequence");
-        // Plain records (most of them) must not all fall back: the fast path is the point.
+        // Plain records (most of them) must not all fall back: the fast path is the point; and
+        // records laid out as exported must take the exported layout's path.
         assert!(fast > total / 3, "{fast} of {total} took the fast path");
+        assert!(
+            as_exported > total / 10,
+            "{as_exported} of {total} took the exported layout's path"
+        );
     }
 
     /// Doubles and epochs of every length and shape: each must read to the same bits as serde's.
