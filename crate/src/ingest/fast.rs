@@ -281,7 +281,8 @@ impl<'a> Cursor<'a> {
     /// Exactly the bytes `s` next (no blanks before them).
     #[inline]
     fn lit(&mut self, s: &[u8]) -> Option<()> {
-        self.b[self.i..].starts_with(s).then(|| self.i += s.len())
+        let next = self.b.get(self.i..self.i + s.len())?;
+        crate::model::same_bytes(next, s).then(|| self.i += s.len())
     }
 }
 
