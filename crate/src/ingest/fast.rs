@@ -1,6 +1,8 @@
 //! The fast path for the two record shapes that make up nearly every landing byte: a flat
 //! accelerometer or step_trainer object whose keys are spelled as the landing data spells them,
-//! each once, with plain values. One pass over the record's bytes, no serde.
+//! each once, with plain values. One pass over the record's bytes, no serde. A record laid out as
+//! the exports write every one (keys in their order, no blanks) is read by comparing its keys
+//! whole ([`accelerometer_as_exported`]); any other layout key by key ([`accelerometer_any_layout`]).
 //!
 //! It only ever accepts: anything it is not sure of (an escape in a string, a key it does not
 //! know or in another case, a repeated key, a missing required key, an empty identifier, an
