@@ -66,8 +66,9 @@ pub struct Interner {
 }
 
 /// Whether `a` and `b` are the same bytes, compared eight at a time: the interners compare
-/// nearly every id with the last one, and the fast decoder every key, and in wasm `==` on slices
-/// calls a `memcmp` that compares a byte at a time (a 24-byte email: 3 compares instead of 24).
+/// nearly every id with the last one, and the fast decoder's exported layout every key, and in
+/// wasm `==` on slices calls a `memcmp` that compares a byte at a time (a 24-byte email: 3
+/// compares instead of 24).
 #[inline]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
