@@ -27,7 +27,7 @@ pub struct WriteTimes {
 
 /// Write every output of `lake`'s last run under `dir` at its [`Output::path`]: the tables in
 /// `formats`, then every report, except the outputs in `written` (already there: see
-/// [`write_landing_beside`]). Errors: [`LocalError::Io`] naming the file (an output that could
+/// [`run_and_write_landing_beside`]). Errors: [`LocalError::Io`] naming the file (an output that could
 /// not be created or written, or a lake that has not run).
 pub fn write_outputs(
     lake: &Lake,

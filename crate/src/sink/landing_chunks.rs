@@ -164,7 +164,7 @@ impl<W: Write + Send> LandingWriter<W> {
     /// not a chunk of this table (wrong length, an id no string has), or any chunk after a short
     /// one (only the last may be short: otherwise the batches, and the bytes, would differ).
     ///
-    /// The chunk's columns become the batch's arrays directly, built as [`gather`] builds them
+    /// The chunk's columns become the batch's arrays directly, built as [`super::parquet::gather`] builds them
     /// from a landing (the same values and nulls: tested below).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), ParquetError> {
         let mut r = Reader(chunk);

@@ -43,7 +43,7 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
     write_with(table, out, |_| Ok(())).map(drop)
 }
 
-/// [`write`], calling `after_batch` with the output after every batch (row groups reach it as
+/// [`write()`], calling `after_batch` with the output after every batch (row groups reach it as
 /// they fill: the page hands them over and frees them); returns the output.
 pub fn write_with<W: Write + Send>(
     table: &TableView<'_>,
@@ -68,19 +68,19 @@ pub fn write_with<W: Write + Send>(
     }
 }
 
-/// One Parquet file written batch by batch, as [`write`] writes a table: the same properties
+/// One Parquet file written batch by batch, as [`write()`] writes a table: the same properties
 /// (chosen from the first batch), the same footer. Made from the same first batch and fed the
 /// same batches, it writes the same bytes (the page's landing writer worker relies on it:
 /// `sink::landing_chunks`).
 pub struct TableWriter<W: Write + Send> {
     writer: ArrowWriter<HoldTail<W>>,
-    /// The file's Arrow schema ([`arrow_schema`] of its columns).
+    /// The file's Arrow schema ([`arrow_schema()`] of its columns).
     pub schema: SchemaRef,
 }
 
 impl<W: Write + Send> TableWriter<W> {
     /// A file of `columns` written to `out`, its encodings chosen from `first`, the file's first
-    /// batch (what [`write`] gathers: its first [`BATCH_ROWS`] rows; every writer of a table
+    /// batch (what [`write()`] gathers: its first [`BATCH_ROWS`] rows; every writer of a table
     /// must pass the same one, so that the bytes are the same). Dictionary encoding is on for the
     /// string columns (emails, serials, names repeat) and, per numeric column, where
     /// [`dictionary_pays`] on `first`'s values. Chunk-level min/max statistics are what engines
@@ -114,7 +114,7 @@ impl<W: Write + Send> TableWriter<W> {
         &mut self.writer.inner_mut().inner
     }
 
-    /// Write the last row group and the footer (column orders rewritten: [`type_defined_orders`]);
+    /// Write the last row group and the footer (column orders rewritten: `type_defined_orders`);
     /// returns `out`.
     pub fn finish(mut self) -> Result<W, ParquetError> {
         // Every row group out and through the buffer: what follows is the footer, held back to
@@ -185,7 +185,7 @@ pub fn record_batches(table: &TableView<'_>) -> Result<Vec<RecordBatch>, Parquet
     }
 }
 
-/// Rows `start..end` of `table` as an Arrow record batch with `schema` ([`arrow_schema`] of its columns).
+/// Rows `start..end` of `table` as an Arrow record batch with `schema` ([`arrow_schema()`] of its columns).
 pub fn gather(
     table: &TableView<'_>,
     schema: &SchemaRef,
