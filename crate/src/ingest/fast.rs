@@ -418,6 +418,14 @@ mod tests {
         }
     }
 
+    /// Whether the exported layout's path reads `bytes` (a record of `source`).
+    fn takes_exported_path(source: Source, bytes: &[u8]) -> bool {
+        match source {
+            Source::Accelerometer => accelerometer_as_exported(bytes).is_some(),
+            _ => step_trainer_as_exported(bytes).is_some(),
+        }
+    }
+
     /// The two landings hold the same rows and interned strings, bit for bit.
     fn assert_same(fast: &Landing, slow: &Landing, text: &str) {
         let ac = (&fast.accelerometer, &slow.accelerometer);
@@ -580,15 +588,15 @@ mod tests {
                 br#"{"sensorReadingTime":1655564444103,"serialNumber":"50f7b4f3-7af5-4b07-a421-7b902c8d2b7c","distanceFromObject":218}"#,
             ),
         ];
-        let exported = |source: Source, r: &[u8]| match source {
-            Source::Accelerometer => accelerometer_as_exported(r).is_some(),
-            _ => step_trainer_as_exported(r).is_some(),
-        };
         for (source, record) in records {
-            assert!(exported(source, record));
+            assert!(takes_exported_path(source, record));
             for end in 0..record.len() {
                 let prefix = &record[..end];
-                assert!(!exported(source, prefix), "{}", String::from_utf8_lossy(prefix));
+                assert!(
+                    !takes_exported_path(source, prefix),
+                    "{}",
+                    String::from_utf8_lossy(prefix)
+                );
                 agree(source, prefix);
             }
             for at in 0..record.len() {
@@ -775,10 +783,7 @@ mod tests {
                 }
                 total += 1;
                 fast += agree(source, &rec) as usize;
-                let took_exported = match source {
-                    Source::Accelerometer => accelerometer_as_exported(&rec).is_some(),
-                    _ => step_trainer_as_exported(&rec).is_some(),
-                };
+                let took_exported = takes_exported_path(source, &rec);
                 // Plain values (an empty id aside) in the exports' layout: that path, every time.
                 let empty_id = rec.windows(3).any(|w| w == b":\"\"");
                 if exported && plain && !empty_id {
