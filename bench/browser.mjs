@@ -2,7 +2,9 @@
 // worker/wasm engine and reports its phase timings, its wasm memory and the peak memory of the
 // whole Chromium process tree (the proportional set size, PSS, of every process under this one,
 // sampled every 500 ms: reading it costs the kernel a walk of each process map, which at 100 ms
-// slowed the run by ~10% on 2 cores). Usage:
+// slowed the run by ~10% on 2 cores) and the CPU time its threads used during the run (from
+// /proc, before the click and after "done": the tree's total and the page's main thread, which
+// competes with the workers for the cores). Usage:
 //   node bench/browser.mjs <landing-dir> [runs=3] [decoders] [--expect summary.json]
 // decoders: force ?decoders=N (default: the page decides). --expect: a summary.json of the native
 // CLI over the same data; every table's rows and every source's counts must equal it.
@@ -44,6 +46,28 @@ function treePss() {
   }
   return bytes;
 }
+/**
+ * CPU seconds used so far by the threads of the tree: {tree, main}, `main` the renderer's main
+ * thread (comm "chromium" in a `--type=renderer` process). Threads that ended (a worker
+ * terminated before the reading) are missing from the second reading: `tree` is a lower bound.
+ */
+function cpu() {
+  let tree_ = 0;
+  let main = 0;
+  for (const pid of tree()) {
+    try {
+      const renderer = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        const s = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+        tree_ += s;
+        if (renderer && st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) === 'chromium') main += s;
+      }
+    } catch { /* exited */ }
+  }
+  return { tree: tree_, main };
+}
 const runs = Number(runsArg ?? 3);
 const server = await startServer(0);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--js-flags=--max-old-space-size=8192'] });
@@ -57,10 +81,12 @@ try {
     await page.waitForFunction(() => !document.querySelector('#run').disabled, null, { timeout: 120_000 });
     let peak = treePss();
     const sampler = setInterval(() => { peak = Math.max(peak, treePss()); }, 500);
+    const cpu0 = cpu();
     const t0 = Date.now();
     await page.click('#run');
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 1_800_000, polling: 200 });
     const wall = (Date.now() - t0) / 1000;
+    const cpu1 = cpu();
     clearInterval(sampler);
     const r = await page.evaluate(() => ({ state: document.body.dataset.state, error: document.querySelector('#error').textContent, last: window.stediLastRun }));
     if (r.state !== 'done') throw new Error(`run failed: ${r.error}`);
@@ -73,9 +99,9 @@ try {
     }
     const t = r.last.timings;
     const total = t.read_s + t.join_s + t.write_s;
-    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, send_s: t.send_s, own_write_s: t.own_write_s, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6 });
+    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, send_s: t.send_s, own_write_s: t.own_write_s, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6, main_cpu_s: cpu1.main - cpu0.main, tree_cpu_s: cpu1.tree - cpu0.tree });
     const x = results.at(-1);
-    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s (landing to the writer ${x.send_s?.toFixed(2)} s) · parquet ${x.write_s.toFixed(2)} s (own tables ${x.own_write_s?.toFixed(2)} s) · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB${expect ? ' · counts equal to the CLI\'s' : ''}`);
+    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s (landing to the writer ${x.send_s?.toFixed(2)} s) · parquet ${x.write_s.toFixed(2)} s (own tables ${x.own_write_s?.toFixed(2)} s) · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB · CPU: page main thread ${x.main_cpu_s.toFixed(2)} s, tree ≥ ${x.tree_cpu_s.toFixed(2)} s${expect ? ' · counts equal to the CLI\'s' : ''}`);
     await page.context().close();
   }
 } finally {
@@ -83,4 +109,4 @@ try {
   server.close();
 }
 const best = results.reduce((a, b) => (b.total_s < a.total_s ? b : a));
-console.log(`BROWSER ${JSON.stringify({ dir, decoders: best.decoders, best_total_s: best.total_s, best_mbps: best.mb / best.total_s, read_mbps: best.mb / best.read_s, wasm_mb: Math.max(...results.map((r) => r.wasm_mb)), tree_mb: Math.max(...results.map((r) => r.tree_mb)), counts_checked: !!expect })}`);
+console.log(`BROWSER ${JSON.stringify({ dir, decoders: best.decoders, best_total_s: best.total_s, best_mbps: best.mb / best.total_s, read_mbps: best.mb / best.read_s, wasm_mb: Math.max(...results.map((r) => r.wasm_mb)), tree_mb: Math.max(...results.map((r) => r.tree_mb)), main_cpu_s: best.main_cpu_s, counts_checked: !!expect })}`);

@@ -238,3 +238,23 @@ test('the page reads files in the CLI\'s order (by path component, as UTF-8 byte
   const listed = names.map((n) => `order/accelerometer/${n}`).reverse();
   assert.deepEqual([...listed].sort(byPath), cli);
 });
+
+test('byPath orders path components as their UTF-8 bytes compare (random names, astral and U+E000.. characters)', () => {
+  const alphabet = ['a', 'B', '-', '.', '_', '\u00e9', '\u0800', '\ue000', '\uff5e', '\u{1F600}', '\u{10FFFF}', '/'];
+  let seed = 7;
+  const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const name = () => Array.from({ length: 1 + rand(6) }, () => alphabet[rand(alphabet.length)]).join('');
+  const bytes = (p) => p.split('/').map((c) => Buffer.from(c, 'utf8'));
+  const reference = (a, b) => {
+    const [pa, pb] = [bytes(a), bytes(b)];
+    for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+      const c = Buffer.compare(pa[i], pb[i]);
+      if (c) return c;
+    }
+    return pa.length - pb.length;
+  };
+  for (let k = 0; k < 20000; k++) {
+    const [a, b] = [name(), name()];
+    assert.equal(Math.sign(byPath(a, b)), Math.sign(reference(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  }
+});

@@ -353,6 +353,34 @@ describe('running stays responsive, cancel stops', () => {
     await page.context().close();
   });
 
+  test('a long file list shows 200 rows per list and the rest on "Show all"; a run still reads every file', async () => {
+    const many = join(tmp, 'many');
+    mkdirSync(join(many, 'customer'), { recursive: true });
+    mkdirSync(join(many, 'accelerometer'), { recursive: true });
+    writeFileSync(join(many, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
+    for (let i = 0; i < 230; i++) {
+      writeFileSync(join(many, 'accelerometer', `a-${String(i).padStart(3, '0')}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
+    }
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', many);
+    const acc = '.zone[data-source="accelerometer"]';
+    await page.waitForFunction((z) => !document.querySelector('#run').disabled && document.querySelector(`${z} li.more`), acc);
+    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 200);
+    assert.match(await page.textContent(`${acc} li.more`), /… and 30 more file\(s\)/);
+    await runMode(page, 'strict');
+    const [want] = cli(many, 'strict');
+    assert.deepEqual(await pageCounts(page), expectedCounts(want));
+    assert.equal(await page.evaluate(() => window.stediLastRun.summary.files.length), 231, 'every file was read, shown or not');
+    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 200, 'still 200 rows after the run');
+    assert.match(await page.textContent(`${acc} li[data-file]`), /1 records/);
+    await page.click(`${acc} li.more button`);
+    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 230);
+    assert.equal(await page.locator(`${acc} li.more`).count(), 0);
+    assert.match(await page.textContent(`${acc} li[data-file="many/accelerometer/a-229.json"]`), /1 records/);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
   test('Cancel stops a run and the page stays usable', async () => {
     const page = await openPage();
     await page.setInputFiles('#pick-folder', big);

@@ -61,7 +61,6 @@ export class Runner {
       this.result = result;
       /** @type {any} */ (window).stediLastRun = { timings: result.timings, memoryBytes: result.memoryBytes, summary: result.summary }; // for scripts, tests and the benchmark
       const secs = (performance.now() - t0) / 1000;
-      this.files.render();
       this.onResult(result);
       setStatus(`Done in ${secs.toFixed(2)} s (${mode}): ${mb(result.timings.bytes)} read at ${(result.timings.bytes / 1e6 / Math.max(result.timings.read_s, 1e-3)).toFixed(0)} MB/s, wasm memory ${mb(result.memoryBytes)}.`);
       document.body.dataset.state = 'done';
@@ -73,7 +72,7 @@ export class Runner {
     } finally {
       this.running = false;
       $('#cancel').disabled = true;
-      this.files.render();
+      this.files.render(); // each file with its report, once the run is over
     }
   }
 
