@@ -202,7 +202,8 @@ def main():
         tree = max(p["tree_mb"] for p in PAGE)
         print(f"  the page: {PAGE[0]['decoders']} decode worker(s), every table's rows and every source's counts equal to "
               f"the CLI's; peak wasm memory {wasm:.0f} MB ({wasm / mb:.2f}x the input), Chromium process tree "
-              f"{tree:.0f} MB PSS")
+              f"{tree:.0f} MB PSS; the page's main thread used {min(p['main_cpu_s'] for p in PAGE):.2f}-"
+              f"{max(p['main_cpu_s'] for p in PAGE):.2f} s of CPU per run")
 
 
 if __name__ == "__main__":

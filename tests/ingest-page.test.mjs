@@ -82,7 +82,7 @@ test('the page reads mixed framings, UTF-16, lower-case keys and binary files ex
   await page.waitForFunction(() => document.body.dataset.state === 'idle');
   await page.setInputFiles('#pick-folder', L);
   const n = readdirSync(L, { recursive: true }).filter((p) => statSync(join(L, p)).isFile()).length;
-  await page.waitForFunction((k) => document.querySelectorAll('#files li, .zone li, #unrecognised li').length >= k && !document.querySelector('#run').disabled, n);
+  await page.waitForFunction((k) => document.querySelectorAll('.zone li[data-file], #unrecognised li[data-file]').length >= k && !document.querySelector('#run').disabled, n);
   await page.evaluate(() => { document.body.dataset.state = 'running'; });
   await page.click('#run');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
@@ -239,8 +239,8 @@ test('the page reads files in the CLI\'s order (by path component, as UTF-8 byte
   assert.deepEqual([...listed].sort(byPath), cli);
 });
 
-test('byPath orders path components as their UTF-8 bytes compare (random names, astral and U+E000.. characters)', () => {
-  const alphabet = ['a', 'B', '-', '.', '_', '\u00e9', '\u0800', '\ue000', '\uff5e', '\u{1F600}', '\u{10FFFF}', '/'];
+test('byPath orders path components as their UTF-8 bytes compare (random names: astral, U+E000.., lone surrogates)', () => {
+  const alphabet = ['a', 'B', '-', '.', '_', '\u00e9', '\u0800', '\ue000', '\uff5e', '\ufffd', '\u{1F600}', '\u{10FFFF}', '\ud800', '\udfff', '/'];
   let seed = 7;
   const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
   const name = () => Array.from({ length: 1 + rand(6) }, () => alphabet[rand(alphabet.length)]).join('');

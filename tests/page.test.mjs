@@ -86,7 +86,7 @@ async function dropFixturesFolder(page) {
 }
 
 async function waitForFiles(page, n) {
-  await page.waitForFunction((k) => document.querySelectorAll('.zone li').length === k && !document.querySelector('#run').disabled, n);
+  await page.waitForFunction((k) => document.querySelectorAll('.zone li[data-file]').length === k && !document.querySelector('#run').disabled, n);
 }
 
 /** Independent check of a Parquet file: rows and a column sum, by pyarrow. */
@@ -355,28 +355,44 @@ describe('running stays responsive, cancel stops', () => {
 
   test('a long file list shows 200 rows per list and the rest on "Show all"; a run still reads every file', async () => {
     const many = join(tmp, 'many');
-    mkdirSync(join(many, 'customer'), { recursive: true });
-    mkdirSync(join(many, 'accelerometer'), { recursive: true });
+    for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(many, s), { recursive: true });
     writeFileSync(join(many, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
     for (let i = 0; i < 230; i++) {
       writeFileSync(join(many, 'accelerometer', `a-${String(i).padStart(3, '0')}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
     }
+    for (let i = 0; i < 205; i++) {
+      writeFileSync(join(many, 'step_trainer', `s-${String(i).padStart(3, '0')}.json`), `{"sensorReadingTime":${1655564000000 + i},"serialNumber":"S1","distanceFromObject":200}\n`);
+    }
     const page = await openPage();
     await page.setInputFiles('#pick-folder', many);
-    const acc = '.zone[data-source="accelerometer"]';
-    await page.waitForFunction((z) => !document.querySelector('#run').disabled && document.querySelector(`${z} li.more`), acc);
-    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 200);
-    assert.match(await page.textContent(`${acc} li.more`), /… and 30 more file\(s\)/);
+    const [acc, st] = ['.zone[data-source="accelerometer"]', '.zone[data-source="step_trainer"]'];
+    await page.waitForFunction((z) => !document.querySelector('#run').disabled && document.querySelectorAll(`${z} li.more`).length === 2, `${acc}, ${st}`);
+    const names = (zone) => page.$$eval(`${zone} li[data-file]`, (lis) => lis.map((li) => li.dataset.file));
+    const shown = await names(acc);
+    assert.equal(shown.length, 200);
+    assert.deepEqual(shown, [...shown].sort(), 'rows in path order');
+    assert.equal(shown[0], 'many/accelerometer/a-000.json');
+    assert.ok(!shown.includes('many/accelerometer/a-229.json'), 'the 230th file is behind "Show all"');
+    assert.match(await page.textContent(`${acc} li.more`), /… and 30 more accelerometer files/);
+    assert.match(await page.textContent(`${st} li.more`), /… and 5 more step_trainer files/);
+
     await runMode(page, 'strict');
     const [want] = cli(many, 'strict');
     assert.deepEqual(await pageCounts(page), expectedCounts(want));
-    assert.equal(await page.evaluate(() => window.stediLastRun.summary.files.length), 231, 'every file was read, shown or not');
-    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 200, 'still 200 rows after the run');
+    assert.equal(await page.evaluate(() => window.stediLastRun.summary.files.length), 436, 'every file was read, shown or not');
+    assert.equal((await names(acc)).length, 200, 'still 200 rows after the run');
     assert.match(await page.textContent(`${acc} li[data-file]`), /1 records/);
+
     await page.click(`${acc} li.more button`);
-    assert.equal(await page.locator(`${acc} li[data-file]`).count(), 230);
+    assert.equal((await names(acc)).length, 230);
     assert.equal(await page.locator(`${acc} li.more`).count(), 0);
+    assert.equal(await page.locator(`${st} li.more`).count(), 1, 'the other lists stay short');
     assert.match(await page.textContent(`${acc} li[data-file="many/accelerometer/a-229.json"]`), /1 records/);
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.file), 'many/accelerometer/a-200.json', 'focus goes on where the list went on');
+
+    // A file moved to a source comes first in that list, whatever its path.
+    await page.selectOption(`${st} li[data-file="many/step_trainer/s-100.json"] select`, 'accelerometer');
+    assert.equal((await names(acc))[0], 'many/step_trainer/s-100.json');
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -27,7 +27,7 @@ export class FileList {
     this.files = new Map();
     this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
     this.seq = 0;
-    this.showAll = false; // every row of every list, once asked for (FileList.shown)
+    this.expanded = new Set(); // the lists whose every row was asked for ("Show all"; FileList.shown), until files are added
   }
 
   /**
@@ -37,6 +37,7 @@ export class FileList {
    */
   async add(list) {
     if (!list.length) return;
+    this.expanded.clear(); // new files: each list shows its first rows again
     const { results } = await this.engine.ask(REQUEST.SELECT, { paths: list.map((f) => f.name) });
     const chosen = [];
     list.forEach((f, i) => {
@@ -65,6 +66,7 @@ export class FileList {
 
   /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */
   setRemote(landing) {
+    this.expanded.clear();
     for (const [k, f] of this.files) if (f.remote !== undefined) this.files.delete(k);
     for (const o of landing) {
       const guess = { source: o.source, by: 'manifest' };
@@ -104,48 +106,64 @@ export class FileList {
   }
 
   render() {
-    /** @type {Map<Element, (() => Element)[]>} each list (a zone's, the unrecognised files') → its rows, built when shown */
-    const rows = new Map([...document.querySelectorAll('.zone .files'), $('#unrecognised .files')].map((list) => [list, []]));
+    const unrec = $('#unrecognised .files');
+    /** @type {Map<Element, {name: string, files: any[]}>} each list (a zone's, the unrecognised files') → its files */
+    const lists = new Map([...document.querySelectorAll('.zone[data-source]')].map((z) => [z.querySelector('.files'), { name: `${/** @type {HTMLElement} */ (z).dataset.source} files`, files: [] }]));
+    lists.set(unrec, { name: 'files not recognised', files: [] });
     for (const f of this.files.values()) {
-      const list = f.source ? document.querySelector(`.zone[data-source="${f.source}"] .files`) : $('#unrecognised .files');
-      rows.get(/** @type {Element} */ (list))?.push(this.row(f));
+      const list = (f.source && document.querySelector(`.zone[data-source="${f.source}"] .files`)) || unrec;
+      lists.get(list)?.files.push(f);
     }
-    for (const [list, items] of rows) list.replaceChildren(...this.shown(items));
-    $('#unrecognised').hidden = !rows.get($('#unrecognised .files'))?.length;
+    // The files the user moved first, then by path (the order a run reads them in).
+    const order = (a, b) => Number(b.moved) - Number(a.moved) || byPath(a.name, b.name);
+    for (const [list, { name, files }] of lists) {
+      list.replaceChildren(...this.shown(list, name, files.sort(order).map((f) => () => this.row(f))));
+    }
+    $('#unrecognised').hidden = !lists.get(unrec)?.files.length;
     this.renderSkipped();
     $('#run').disabled = this.isRunning() || !this.files.size;
   }
 
   /**
-   * A list's rows, at most SHOWN_ROWS of them unless "Show all" was pressed: then a last row says
-   * how many more there are. Measured with the real data x400 (5,200 files, docs/performance.md):
-   * with every row in the page, each progress update of a run cost the page a walk over all of
-   * them (~5 s of the main thread's CPU per run, taken from the workers' two cores); with 200 per
-   * list, 2.2 s, as with no list at all.
+   * The rows of `list` (`items` build them), at most SHOWN_ROWS of them unless its "Show all" was
+   * pressed: then a last row says how many more there are. `name` names the entries ("accelerometer
+   * files"). Measured with the real data x400 (5,200 files, docs/performance.md, session 11): with
+   * every row in the page, each progress update of a run made Chromium lay out and paint all of
+   * them (11-13 s of the main thread's CPU in a 24 s run, taken from the workers' two cores); with
+   * 200 per list, 1.4-2.6 s, as with no list at all.
+   * @param {Element} list
+   * @param {string} name
    * @param {(() => Element)[]} items
    */
-  shown(items) {
-    if (this.showAll || items.length <= SHOWN_ROWS) return items.map((row) => row());
+  shown(list, name, items) {
+    if (this.expanded.has(list) || items.length <= SHOWN_ROWS) return items.map((row) => row());
     const more = items.length - SHOWN_ROWS;
-    const all = h('button', { class: 'small', onclick: () => { this.showAll = true; this.render(); } }, 'Show all');
-    return [...items.slice(0, SHOWN_ROWS).map((row) => row()), h('li', { class: 'more' }, `… and ${fmt(more)} more file(s)`, all)];
+    const all = h('button', {
+      class: 'small',
+      'aria-label': `Show all ${fmt(items.length)} ${name}`,
+      onclick: () => {
+        this.expanded.add(list);
+        this.render();
+        // Keyboard focus goes on where the list went on (the button it pressed is gone).
+        /** @type {HTMLElement | null} */ (list.children[SHOWN_ROWS]?.querySelector('select, button'))?.focus();
+      },
+    }, 'Show all');
+    return [...items.slice(0, SHOWN_ROWS).map((row) => row()), h('li', { class: 'more' }, h('span', {}, `… and ${fmt(more)} more ${name}`), all)];
   }
 
-  /** A file's row (built only when shown): name, size, records once read, "move to…", remove; why when not routed. */
+  /** A file's row: name, size, records once read, "move to…", remove; why when not routed. */
   row(f) {
-    return () => {
-      const move = h('select', { 'aria-label': `source of ${f.name}`, onchange: (e) => this.move(f, e.target.value) },
-        h('option', { value: '' }, 'move to…'), SOURCES.map((s) => h('option', { value: s, selected: s === f.source }, s)));
-      const remove = h('button', { class: 'small', title: `remove ${f.name}`, 'aria-label': `remove ${f.name}`, onclick: () => { this.files.delete(f.key); this.changed(); } }, '✕');
-      const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
-      const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
-      if (!f.source) {
-        const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
-          ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
-        li.append(h('div', { class: 'reason' }, why));
-      }
-      return li;
-    };
+    const move = h('select', { 'aria-label': `source of ${f.name}`, onchange: (e) => this.move(f, e.target.value) },
+      h('option', { value: '' }, 'move to…'), SOURCES.map((s) => h('option', { value: s, selected: s === f.source }, s)));
+    const remove = h('button', { class: 'small', title: `remove ${f.name}`, 'aria-label': `remove ${f.name}`, onclick: () => { this.files.delete(f.key); this.changed(); } }, '✕');
+    const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
+    const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
+    if (!f.source) {
+      const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
+        ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
+      li.append(h('div', { class: 'reason' }, why));
+    }
+    return li;
   }
 
   /** Files the landing rule left out, each with its reason (names as text, like every file name). */
@@ -153,7 +171,8 @@ export class FileList {
     const box = $('#skipped');
     box.hidden = !this.skipped.size;
     $('#skipped-count').textContent = `${fmt(this.skipped.size)} file(s) not read: not landing data`;
-    $('#skipped .files').replaceChildren(...this.shown([...this.skipped.values()].map((f) => () => h('li', { 'data-skipped': f.name, 'data-kind': f.kind },
+    const list = $('#skipped .files');
+    list.replaceChildren(...this.shown(list, 'entries not read', [...this.skipped.values()].map((f) => () => h('li', { 'data-skipped': f.name, 'data-kind': f.kind },
       h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, f.size === null ? 'folder' : mb(f.size)),
       h('div', { class: 'reason' }, f.reason)))));
   }
@@ -177,19 +196,26 @@ export function byPath(/** @type {string} */ a, /** @type {string} */ b) {
   const pa = a.split('/');
   const pb = b.split('/');
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i] === pb[i]) continue;
-    return byCodePoint(pa[i], pb[i]);
+    const c = pa[i] === pb[i] ? 0 : byCodePoint(pa[i], pb[i]);
+    if (c) return c;
   }
   return pa.length - pb.length;
 }
 
-/** Compare two strings by code point (= by their UTF-8 bytes). */
+/**
+ * Compare two strings by code point, i.e. by their UTF-8 bytes. A lone surrogate counts as
+ * U+FFFD, as UTF-8 encoding (TextEncoder, the CLI's lossy paths) writes it.
+ */
 function byCodePoint(/** @type {string} */ x, /** @type {string} */ y) {
+  const at = (/** @type {string} */ s, /** @type {number} */ k) => {
+    const c = /** @type {number} */ (s.codePointAt(k));
+    return c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
+  };
   let i = 0;
   let j = 0;
   while (i < x.length && j < y.length) {
-    const cx = /** @type {number} */ (x.codePointAt(i));
-    const cy = /** @type {number} */ (y.codePointAt(j));
+    const cx = at(x, i);
+    const cy = at(y, j);
     if (cx !== cy) return cx - cy;
     i += cx > 0xffff ? 2 : 1;
     j += cy > 0xffff ? 2 : 1;
