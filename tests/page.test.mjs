@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -395,6 +395,26 @@ describe('running stays responsive, cancel stops', () => {
     assert.equal((await names(acc))[0], 'many/step_trainer/s-100.json');
     assert.deepEqual(page.errors, []);
     await page.context().close();
+  });
+
+  test('a landing set larger than one tab has run is flagged before Run', async () => {
+    const huge = join(tmp, 'huge');
+    for (const s of ['customer', 'accelerometer']) mkdirSync(join(huge, s), { recursive: true });
+    writeFileSync(join(huge, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000}\n');
+    // 11 GB that take no disk: a sparse file (never read here: the test does not press Run).
+    const big = join(huge, 'accelerometer', 'big.json');
+    writeFileSync(big, '');
+    truncateSync(big, 11e9);
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', huge);
+    await page.waitForFunction(() => document.querySelectorAll('.zone li[data-file], #unrecognised li[data-file]').length === 2 && !document.querySelector('#run').disabled);
+    assert.match(await page.textContent('#status'), /11\.0 GB listed: one tab has run at most ~10 GB of landing data .* may stop out of memory; the native CLI has no such limit/);
+    await page.click('li[data-file="huge/accelerometer/big.json"] button');
+    await page.waitForFunction(() => document.querySelectorAll('li[data-file]').length === 1);
+    assert.doesNotMatch(await page.textContent('#status'), /GB listed/);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+    rmSync(huge, { recursive: true, force: true });
   });
 
   test('Cancel stops a run and the page stays usable', async () => {

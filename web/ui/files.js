@@ -14,6 +14,13 @@ import { $, fmt, h, mb, setStatus } from './dom.js';
 import { REQUEST } from '../engine/protocol.js';
 
 const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
+/**
+ * Bytes of landing data beyond which the status line warns that a run may run out of memory. The
+ * decoded landing set stays in the engine worker's wasm memory (4 GiB at most) until the rules
+ * have run, ~0.43x the input: measured with the real data scaled (docs/performance.md, session
+ * 11), 9.9 GB ran in one tab and 12.6 GB stopped out of memory.
+ */
+const TAB_LIMIT_BYTES = 10e9;
 /** Rows a file list shows before "Show all" (FileList.shown). */
 const SHOWN_ROWS = 200;
 const sizeOf = (f) => (f.file ? f.file.size : f.size);
@@ -182,7 +189,11 @@ export class FileList {
     this.render();
     const routed = [...this.files.values()].filter((f) => f.source).length;
     const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
-    if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead);
+    const bytes = [...this.files.values()].reduce((n, f) => n + sizeOf(f), 0);
+    const tooLarge = bytes > TAB_LIMIT_BYTES
+      ? ` ${(bytes / 1e9).toFixed(1)} GB listed: one tab has run at most ~10 GB of landing data (its WebAssembly memory is limited to 4 GB), so this run may stop out of memory; the native CLI has no such limit.`
+      : '';
+    if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead + tooLarge);
   }
 }
 
