@@ -239,22 +239,37 @@ test('the page reads files in the CLI\'s order (by path component, as UTF-8 byte
   assert.deepEqual([...listed].sort(byPath), cli);
 });
 
-test('byPath orders path components as their UTF-8 bytes compare (random names: astral, U+E000.., lone surrogates)', () => {
-  const alphabet = ['a', 'B', '-', '.', '_', '\u00e9', '\u0800', '\ue000', '\uff5e', '\ufffd', '\u{1F600}', '\u{10FFFF}', '\ud800', '\udfff', '/'];
+test('byPath orders path components as their UTF-8 (WTF-8) bytes compare (random names: astral, U+E000.., lone surrogates)', () => {
+  const alphabet = ['a', 'B', '-', '.', '_', '\u00e9', '\u0800', '\ud7ff', '\ue000', '\uff5e', '\ufffd', '\u{1F600}', '\u{10FFFF}', '\ud800', '\udfff', '/'];
   let seed = 7;
-  const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const rand = (n) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
   const name = () => Array.from({ length: 1 + rand(6) }, () => alphabet[rand(alphabet.length)]).join('');
-  const bytes = (p) => p.split('/').map((c) => Buffer.from(c, 'utf8'));
+  // Each code point as UTF-8, a lone surrogate as its own value (WTF-8: how Rust orders an OsStr).
+  const wtf8 = (text) => {
+    const out = [];
+    for (let i = 0; i < text.length;) {
+      const c = text.codePointAt(i);
+      i += c > 0xffff ? 2 : 1;
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return Buffer.from(out);
+  };
   const reference = (a, b) => {
-    const [pa, pb] = [bytes(a), bytes(b)];
+    const [pa, pb] = [a.split('/').map(wtf8), b.split('/').map(wtf8)];
     for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
       const c = Buffer.compare(pa[i], pb[i]);
       if (c) return c;
     }
     return pa.length - pb.length;
   };
+  const lengths = new Set();
   for (let k = 0; k < 20000; k++) {
     const [a, b] = [name(), name()];
+    lengths.add(a.length);
     assert.equal(Math.sign(byPath(a, b)), Math.sign(reference(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
   }
+  assert.ok(lengths.size >= 8, `names of ${lengths.size} lengths`);
 });

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -383,38 +383,55 @@ describe('running stays responsive, cancel stops', () => {
     assert.equal((await names(acc)).length, 200, 'still 200 rows after the run');
     assert.match(await page.textContent(`${acc} li[data-file]`), /1 records/);
 
+    // A file moved into a list that is cut short comes first in it, whatever its path.
+    await page.selectOption(`${st} li[data-file="many/step_trainer/s-100.json"] select`, 'accelerometer');
+    assert.equal((await names(acc))[0], 'many/step_trainer/s-100.json');
+    assert.match(await page.textContent(`${acc} li.more`), /… and 31 more accelerometer files/);
+
     await page.click(`${acc} li.more button`);
-    assert.equal((await names(acc)).length, 230);
+    assert.equal((await names(acc)).length, 231);
     assert.equal(await page.locator(`${acc} li.more`).count(), 0);
     assert.equal(await page.locator(`${st} li.more`).count(), 1, 'the other lists stay short');
     assert.match(await page.textContent(`${acc} li[data-file="many/accelerometer/a-229.json"]`), /1 records/);
-    assert.equal(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.file), 'many/accelerometer/a-200.json', 'focus goes on where the list went on');
-
-    // A file moved to a source comes first in that list, whatever its path.
-    await page.selectOption(`${st} li[data-file="many/step_trainer/s-100.json"] select`, 'accelerometer');
-    assert.equal((await names(acc))[0], 'many/step_trainer/s-100.json');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.file), 'many/accelerometer/a-199.json', 'focus goes on where the list went on');
+    // A run collapses the list again (every row in the page is what made runs slow).
+    await page.selectOption(`${acc} li[data-file="many/step_trainer/s-100.json"] select`, '');
+    await runMode(page, 'strict');
+    assert.equal((await names(acc)).length, 200);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });
 
-  test('a landing set larger than one tab has run is flagged before Run', async () => {
+  test('a landing set larger than one tab has run is flagged before Run', async (t) => {
     const huge = join(tmp, 'huge');
     for (const s of ['customer', 'accelerometer']) mkdirSync(join(huge, s), { recursive: true });
     writeFileSync(join(huge, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000}\n');
-    // 11 GB that take no disk: a sparse file (never read here: the test does not press Run).
+    // 11 GB that take no disk: a sparse file (never read: the test does not press Run).
     const big = join(huge, 'accelerometer', 'big.json');
-    writeFileSync(big, '');
-    truncateSync(big, 11e9);
-    const page = await openPage();
-    await page.setInputFiles('#pick-folder', huge);
-    await page.waitForFunction(() => document.querySelectorAll('.zone li[data-file], #unrecognised li[data-file]').length === 2 && !document.querySelector('#run').disabled);
-    assert.match(await page.textContent('#status'), /11\.0 GB listed: one tab has run at most ~10 GB of landing data .* may stop out of memory; the native CLI has no such limit/);
-    await page.click('li[data-file="huge/accelerometer/big.json"] button');
-    await page.waitForFunction(() => document.querySelectorAll('li[data-file]').length === 1);
-    assert.doesNotMatch(await page.textContent('#status'), /GB listed/);
-    assert.deepEqual(page.errors, []);
-    await page.context().close();
-    rmSync(huge, { recursive: true, force: true });
+    try {
+      writeFileSync(big, '');
+      try {
+        truncateSync(big, 11e9);
+      } catch (err) {
+        t.skip(`this filesystem cannot hold an 11 GB sparse file (${err.code})`);
+        return;
+      }
+      if (statSync(big).blocks * 512 > 1e6) {
+        t.skip('this filesystem does not keep the 11 GB file sparse');
+        return;
+      }
+      const page = await openPage();
+      await page.setInputFiles('#pick-folder', huge);
+      await page.waitForFunction(() => document.querySelector('.zone[data-source="accelerometer"] li[data-file]') && !document.querySelector('#run').disabled);
+      assert.match(await page.textContent('#status'), /11\.00 GB listed: more than the ~10 GB of STEDI landing data one tab has been measured to run .* may stop out of memory; the native CLI has no such limit/);
+      await page.click('li[data-file="huge/accelerometer/big.json"] button');
+      await page.waitForFunction(() => document.querySelectorAll('li[data-file]').length === 1);
+      assert.doesNotMatch(await page.textContent('#status'), /GB listed/);
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    } finally {
+      rmSync(huge, { recursive: true, force: true });
+    }
   });
 
   test('Cancel stops a run and the page stays usable', async () => {

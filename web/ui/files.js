@@ -17,8 +17,9 @@ const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
 /**
  * Bytes of landing data beyond which the status line warns that a run may run out of memory. The
  * decoded landing set stays in the engine worker's wasm memory (4 GiB at most) until the rules
- * have run, ~0.43x the input: measured with the real data scaled (docs/performance.md, session
- * 11), 9.9 GB ran in one tab and 12.6 GB stopped out of memory.
+ * have run, ~0.41x the input for the real data's shape: measured with it scaled
+ * (docs/performance.md, session 11), 9.9 GB ran in one tab and 12.6 GB stopped out of memory.
+ * Other data mixes decode to more or less per byte, so this is a warning, not a limit.
  */
 const TAB_LIMIT_BYTES = 10e9;
 /** Rows a file list shows before "Show all" (FileList.shown). */
@@ -34,7 +35,7 @@ export class FileList {
     this.files = new Map();
     this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
     this.seq = 0;
-    this.expanded = new Set(); // the lists whose every row was asked for ("Show all"; FileList.shown), until files are added
+    this.expanded = new Set(); // the lists whose every row was asked for ("Show all"; FileList.shown), until files are added or a run starts
   }
 
   /**
@@ -44,7 +45,6 @@ export class FileList {
    */
   async add(list) {
     if (!list.length) return;
-    this.expanded.clear(); // new files: each list shows its first rows again
     const { results } = await this.engine.ask(REQUEST.SELECT, { paths: list.map((f) => f.name) });
     const chosen = [];
     list.forEach((f, i) => {
@@ -53,13 +53,16 @@ export class FileList {
       else { this.skipped.delete(f.name); chosen.push(f); }
     });
     const added = [];
+    const listed = new Set([...this.files.values()].map((f) => `${sizeOf(f)} ${f.name}`));
     for (const { name, file } of chosen) {
-      if ([...this.files.values()].some((f) => f.name === name && sizeOf(f) === file.size)) continue; // same file twice
+      if (listed.has(`${file.size} ${name}`)) continue; // same file twice
+      listed.add(`${file.size} ${name}`);
       const key = `f${this.seq++}`;
       const entry = { key, name, file, source: null, by: 'pending', moved: false, guess: null, report: null };
       this.files.set(key, entry);
       added.push(entry);
     }
+    if (added.length) this.expanded.clear(); // new files: each list shows its first rows again
     this.changed();
     if (!added.length) return;
     const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: added.map(({ key, name, file }) => ({ key, name, file })) });
@@ -88,6 +91,12 @@ export class FileList {
    * reports come back to `report`.
    */
   runFiles() {
+    // A run collapses the lists again: every row in the page would be laid out and painted at each
+    // progress update (FileList.shown).
+    if (this.expanded.size) {
+      this.expanded.clear();
+      this.render();
+    }
     const list = [...this.files.values()].sort((a, b) => byPath(a.name, b.name));
     this.reading = new Map(list.map((f) => [f.name, f]));
     return list.map(({ name, file, source, remote, moved }) => ({ name, file, remote, ...(moved ? { source } : {}) }));
@@ -151,8 +160,12 @@ export class FileList {
       onclick: () => {
         this.expanded.add(list);
         this.render();
-        // Keyboard focus goes on where the list went on (the button it pressed is gone).
-        /** @type {HTMLElement | null} */ (list.children[SHOWN_ROWS]?.querySelector('select, button'))?.focus();
+        // Keyboard focus goes on where the list went on (the button it pressed is gone): the next
+        // row's first control, or the row itself (the list of entries not read has none).
+        const next = /** @type {HTMLElement | undefined} */ (list.children[SHOWN_ROWS]);
+        const control = /** @type {HTMLElement | null | undefined} */ (next?.querySelector('select, button'));
+        if (next && !control) next.tabIndex = -1;
+        (control ?? next)?.focus();
       },
     }, 'Show all');
     return [...items.slice(0, SHOWN_ROWS).map((row) => row()), h('li', { class: 'more' }, h('span', {}, `… and ${fmt(more)} more ${name}`), all)];
@@ -191,7 +204,7 @@ export class FileList {
     const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
     const bytes = [...this.files.values()].reduce((n, f) => n + sizeOf(f), 0);
     const tooLarge = bytes > TAB_LIMIT_BYTES
-      ? ` ${(bytes / 1e9).toFixed(1)} GB listed: one tab has run at most ~10 GB of landing data (its WebAssembly memory is limited to 4 GB), so this run may stop out of memory; the native CLI has no such limit.`
+      ? ` ${(bytes / 1e9).toFixed(2)} GB listed: more than the ~10 GB of STEDI landing data one tab has been measured to run (the engine's WebAssembly memory is limited to 4 GiB), so this run may stop out of memory; the native CLI has no such limit.`
       : '';
     if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead + tooLarge);
   }
@@ -214,19 +227,17 @@ export function byPath(/** @type {string} */ a, /** @type {string} */ b) {
 }
 
 /**
- * Compare two strings by code point, i.e. by their UTF-8 bytes. A lone surrogate counts as
- * U+FFFD, as UTF-8 encoding (TextEncoder, the CLI's lossy paths) writes it.
+ * Compare two strings by code point, i.e. by their UTF-8 bytes. A lone surrogate (a Windows file
+ * name that is not valid Unicode) counts as its own value, as Rust orders such a name (its WTF-8
+ * bytes). A Linux name that is not UTF-8 reaches the page already replaced by U+FFFD, so its
+ * order cannot follow the CLI's raw bytes.
  */
 function byCodePoint(/** @type {string} */ x, /** @type {string} */ y) {
-  const at = (/** @type {string} */ s, /** @type {number} */ k) => {
-    const c = /** @type {number} */ (s.codePointAt(k));
-    return c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
-  };
   let i = 0;
   let j = 0;
   while (i < x.length && j < y.length) {
-    const cx = at(x, i);
-    const cy = at(y, j);
+    const cx = /** @type {number} */ (x.codePointAt(i));
+    const cy = /** @type {number} */ (y.codePointAt(j));
     if (cx !== cy) return cx - cy;
     i += cx > 0xffff ? 2 : 1;
     j += cy > 0xffff ? 2 : 1;
