@@ -122,20 +122,16 @@ export class FileList {
   }
 
   render() {
-    const unrec = $('#unrecognised .files');
-    /** @type {Map<Element, {name: string, files: any[]}>} each list (a zone's, the unrecognised files') → its files */
-    const lists = new Map([...document.querySelectorAll('.zone[data-source]')].map((z) => [z.querySelector('.files'), { name: `${/** @type {HTMLElement} */ (z).dataset.source} files`, files: [] }]));
-    lists.set(unrec, { name: 'files not recognised', files: [] });
-    for (const f of this.files.values()) {
-      const list = (f.source && document.querySelector(`.zone[data-source="${f.source}"] .files`)) || unrec;
-      lists.get(list)?.files.push(f);
-    }
+    /** @type {Map<string, {list: Element, name: string, files: any[]}>} a source (or '' for the files not recognised) → its list and files */
+    const lists = new Map(SOURCES.map((s) => [s, { list: $(`.zone[data-source="${s}"] .files`), name: `${s} files`, files: [] }]));
+    lists.set('', { list: $('#unrecognised .files'), name: 'files not recognised', files: [] });
+    for (const f of this.files.values()) (lists.get(f.source) ?? /** @type {any} */ (lists.get(''))).files.push(f);
     // The files the user moved first, then by path (the order a run reads them in).
     const order = (a, b) => Number(b.moved) - Number(a.moved) || byPath(a.name, b.name);
-    for (const [list, { name, files }] of lists) {
+    for (const { list, name, files } of lists.values()) {
       list.replaceChildren(...this.shown(list, name, files.sort(order).map((f) => () => this.row(f))));
     }
-    $('#unrecognised').hidden = !lists.get(unrec)?.files.length;
+    $('#unrecognised').hidden = !lists.get('')?.files.length;
     this.renderSkipped();
     $('#run').disabled = this.isRunning() || !this.files.size;
   }
