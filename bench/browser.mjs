@@ -5,9 +5,10 @@
 // slowed the run by ~10% on 2 cores) and the CPU time its threads used during the run (from
 // /proc, before the click and after "done": the tree's total and the page's main thread, which
 // competes with the workers for the cores). Usage:
-//   node bench/browser.mjs <landing-dir> [runs=3] [decoders] [--expect summary.json]
+//   node bench/browser.mjs <landing-dir> [runs=3] [decoders] [--expect summary.json] [--query k=v&…]
 // decoders: force ?decoders=N (default: the page decides). --expect: a summary.json of the native
-// CLI over the same data; every table's rows and every source's counts must equal it.
+// CLI over the same data; every table's rows and every source's counts must equal it. --query:
+// more of the page's test parameters (e.g. `split=0`, web/ui/run.js), for A/B runs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
@@ -16,7 +17,10 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../tests/chromium.mjs';
 const argv = process.argv.slice(2);
 const ei = argv.indexOf('--expect');
 const expect = ei >= 0 ? JSON.parse(readFileSync(argv.splice(ei, 2)[1], 'utf8')) : null;
+const qi = argv.indexOf('--query');
+const extra = qi >= 0 ? argv.splice(qi, 2)[1] : '';
 const [dir, runsArg, decodersArg] = argv;
+const query = [decodersArg ? `decoders=${decodersArg}` : '', extra].filter(Boolean).join('&');
 
 /** The processes descended from this one (Chromium and its helpers). */
 function tree() {
@@ -75,7 +79,7 @@ const results = [];
 try {
   for (let i = 0; i < runs; i++) {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/web/${decodersArg ? `?decoders=${decodersArg}` : ''}`);
+    await page.goto(`http://127.0.0.1:${server.address().port}/web/${query ? `?${query}` : ''}`);
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
     await page.setInputFiles('#pick-folder', dir);
     await page.waitForFunction(() => !document.querySelector('#run').disabled, null, { timeout: 120_000 });
@@ -99,9 +103,9 @@ try {
     }
     const t = r.last.timings;
     const total = t.read_s + t.join_s + t.write_s;
-    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, send_s: t.send_s, own_write_s: t.own_write_s, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6, main_cpu_s: cpu1.main - cpu0.main, tree_cpu_s: cpu1.tree - cpu0.tree });
+    results.push({ helpers_s: t.helpers_s, own_s: t.own_s, wait_s: t.wait_s, merge_s: t.merge_s, decoders: t.decoders, mb: t.bytes / 1e6, read_s: t.read_s, join_s: t.join_s, write_s: t.write_s, total_s: total, wall_s: wall, send_s: t.send_s, own_write_s: t.own_write_s, tail_s: t.tail_s, wasm_mb: r.last.memoryBytes / 1e6, tree_mb: peak / 1e6, main_cpu_s: cpu1.main - cpu0.main, tree_cpu_s: cpu1.tree - cpu0.tree });
     const x = results.at(-1);
-    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s (landing to the writer ${x.send_s?.toFixed(2)} s) · parquet ${x.write_s.toFixed(2)} s (own tables ${x.own_write_s?.toFixed(2)} s) · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB · CPU: page main thread ${x.main_cpu_s.toFixed(2)} s, tree ≥ ${x.tree_cpu_s.toFixed(2)} s${expect ? ' · counts equal to the CLI\'s' : ''}`);
+    console.log(`  browser run ${i + 1}: ${x.mb.toFixed(1)} MB · ${x.decoders} decode worker(s) (own share ${x.own_s?.toFixed(2)} s, others done at ${x.helpers_s?.toFixed(2)} s, waited ${x.wait_s?.toFixed(2)} s, merged ${x.merge_s?.toFixed(2)} s) · read+parse ${x.read_s.toFixed(2)} s (${(x.mb / x.read_s).toFixed(0)} MB/s) · join ${x.join_s.toFixed(2)} s (landing to the writer ${x.send_s?.toFixed(2)} s) · parquet ${x.write_s.toFixed(2)} s (own tables ${x.own_write_s?.toFixed(2)} s, landing tail ${x.tail_s?.toFixed(2)} s) · total ${x.total_s.toFixed(2)} s = ${(x.mb / x.total_s).toFixed(0)} MB/s · wasm memory ${x.wasm_mb.toFixed(0)} MB · Chromium tree peak PSS ${x.tree_mb.toFixed(0)} MB · CPU: page main thread ${x.main_cpu_s.toFixed(2)} s, tree ≥ ${x.tree_cpu_s.toFixed(2)} s${expect ? ' · counts equal to the CLI\'s' : ''}`);
     await page.context().close();
   }
 } finally {

@@ -130,6 +130,42 @@ print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (
     await context.close();
   });
 
+  test('past one row group, the accelerometer landing table encoded by two workers is the CLI\'s file byte for byte', async () => {
+    // Generated (`stedi-lake generate`): 1.14 M readings, 18 landing chunks of 65,536, so the
+    // engine worker encodes the last row group (engine/landing-share.js) and the landing writer
+    // joins it to the first. ~220 MB, removed at the end.
+    const landing = join(tmp, 'past-one-row-group');
+    execFileSync(CLI, ['generate', '--out', landing, '--size', '220M', '--quiet'], { stdio: 'pipe' });
+    const context = await browser.newContext({ acceptDownloads: true });
+    try {
+      const page = await context.newPage();
+      await page.goto(base);
+      await page.waitForFunction(() => document.body.dataset.state === 'idle');
+      await page.setInputFiles('#pick-folder', landing);
+      await waitForFiles(page, readdirSync(landing, { recursive: true }).filter((f) => f.endsWith('.json')).length);
+      await runMode(page, 'strict');
+      const [summary, out] = cli(landing, 'strict');
+      assert.ok(summary.tables.accelerometer_landing.rows > 16 * 65_536, 'more than one row group of readings');
+      const timings = await page.evaluate(() => window.stediLastRun.timings);
+      assert.ok(timings.tail_chunks > 0, `the engine worker encoded no row group: ${JSON.stringify(timings)}`);
+      const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+      const zip = join(tmp, 'two-workers.zip');
+      await zdl.saveAs(zip);
+      const py = `import sys, zipfile, pathlib, json
+z = zipfile.ZipFile(sys.argv[1]); out = pathlib.Path(sys.argv[2])
+names = [n for n in z.namelist() if n.endswith('.parquet')]
+print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (out / n).read_bytes()]}))`;
+      const r = JSON.parse(execFileSync('python3', ['-c', py, zip, out], { encoding: 'utf8' }));
+      assert.equal(r.n, 8);
+      assert.deepEqual(r.differ, []);
+      rmSync(zip);
+      rmSync(out, { recursive: true });
+    } finally {
+      await context.close();
+      rmSync(landing, { recursive: true, force: true });
+    }
+  });
+
   test('dropped fixtures folder: both modes match the native CLI', async () => {
     const page = await openPage();
     await dropFixturesFolder(page);

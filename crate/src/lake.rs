@@ -149,6 +149,14 @@ impl Lake {
         Ok(sink::landing_chunks::export_chunk(&self.ingest.landing, id, k))
     }
 
+    /// Landing table `id`'s rows from chunk `from_chunk` on as a Parquet file of their own, for a
+    /// [`sink::landing_chunks::LandingWriter`] sent chunks `0..from_chunk` to finish with
+    /// ([`sink::landing_chunks::write_tail`]). Errors: [`Error::Write`] for another table or a
+    /// chunk that does not start a row group.
+    pub fn landing_tail(&self, id: TableId, from_chunk: usize) -> Result<Vec<u8>> {
+        sink::landing_chunks::write_tail(&self.ingest.landing, id, from_chunk).map_err(|e| Error::Write(e.to_string()))
+    }
+
     /// The interned emails from id `emails_from` on and serial numbers from `serials_from` on,
     /// for [`sink::landing_chunks::LandingWriter::add_strings`]; [`Lake::landing_string_counts`]
     /// says how many there are.

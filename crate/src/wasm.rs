@@ -546,6 +546,22 @@ impl Lake {
         self.inner.landing_chunk(table_id(table)?, k).map_err(js_err)
     }
 
+    /// The rows of landing table `table` from chunk `fromChunk` on as a Parquet file of their own,
+    /// for `LandingWriter.finish` in a writer sent chunks `0..fromChunk`: the row groups the
+    /// whole table's file ends with (`sink::landing_chunks::write_tail`). `fromChunk` must be a
+    /// multiple of `Lake.rowGroupChunks()`. Throws for an unknown table, a chunk that does not
+    /// start a row group, or one past the last.
+    #[wasm_bindgen(js_name = landingTail)]
+    pub fn landing_tail(&self, table: &str, from_chunk: usize) -> Result<Vec<u8>, JsError> {
+        self.inner.landing_tail(table_id(table)?, from_chunk).map_err(js_err)
+    }
+
+    /// Landing chunks per Parquet row group (16 of 65,536 rows): where a `landingTail` may start.
+    #[wasm_bindgen(js_name = rowGroupChunks)]
+    pub fn row_group_chunks() -> usize {
+        crate::sink::landing_chunks::ROW_GROUP_CHUNKS
+    }
+
     /// The emails from id `emails_from` on and the serial numbers from `serials_from` on, as
     /// bytes for `LandingWriter.addStrings`.
     #[wasm_bindgen(js_name = landingStrings)]
@@ -833,14 +849,22 @@ impl LandingWriter {
         hand_over(w.out(), sink)
     }
 
-    /// Write the last row group and the footer, and hand the rest of the file to `sink`.
-    /// Returns the bytes handed over. Throws after an earlier finish, or what `sink` threw.
+    /// Write the last row group and the footer, and hand the rest of the file to `sink`. With
+    /// `tail` (`Lake.landingTail` from the chunk after the last one pushed, which must end a row
+    /// group), the file ends with its row groups instead, copied as they are: the same file as
+    /// every chunk pushed here gives. Returns the bytes handed over. Throws after an earlier
+    /// finish, for a `tail` that does not fit, or what `sink` threw.
     pub fn finish(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
+        tail: Option<Vec<u8>>,
     ) -> Result<f64, JsValue> {
         let w = self.inner.take().ok_or_else(|| JsValue::from(finished()))?;
-        let mut rest = w.finish().map_err(|e| JsValue::from(write_err(e)))?;
+        let done = match tail {
+            Some(tail) => w.finish_with_tail(tail),
+            None => w.finish(),
+        };
+        let mut rest = done.map_err(|e| JsValue::from(write_err(e)))?;
         hand_over(&mut rest, sink)
     }
 }

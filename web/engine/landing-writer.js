@@ -5,7 +5,10 @@
 // core encodes it (wasm has no threads). The file is byte for byte the one Lake.output
 // gives (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the page tests).
 //
-//   engine worker ──LANDING.START {table}, then (LANDING.STRINGS {bytes}, LANDING.CHUNK {bytes} …) …, LANDING.FINISH──▶ here
+// The engine worker may encode the table's last row groups itself once its own work is done, and
+// send them with LANDING.FINISH: the file ends with them, copied as they are.
+//
+//   engine worker ──LANDING.START {table}, then (LANDING.STRINGS {bytes}, LANDING.CHUNK {bytes} …) …, LANDING.FINISH {tail?}──▶ here
 //                 ◀──LANDING.DONE {bytes (transferred), memoryBytes} | LANDING.ERROR {message}──
 import init, { Lake, LandingWriter } from '../../pkg/stedi_lake.js';
 import { LANDING } from './protocol.js';
@@ -31,7 +34,7 @@ self.onmessage = async (/** @type {{data: import('./protocol.js').LandingMessage
       size += /** @type {LandingWriter} */ (writer).push(data.bytes, keep);
     } else if (data.type === LANDING.FINISH) {
       const w = /** @type {LandingWriter} */ (writer);
-      size += w.finish(keep);
+      size += w.finish(keep, data.tail);
       w.free();
       const bytes = new Uint8Array(size);
       let at = 0;

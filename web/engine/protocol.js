@@ -8,7 +8,7 @@
 //   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
 //   engine or decode worker ──ReadShare {files, ahead}, then {ack: bytes} …──▶ reader worker (engine/reader.js)
 //   engine or decode worker ◀──READER.WINDOW (in file order) … | READER.ERROR──
-//   engine worker ──LANDING.START, LANDING.STRINGS and LANDING.CHUNK …, LANDING.FINISH──▶ landing writer (engine/landing-writer.js)
+//   engine worker ──LANDING.START, LANDING.STRINGS and LANDING.CHUNK …, LANDING.FINISH {tail?}──▶ landing writer (engine/landing-writer.js)
 //   engine worker ◀──LANDING.DONE {bytes} | LANDING.ERROR──
 //
 // Cancel is not a message: the page terminates the engine worker and starts a new one (the only
@@ -104,7 +104,10 @@ export const LANDING = Object.freeze({
   STRINGS: 'strings',
   /** → {bytes: Uint8Array} (transferred): the next landing chunk (Lake.landingChunk), in order, each once full. */
   CHUNK: 'chunk',
-  /** → {}: no more chunks: finish the file. */
+  /**
+   * → {tail?: Uint8Array (transferred)}: no more chunks: finish the file, with `tail` (Lake.landingTail:
+   * the table's last row groups, encoded by the engine worker) after the chunks' row groups.
+   */
   FINISH: 'finish',
   /** ← {bytes: Uint8Array (transferred), memoryBytes}: the Parquet file, and the writer's wasm memory. */
   DONE: 'done',
@@ -113,7 +116,7 @@ export const LANDING = Object.freeze({
 });
 
 /**
- * @typedef {{type: 'start', table: string} | {type: 'strings', bytes: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish'}} LandingMessage
+ * @typedef {{type: 'start', table: string} | {type: 'strings', bytes: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish', tail?: Uint8Array}} LandingMessage
  */
 
 // The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).
@@ -140,6 +143,7 @@ export const LANDING = Object.freeze({
  * @property {string} [location] the S3 location the DDL names (from the manifest)
  * @property {number} [decoders] how many workers decode (`?decoders=N`); by default the worker decides
  * @property {number} [heldChunks] full landing chunks that wait for the end of reading (`?held=N`, tests); default 128
+ * @property {boolean} [split] whether the engine worker encodes the accelerometer landing table's last row groups (engine/landing-share.js); `?split=0` says no (benchmarks); default yes
  * @property {RunFile[]} files in the order they are read
  */
 

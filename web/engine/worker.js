@@ -12,6 +12,7 @@
 import init, { Lake } from '../../pkg/stedi_lake.js';
 import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
 import { ingest, throttle } from './ingest.js';
+import { tailStart } from './landing-share.js';
 import { EVENT, LANDING, PHASE, REQUEST, WITHOUT_RUN } from './protocol.js';
 import { describe } from './redact.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
@@ -62,9 +63,10 @@ const OFFLOADED = 'accelerometer_landing';
 const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
- * Start a landing writer worker. `send(lake, final)` hands it the full chunks beyond the `held`
- * most recent (with the strings they need), or with `final` every remaining chunk and the end;
- * `done` resolves to its Parquet file and its wasm memory.
+ * Start a landing writer worker. `send(lake)` hands it the full chunks beyond the `held` most
+ * recent (with the strings they need); `sendRest(lake)` the rest, up to where the engine worker's
+ * own share starts (`tailStart`), and returns that chunk; `finish(tail)` ends the file, with the
+ * engine worker's last row groups if any; `done` resolves to its Parquet file and its wasm memory.
  */
 function startLandingWriter(/** @type {number} */ held) {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
@@ -84,8 +86,7 @@ function startLandingWriter(/** @type {number} */ held) {
   w.postMessage({ type: LANDING.START, table: OFFLOADED });
   let sent = 0; // chunks sent
   let strings = [0, 0]; // emails and serials sent
-  const send = (/** @type {Lake} */ lake, final = false) => {
-    const n = final ? lake.landingChunks(OFFLOADED, false) : lake.landingChunks(OFFLOADED, true) - held;
+  const sendUpTo = (/** @type {Lake} */ lake, /** @type {number} */ n) => {
     if (n > sent) {
       const counts = [...lake.landingStringCounts()];
       w.postMessage({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
@@ -95,13 +96,26 @@ function startLandingWriter(/** @type {number} */ held) {
         w.postMessage({ type: LANDING.CHUNK, bytes }, [bytes.buffer]);
       }
     }
-    if (final) w.postMessage({ type: LANDING.FINISH });
   };
-  return { send, done, stop: () => w.terminate() };
+  return {
+    send: (/** @type {Lake} */ lake) => sendUpTo(lake, lake.landingChunks(OFFLOADED, true) - held),
+    sendRest(/** @type {Lake} */ lake, split = true) {
+      const n = lake.landingChunks(OFFLOADED, false);
+      const start = split ? tailStart(n, sent, Lake.rowGroupChunks()) : n;
+      sendUpTo(lake, start);
+      if (start === n) w.postMessage({ type: LANDING.FINISH });
+      return start;
+    },
+    finish(/** @type {Uint8Array} */ tail) {
+      w.postMessage({ type: LANDING.FINISH, tail }, [tail.buffer]);
+    },
+    done,
+    stop: () => w.terminate(),
+  };
 }
 
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
-async function run({ id, mode, location, files, decoders, heldChunks }) {
+async function run({ id, mode, location, files, decoders, heldChunks, split }) {
   runs++;
   lake = new Lake();
   parquetCache = new Map();
@@ -132,7 +146,7 @@ async function run({ id, mode, location, files, decoders, heldChunks }) {
     });
     progress();
     const tRead = performance.now();
-    writer.send(lake, true);
+    const tailFrom = writer.sendRest(lake, split ?? true);
     const tSent = performance.now();
     post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 0, total: 1 });
     const summary = lake.run(mode, location || undefined);
@@ -147,18 +161,21 @@ async function run({ id, mode, location, files, decoders, heldChunks }) {
       post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
     }
     const tOwn = performance.now();
+    if (tailFrom < lake.landingChunks(OFFLOADED, false)) writer.finish(lake.landingTail(OFFLOADED, tailFrom));
+    const tTail = performance.now();
     const landing = await writer.done;
     parquetCache.set(offloaded, landing.bytes);
     parquetCache = new Map(parquet.map((p) => [p, parquetCache.get(p)])); // in output order
     post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
-    return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, writerMemory: landing.memoryBytes });
+    const tailChunks = lake.landingChunks(OFFLOADED, false) - tailFrom;
+    return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, tailChunks, writerMemory: landing.memoryBytes });
   } finally {
     writer.stop();
   }
 }
 
 /** The RunResult of a run whose Parquet outputs are all in parquetCache. */
-function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, writerMemory }) {
+function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, tailChunks, writerMemory }) {
   const tWrite = performance.now();
   const sizes = Object.fromEntries([...parquetCache].map(([p, b]) => [p, b.length]));
   const s = (ms) => ms / 1000;
@@ -171,6 +188,7 @@ function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, writerMe
     timings: {
       read_s: s(tRead - t0), join_s: s(tJoin - tRead), write_s: s(tWrite - tJoin), bytes: total, decoders: marks.decoders,
       own_write_s: s(tOwn - tJoin), send_s: s(tSent - tRead), // the last landing chunks to the writer; Parquet written here
+      tail_s: s(tTail - tOwn), tail_chunks: tailChunks, // the offloaded table's last row groups, encoded here
       own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
     },
     // Summed over the workers alive at the end (a decode worker's is gone by then).

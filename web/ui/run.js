@@ -49,8 +49,12 @@ export class Runner {
       // ?held=N: landing chunks that wait for the end of reading (tests; default: the worker's).
       const held = new URLSearchParams(location.search).get('held');
       const heldChunks = held === null ? undefined : Number(held);
+      // ?split=0: the landing writer encodes all of the accelerometer landing table (benchmarks).
+      const split = new URLSearchParams(location.search).get('split') !== '0';
+      /** @type {import('../engine/protocol.js').RunRequest} */
+      const request = { mode, location: this.location(), decoders, heldChunks, split, files: this.files.runFiles() };
       /** @type {import('../engine/protocol.js').RunResult & {mode?: string}} */
-      const result = await this.engine.ask(REQUEST.RUN, { mode, location: this.location(), decoders, heldChunks, files: this.files.runFiles() }, (ev) => {
+      const result = await this.engine.ask(REQUEST.RUN, request, (ev) => {
         if (ev.type === EVENT.FILE) this.files.report(ev.report);
         else if (ev.phase === PHASE.READ) setPhase(PHASE.READ, ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
         else if (ev.phase === PHASE.PARSE) setPhase(PHASE.PARSE, ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);

@@ -29,12 +29,12 @@ use std::sync::Arc;
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 
-use super::parquet::{arrow_schema, opt_f64_array, opt_i64_array, TableWriter};
+use super::parquet::{arrow_schema, opt_f64_array, opt_i64_array, TableWriter, ROW_GROUP_ROWS};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
 use crate::model::{Interner, Landing};
 use crate::rules::Mode;
-use crate::tables::{Field, TableId};
+use crate::tables::{Field, Rows, TableId, TableView};
 
 const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Parquet batch");
 
@@ -260,7 +260,48 @@ impl<W: Write + Send> LandingWriter<W> {
         }
         self.writer.expect("a batch was written").finish()
     }
+
+    /// Finish the file with `tail`'s row groups after the chunks pushed here: `tail` is
+    /// [`write_tail`] of the same table from the next chunk, which must start a row group.
+    /// The file is the one [`LandingWriter::finish`] gives when every chunk is pushed here.
+    /// Errors: no chunk pushed yet, chunks that are not whole row groups, a `tail` that is not
+    /// such a file.
+    pub fn finish_with_tail(self, tail: Vec<u8>) -> Result<W, ParquetError> {
+        let writer = self
+            .writer
+            .ok_or_else(|| bad("a file's last row groups need its first ones"))?;
+        writer.finish_with_tail(tail.into())
+    }
 }
+
+/// Rows `from_chunk * CHUNK_ROWS ..` of landing table `id` (one of [`TABLES`]) as a Parquet
+/// file of their own, for [`LandingWriter::finish_with_tail`] in a writer that was sent chunks
+/// `0..from_chunk`. `from_chunk` must start a row group ([`ROW_GROUP_CHUNKS`]). Errors: another
+/// table, a chunk that does not start a row group or is past the last one.
+pub fn write_tail(landing: &Landing, id: TableId, from_chunk: usize) -> Result<Vec<u8>, ParquetError> {
+    if !TABLES.contains(&id) {
+        return Err(bad(&format!("{id:?} is not written from landing chunks")));
+    }
+    let view = TableView {
+        id,
+        mode: Mode::Strict,
+        landing,
+        rows: Rows::All(rows(landing, id)),
+        device_ids: Vec::new(),
+    };
+    // Into `&mut Pieces`, the output type of every other table the page writes: no second copy
+    // of the encoder in the wasm module, and the one used is already optimized by V8.
+    let mut out = super::Pieces::default();
+    super::parquet::write_rows(&view, from_chunk * CHUNK_ROWS, &mut out, |_| Ok(()))?;
+    Ok(out.take().concat())
+}
+
+/// Landing chunks per Parquet row group: a [`write_tail`] starts at a multiple of this.
+pub const ROW_GROUP_CHUNKS: usize = ROW_GROUP_ROWS / CHUNK_ROWS;
+const _: () = assert!(
+    ROW_GROUP_ROWS.is_multiple_of(CHUNK_ROWS),
+    "a row group must be whole chunks"
+);
 
 /// The strings of `ids` as a string array (as [`gather`] builds a string column); `missing`
 /// names an id no string has.
@@ -318,7 +359,6 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::chunked::Chunked;
-    use crate::tables::{Rows, TableView};
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
@@ -487,6 +527,76 @@ mod tests {
         }
         send(&growing, chunk_count(&growing, id), &mut w);
         assert_eq!(w.finish().unwrap(), direct(&whole, id));
+    }
+
+    /// The page's split: the landing writer is sent the first row groups' chunks, the rest is
+    /// written apart ([`write_tail`]) and joined to them; the file is the one written whole.
+    /// Real-shaped readings (three values, so x/y/z are dictionary-encoded) and varied ones.
+    #[test]
+    fn a_file_joined_from_its_last_row_groups_written_apart_is_the_file_written_whole() {
+        let mut l = landing(2 * ROW_GROUP_ROWS + CHUNK_ROWS + 5, ROW_GROUP_ROWS + 7);
+        let a = &mut l.accelerometer;
+        let mut x = Chunked::new();
+        for i in 0..a.len() {
+            x.push(OptF64::from(Some([-1.0, 0.0, 1.0][i % 3])));
+        }
+        a.x = x;
+        for (id, head) in [
+            (TableId::AccelerometerLanding, ROW_GROUP_CHUNKS),
+            (TableId::AccelerometerLanding, 2 * ROW_GROUP_CHUNKS),
+            (TableId::StepTrainerLanding, ROW_GROUP_CHUNKS),
+        ] {
+            let whole = direct(&l, id);
+            let chunks = chunk_count(&l, id);
+            let mut w = LandingWriter::new(id, Vec::new()).unwrap();
+            w.add_strings(&strings(&l, 0, 0)).unwrap();
+            for k in 0..head {
+                w.push(&export_chunk(&l, id, k)).unwrap();
+            }
+            let tail = write_tail(&l, id, head).unwrap();
+            assert!(tail.len() < whole.len(), "the tail holds only the last row groups");
+            let joined = w.finish_with_tail(tail).unwrap();
+            assert_eq!(joined.len(), whole.len(), "{id:?}: head of {head} of {chunks} chunks");
+            assert!(
+                joined == whole,
+                "{id:?}: head of {head} of {chunks} chunks: other bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tail_that_does_not_fit_is_an_error() {
+        let id = TableId::AccelerometerLanding;
+        let l = landing(ROW_GROUP_ROWS + 10, 0);
+        let tail = write_tail(&l, id, ROW_GROUP_CHUNKS).unwrap();
+        assert!(write_tail(&l, id, 1).is_err(), "not a row group's start");
+        assert!(write_tail(&l, id, 2 * ROW_GROUP_CHUNKS).is_err(), "past the last row");
+        assert!(write_tail(&l, TableId::CustomerLanding, 0).is_err());
+        let writer = |chunks: usize| {
+            let mut w = LandingWriter::new(id, Vec::new()).unwrap();
+            w.add_strings(&strings(&l, 0, 0)).unwrap();
+            for k in 0..chunks {
+                w.push(&export_chunk(&l, id, k)).unwrap();
+            }
+            w
+        };
+        assert!(writer(0).finish_with_tail(tail.clone()).is_err(), "no head");
+        assert!(
+            writer(3).finish_with_tail(tail.clone()).is_err(),
+            "a head that is not whole row groups"
+        );
+        assert!(writer(ROW_GROUP_CHUNKS).finish_with_tail(b"junk".to_vec()).is_err());
+        let other = write_tail(
+            &landing(0, ROW_GROUP_ROWS + 10),
+            TableId::StepTrainerLanding,
+            ROW_GROUP_CHUNKS,
+        )
+        .unwrap();
+        assert!(
+            writer(ROW_GROUP_CHUNKS).finish_with_tail(other).is_err(),
+            "another table's rows"
+        );
+        assert!(writer(ROW_GROUP_CHUNKS).finish_with_tail(tail).is_ok());
     }
 
     #[test]

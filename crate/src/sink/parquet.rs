@@ -48,14 +48,45 @@ pub fn write<W: Write + Send>(table: &TableView<'_>, out: W) -> Result<(), parqu
 pub fn write_with<W: Write + Send>(
     table: &TableView<'_>,
     out: W,
+    after_batch: impl FnMut(&mut W) -> Result<(), ParquetError>,
+) -> Result<W, ParquetError> {
+    write_rows(table, 0, out, after_batch)
+}
+
+/// Rows per row group: the `parquet` crate's default (16 batches), set explicitly because a table
+/// written in two parts must cut its row groups where one writer of the whole table cuts them
+/// ([`write_rows`] from a row-group boundary on, joined by [`TableWriter::finish_with_tail`]).
+pub const ROW_GROUP_ROWS: usize = 16 * BATCH_ROWS;
+
+/// Rows `start..` of `table` as a Parquet file of their own, as [`write_with`] writes the whole
+/// table (`start` 0) and for `start` on a row-group boundary ([`ROW_GROUP_ROWS`]): its row groups
+/// are, byte for byte, those the whole table's file holds from row `start` on, because the
+/// encodings are still chosen from the table's first batch. The page encodes the last row groups
+/// of `accelerometer_landing` this way beside the landing writer worker, which joins them to its
+/// own ([`TableWriter::finish_with_tail`]). Errors: a `start` past the last row or not on a
+/// row-group boundary, or what the writer returns.
+pub fn write_rows<W: Write + Send>(
+    table: &TableView<'_>,
+    start: usize,
+    out: W,
     mut after_batch: impl FnMut(&mut W) -> Result<(), ParquetError>,
 ) -> Result<W, ParquetError> {
     let schema = arrow_schema(table.columns());
     let n = table.rows.len();
+    if start != 0 && (!start.is_multiple_of(ROW_GROUP_ROWS) || start >= n) {
+        return Err(ParquetError::General(format!(
+            "rows {start}.. of a table of {n} rows are not a row group's start"
+        )));
+    }
     // The first batch (empty for an empty table) chooses the encodings; then batch after batch.
     let mut end = BATCH_ROWS.min(n);
-    let mut batch = gather(table, &schema, 0, end)?;
-    let mut writer = TableWriter::new(table.columns(), &batch, out)?;
+    let first = gather(table, &schema, 0, end)?;
+    let mut writer = TableWriter::new(table.columns(), &first, out)?;
+    let mut batch = first;
+    if start > 0 {
+        end = (start + BATCH_ROWS).min(n);
+        batch = gather(table, &schema, start, end)?;
+    }
     loop {
         writer.write(&batch)?;
         after_batch(writer.out())?;
@@ -93,6 +124,7 @@ impl<W: Write + Send> TableWriter<W> {
             "the first batch is not of these columns"
         );
         let mut props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_compression(Compression::SNAPPY)
             .set_statistics_enabled(EnabledStatistics::Chunk);
         for (i, c) in columns.iter().enumerate().filter(|(_, c)| c.ty != ColType::Str) {
@@ -123,12 +155,89 @@ impl<W: Write + Send> TableWriter<W> {
         self.writer.sync()?;
         self.writer.inner_mut().hold = true;
         let columns = self.schema.fields().len();
-        let mut sink = self.writer.into_inner()?;
-        type_defined_orders(&mut sink.tail, columns)?;
-        sink.inner.write_all(&sink.tail)?;
-        sink.inner.flush()?;
-        Ok(sink.inner)
+        let sink = self.writer.into_inner()?;
+        sink.finish(columns)
     }
+
+    /// Finish the file with the row groups of `tail` after this writer's: `tail` is a whole file
+    /// [`write_rows`] wrote of the same table from the row this writer stopped at, which must be
+    /// a row-group boundary. Its column chunks are copied as they are (the `parquet` crate's
+    /// `append_column`, with their offset indexes moved to where they land), so the file is
+    /// byte for byte the one a single writer of every row writes (tested below). Returns `out`.
+    /// Errors: rows written here that are not whole row groups, a `tail` that is not a Parquet
+    /// file of these columns, or what the writer returns.
+    pub fn finish_with_tail(mut self, tail: bytes::Bytes) -> Result<W, ParquetError> {
+        use parquet::column::writer::ColumnCloseResult;
+        use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataOptions};
+        let bad = |what: String| ParquetError::General(format!("joining a file's last row groups: {what}"));
+        self.writer.flush()?;
+        let groups = self.writer.flushed_row_groups();
+        if groups.is_empty() || groups.iter().any(|g| g.num_rows() as usize != ROW_GROUP_ROWS) {
+            let rows: Vec<i64> = groups.iter().map(|g| g.num_rows()).collect();
+            return Err(bad(format!(
+                "the first part's row groups of {rows:?} rows are not whole ones"
+            )));
+        }
+        let meta = ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Required)
+            // Each page's encoding counted, as the writer wrote it: `append_column` copies the
+            // counts, not the mask the reader keeps by default.
+            .with_metadata_options(Some(ParquetMetaDataOptions::new().with_encoding_stats_as_mask(false)))
+            .parse_and_finish(&tail)
+            .map_err(|e| bad(format!("the last part is not a Parquet file with page indexes ({e})")))?;
+        let columns = self.schema.fields().len();
+        let (mut file, _) = self.writer.into_serialized_writer()?;
+        if meta.file_metadata().schema_descr().columns() != file.schema_descr().columns() {
+            return Err(bad("the last part has other columns".into()));
+        }
+        for (g, group) in meta.row_groups().iter().enumerate() {
+            let index = meta.page_index_for_row_group(g);
+            let mut out = file.next_row_group()?;
+            for (c, chunk) in group.columns().iter().enumerate() {
+                let offset_index = index
+                    .offset_index(c)
+                    .ok_or_else(|| bad(format!("the last part's column {c} has no offset index")))?;
+                let close = ColumnCloseResult {
+                    bytes_written: chunk.compressed_size() as u64,
+                    rows_written: group.num_rows() as u64,
+                    metadata: as_written(chunk)?,
+                    bloom_filter: None,
+                    column_index: index.column_index(c).cloned(),
+                    offset_index: Some(offset_index.clone()),
+                };
+                out.append_column(&tail, close)?;
+            }
+            out.close()?;
+        }
+        file.flush()?;
+        file.inner_mut().hold = true;
+        file.into_inner()?.finish(columns)
+    }
+}
+
+/// A column chunk's metadata as its writer had it, from the footer it was read back from: the
+/// reader does not keep whether the deprecated `min`/`max` statistics were written, which the
+/// writer does for every column of signed sort order (the `parquet` crate's `ColumnWriterImpl`),
+/// so the flag is set again by that rule.
+fn as_written(
+    chunk: &parquet::file::metadata::ColumnChunkMetaData,
+) -> Result<parquet::file::metadata::ColumnChunkMetaData, ParquetError> {
+    use parquet::file::statistics::Statistics as S;
+    let Some(stats) = chunk.statistics() else {
+        return Ok(chunk.clone());
+    };
+    let signed = chunk.column_descr().sort_order().is_signed();
+    let stats = match stats.clone() {
+        S::Boolean(v) => S::Boolean(v.with_backwards_compatible_min_max(signed)),
+        S::Int32(v) => S::Int32(v.with_backwards_compatible_min_max(signed)),
+        S::Int64(v) => S::Int64(v.with_backwards_compatible_min_max(signed)),
+        S::Int96(v) => S::Int96(v.with_backwards_compatible_min_max(signed)),
+        S::Float(v) => S::Float(v.with_backwards_compatible_min_max(signed)),
+        S::Double(v) => S::Double(v.with_backwards_compatible_min_max(signed)),
+        S::ByteArray(v) => S::ByteArray(v.with_backwards_compatible_min_max(signed)),
+        S::FixedLenByteArray(v) => S::FixedLenByteArray(v.with_backwards_compatible_min_max(signed)),
+    };
+    chunk.clone().into_builder().set_statistics(stats).build()
 }
 
 /// Whether dictionary encoding pays for a numeric column whose first batch holds `values`: at
@@ -317,6 +426,17 @@ impl<W> HoldTail<W> {
             hold: false,
             tail: Vec::new(),
         }
+    }
+}
+
+impl<W: Write> HoldTail<W> {
+    /// The footer held back, its column orders rewritten ([`type_defined_orders`] for `columns`),
+    /// written to `inner`; returns `inner`.
+    fn finish(mut self, columns: usize) -> Result<W, ParquetError> {
+        type_defined_orders(&mut self.tail, columns)?;
+        self.inner.write_all(&self.tail)?;
+        self.inner.flush()?;
+        Ok(self.inner)
     }
 }
 
