@@ -6,7 +6,8 @@
 //
 //   page (engine/client.js) ──{type, id, ...}──▶ handlers[type] ──▶ {type: EVENT.REPLY | RESULT, id, ...}
 //                                           ├── run: engine/ingest.js (files → Lake, with engine/reader.js), then the
-//                                           │   rules while engine/landing-writer.js writes the largest table
+//                                           │   rules while engine/landing-writer.js writes the largest table (its last
+//                                           │   row groups encoded here once the rest is done: engine/landing-share.js)
 //                                           ├── manifest, upload: engine/upload.js
 //                                           └── failure: {type: EVENT.ERROR, id, message, fatal} (engine/redact.js)
 import init, { Lake } from '../../pkg/stedi_lake.js';
@@ -64,9 +65,10 @@ const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
  * Start a landing writer worker. `send(lake)` hands it the full chunks beyond the `held` most
- * recent (with the strings they need); `sendRest(lake)` the rest, up to where the engine worker's
- * own share starts (`tailStart`), and returns that chunk; `finish(tail)` ends the file, with the
- * engine worker's last row groups if any; `done` resolves to its Parquet file and its wasm memory.
+ * recent (with the strings they need); `sendRest(lake, split)` the rest, up to where the engine
+ * worker's own share starts (`tailStart`; all of them, and the end, when `split` is false or there
+ * is no share), and returns that chunk; `finish(tail)` ends the file with the engine worker's
+ * share (Lake.landingTail); `done` resolves to its Parquet file and its wasm memory.
  */
 function startLandingWriter(/** @type {number} */ held) {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
