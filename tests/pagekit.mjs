@@ -1,7 +1,9 @@
 // What every page test starts from: the project's paths, and the page served on 127.0.0.1
 // (scripts/serve.mjs, with its CSP) opened by Debian's Chromium (tests/chromium.mjs). Each test
-// file calls `startPage()` in its `before` and `stop()` in its `after`.
+// file calls `startPage()` in its `before` and `stop()` in its `after`; `sameAsCli` compares a page's zip
+// with the CLI's files.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,4 +36,17 @@ export async function startPage({ cli = true } = {}) {
     server.close();
   };
   return { server, browser, base, stop };
+}
+
+/**
+ * The entries of the page's zip at `zip` whose names end with one of `kinds` (or start with it,
+ * for a folder such as 'ndjson/'), compared byte for byte by Python with the CLI's files under
+ * `out`: {n: entries compared, differ: the names that differ}.
+ */
+export function sameAsCli(zip, out, kinds) {
+  const py = `import sys, zipfile, pathlib, json
+z = zipfile.ZipFile(sys.argv[1]); out = pathlib.Path(sys.argv[2]); kinds = json.loads(sys.argv[3])
+names = [n for n in z.namelist() if any(n.endswith(k) or (k.endswith('/') and n.startswith(k)) for k in kinds)]
+print(json.dumps({'n': len(names), 'differ': [n for n in names if z.read(n) != (out / n).read_bytes()]}))`;
+  return JSON.parse(execFileSync('python3', ['-c', py, zip, out, JSON.stringify(kinds)], { encoding: 'utf8' }));
 }

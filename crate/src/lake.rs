@@ -311,27 +311,14 @@ pub struct LandingTables<'a> {
 impl LandingTables<'_> {
     /// Rows of landing table `id` (0 for a derived table).
     pub fn rows(&self, id: TableId) -> usize {
-        match id {
-            TableId::CustomerLanding => self.landing.customers.len(),
-            TableId::AccelerometerLanding => self.landing.accelerometer.len(),
-            TableId::StepTrainerLanding => self.landing.step_trainer.len(),
-            _ => 0,
-        }
+        TableView::landing(id, self.landing).map_or(0, |v| v.rows.len())
     }
 
     /// Write landing table `id` as Parquet to `out`. Errors: [`Error::Write`] (a derived table,
     /// or the sink or `out` failed).
     pub fn write_parquet<W: Write + Send>(&self, id: TableId, out: W) -> Result<()> {
-        if id.zone() != crate::catalog::Zone::Landing {
-            return Err(Error::Write(format!("{} is not a landing table", id.name())));
-        }
-        let view = TableView {
-            id,
-            mode: Mode::Strict, // landing tables have the same columns in both modes
-            landing: self.landing,
-            rows: crate::tables::Rows::All(self.rows(id)),
-            device_ids: Vec::new(),
-        };
+        let view = TableView::landing(id, self.landing)
+            .ok_or_else(|| Error::Write(format!("{} is not a landing table", id.name())))?;
         sink::parquet::write(&view, out).map_err(|e| Error::Write(e.to_string()))
     }
 }

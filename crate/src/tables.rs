@@ -258,9 +258,9 @@ impl<'a> Rows<'a> {
     /// Where table `id`'s rows are (no copy, nothing computed: cheap enough for a row count).
     pub fn of(id: TableId, landing: &'a Landing, derived: &'a Derived) -> Rows<'a> {
         match id {
-            TableId::CustomerLanding => Rows::All(landing.customers.len()),
-            TableId::AccelerometerLanding => Rows::All(landing.accelerometer.len()),
-            TableId::StepTrainerLanding => Rows::All(landing.step_trainer.len()),
+            TableId::CustomerLanding | TableId::AccelerometerLanding | TableId::StepTrainerLanding => {
+                TableView::landing(id, landing).expect("a landing table").rows
+            }
             TableId::CustomerTrusted => Rows::Indices(&derived.customer_trusted),
             TableId::AccelerometerTrusted => Rows::Indices(&derived.accelerometer_trusted),
             TableId::StepTrainerTrusted => Rows::Indices(&derived.step_trainer_trusted),
@@ -300,6 +300,24 @@ pub struct TableView<'a> {
 }
 
 impl<'a> TableView<'a> {
+    /// The view of landing table `id`: every landing row, read before or without a run (landing
+    /// tables have the same columns in both modes). `None` for a table of another zone.
+    pub fn landing(id: TableId, landing: &'a Landing) -> Option<TableView<'a>> {
+        let rows = match id {
+            TableId::CustomerLanding => landing.customers.len(),
+            TableId::AccelerometerLanding => landing.accelerometer.len(),
+            TableId::StepTrainerLanding => landing.step_trainer.len(),
+            _ => return None,
+        };
+        Some(TableView {
+            id,
+            mode: Mode::Strict,
+            landing,
+            rows: Rows::All(rows),
+            device_ids: Vec::new(),
+        })
+    }
+
     /// The view of table `id` of a run: its rows from `derived` (landing tables: all landing rows),
     /// and for strict `machine_learning_curated` its device ids ([`crate::rules::strict::device_ids`]).
     pub fn new(id: TableId, mode: Mode, landing: &'a Landing, derived: &'a Derived) -> TableView<'a> {

@@ -850,19 +850,21 @@ impl LandingWriter {
     }
 
     /// Write the last row group and the footer, and hand the rest of the file to `sink`. With
-    /// `tail` (`Lake.landingTail` from the chunk after the last one pushed, which must end a row
-    /// group), the file ends with its row groups instead, copied as they are: the same file as
-    /// every chunk pushed here gives. Returns the bytes handed over. Throws after an earlier
-    /// finish, for a `tail` that does not fit, or what `sink` threw.
+    /// `tail` (`Lake.landingTail(table, fromChunk)`, `fromChunk` the number of chunks pushed
+    /// here, a whole number of row groups), the file ends with its row groups instead, copied as
+    /// they are: the same file as every chunk pushed here gives. Returns the bytes handed over.
+    /// Throws after an earlier finish, for a `tail` that does not fit, or what `sink` threw.
     pub fn finish(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
         tail: Option<Vec<u8>>,
+        from_chunk: Option<usize>,
     ) -> Result<f64, JsValue> {
         let w = self.inner.take().ok_or_else(|| JsValue::from(finished()))?;
-        let done = match tail {
-            Some(tail) => w.finish_with_tail(tail),
-            None => w.finish(),
+        let done = match (tail, from_chunk) {
+            (Some(tail), Some(from)) => w.finish_with_tail(tail, from),
+            (None, None) => w.finish(),
+            _ => return Err(JsError::new("a tail needs the chunk it starts at, and only a tail does").into()),
         };
         let mut rest = done.map_err(|e| JsValue::from(write_err(e)))?;
         hand_over(&mut rest, sink)

@@ -54,7 +54,8 @@ function outputBytes(path) {
  * one (0.40 s) is written here after the rules.
  *
  * Its chunks (65,536 rows, ~2.4 MB each) go once reading is done, except that no more than
- * HELD_CHUNKS full ones wait: beyond that they go as they fill. Measured on 2 cores (real data,
+ * HELD_CHUNKS full ones wait: beyond that they go as they fill; and the last row groups may stay
+ * here, encoded once this worker's own tables are written (engine/landing-share.js). Measured on 2 cores (real data,
  * docs/performance.md): sending every chunk as soon as it was full made the x100 run ~0.3 s
  * slower (reading and parsing already use both cores), while sending all after reading put
  * every chunk in flight at once (x400: 1.2 GB of them; the Chromium tree's peak PSS was 4.21 GB
@@ -65,10 +66,11 @@ const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
  * Start a landing writer worker. `send(lake)` hands it the full chunks beyond the `held` most
- * recent (with the strings they need); `sendRest(lake, split)` the rest, up to where the engine
- * worker's own share starts (`tailStart`; all of them, and the end, when `split` is false or there
- * is no share), and returns that chunk; `finish(tail)` ends the file with the engine worker's
- * share (Lake.landingTail); `done` resolves to its Parquet file and its wasm memory.
+ * recent (with the strings they need), while reading; `sendRest(lake, mode, split)` the rest once
+ * reading is done, up to where this worker's share starts (`tailStart`; all of them, and the end,
+ * when `split` is false or there is no share); `finish(lake)` encodes that share (Lake.landingTail)
+ * and ends the file with it, returning its chunks (0: none); `done` resolves to the Parquet file
+ * and the writer's wasm memory.
  */
 function startLandingWriter(/** @type {number} */ held) {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
@@ -84,7 +86,8 @@ function startLandingWriter(/** @type {number} */ held) {
     };
     w.onmessageerror = () => reject(new Error(`writing ${OFFLOADED}: the file could not be received`));
   });
-  done.catch(() => {}); // awaited after the rules; a failure meanwhile is not unhandled
+  let failed = false;
+  done.catch(() => { failed = true; }); // awaited after the rules; a failure meanwhile is not unhandled
   w.postMessage({ type: LANDING.START, table: OFFLOADED });
   let sent = 0; // chunks sent
   let strings = [0, 0]; // emails and serials sent
@@ -99,17 +102,23 @@ function startLandingWriter(/** @type {number} */ held) {
       }
     }
   };
+  let share = -1; // once reading is done: the chunk this worker's share starts at
   return {
-    send: (/** @type {Lake} */ lake) => sendUpTo(lake, lake.landingChunks(OFFLOADED, true) - held),
-    sendRest(/** @type {Lake} */ lake, split = true) {
-      const n = lake.landingChunks(OFFLOADED, false);
-      const start = split ? tailStart(n, sent, Lake.rowGroupChunks()) : n;
-      sendUpTo(lake, start);
-      if (start === n) w.postMessage({ type: LANDING.FINISH });
-      return start;
+    send(/** @type {Lake} */ lake) {
+      if (share < 0) sendUpTo(lake, lake.landingChunks(OFFLOADED, true) - held);
     },
-    finish(/** @type {Uint8Array} */ tail) {
-      w.postMessage({ type: LANDING.FINISH, tail }, [tail.buffer]);
+    sendRest(/** @type {Lake} */ lake, /** @type {string} */ mode, split = true) {
+      const n = lake.landingChunks(OFFLOADED, false);
+      share = split ? tailStart(n, sent, Lake.rowGroupChunks(), mode) : n;
+      sendUpTo(lake, share);
+      if (share === n) w.postMessage({ type: LANDING.FINISH });
+    },
+    finish(/** @type {Lake} */ lake) {
+      const n = lake.landingChunks(OFFLOADED, false);
+      if (share >= n || failed) return 0; // nothing to add, or the writer's error is on its way
+      const tail = lake.landingTail(OFFLOADED, share);
+      w.postMessage({ type: LANDING.FINISH, tail, from: share }, [tail.buffer]);
+      return n - share;
     },
     done,
     stop: () => w.terminate(),
@@ -148,7 +157,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     });
     progress();
     const tRead = performance.now();
-    const tailFrom = writer.sendRest(lake, split ?? true);
+    writer.sendRest(lake, mode, split ?? true);
     const tSent = performance.now();
     post({ type: EVENT.PROGRESS, id, phase: PHASE.JOIN, done: 0, total: 1 });
     const summary = lake.run(mode, location || undefined);
@@ -163,13 +172,12 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
       post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
     }
     const tOwn = performance.now();
-    if (tailFrom < lake.landingChunks(OFFLOADED, false)) writer.finish(lake.landingTail(OFFLOADED, tailFrom));
+    const tailChunks = writer.finish(lake);
     const tTail = performance.now();
     const landing = await writer.done;
     parquetCache.set(offloaded, landing.bytes);
     parquetCache = new Map(parquet.map((p) => [p, parquetCache.get(p)])); // in output order
     post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
-    const tailChunks = lake.landingChunks(OFFLOADED, false) - tailFrom;
     return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, tailChunks, writerMemory: landing.memoryBytes });
   } finally {
     writer.stop();

@@ -7,6 +7,9 @@
 //!   engine: Landing ──[`strings`] new since the last call──▶ writer: [`LandingWriter::add_strings`]
 //!           Landing ──[`export_chunk`] k = 0..[`chunk_count`]──▶ [`LandingWriter::push`]: one batch
 //!                                                                [`LandingWriter::finish`]: the file
+//!   or, the engine encoding the last row groups itself once its own work is done:
+//!           Landing ──[`export_chunk`] k = 0..s──▶ [`LandingWriter::push`]
+//!           Landing ──[`write_tail`] from chunk s──▶ [`LandingWriter::finish_with_tail`]: the same file
 //!
 //! A chunk can go as soon as it is full ([`full_chunks`]): landing columns only grow, so a full
 //! chunk never changes (the page sends them while still reading once 128 full ones wait).
@@ -34,19 +37,20 @@ use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
 use crate::model::{Interner, Landing};
 use crate::rules::Mode;
-use crate::tables::{Field, Rows, TableId, TableView};
+use crate::tables::{Field, TableId, TableView};
 
 const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Parquet batch");
 
 /// The tables this module moves: the landing tables of the two reading sources.
 pub const TABLES: [TableId; 2] = [TableId::AccelerometerLanding, TableId::StepTrainerLanding];
 
+/// The view of table `id` of [`TABLES`] (`None` for another table).
+fn view(landing: &Landing, id: TableId) -> Option<TableView<'_>> {
+    TableView::landing(id, landing).filter(|_| TABLES.contains(&id))
+}
+
 fn rows(landing: &Landing, id: TableId) -> usize {
-    match id {
-        TableId::AccelerometerLanding => landing.accelerometer.len(),
-        TableId::StepTrainerLanding => landing.step_trainer.len(),
-        _ => 0,
-    }
+    view(landing, id).map_or(0, |v| v.rows.len())
 }
 
 /// Chunks of table `id`'s rows, the last one possibly short (0 for an empty table and for any
@@ -262,15 +266,21 @@ impl<W: Write + Send> LandingWriter<W> {
     }
 
     /// Finish the file with `tail`'s row groups after the chunks pushed here: `tail` is
-    /// [`write_tail`] of the same table from the next chunk, which must start a row group.
-    /// The file is the one [`LandingWriter::finish`] gives when every chunk is pushed here.
-    /// Errors: no chunk pushed yet, chunks that are not whole row groups, a `tail` that is not
-    /// such a file.
-    pub fn finish_with_tail(self, tail: Vec<u8>) -> Result<W, ParquetError> {
+    /// [`write_tail`] of the same table `from_chunk` on, which must be the next chunk and start
+    /// a row group. The file is the one [`LandingWriter::finish`] gives when every chunk is
+    /// pushed here. Errors: no chunk pushed yet, a `from_chunk` that is not the next chunk,
+    /// chunks here that are not whole row groups, a `tail` that is not such a file.
+    pub fn finish_with_tail(self, tail: Vec<u8>, from_chunk: usize) -> Result<W, ParquetError> {
+        if from_chunk != self.batches {
+            return Err(bad(&format!(
+                "last row groups from chunk {from_chunk} after {} chunks",
+                self.batches
+            )));
+        }
         let writer = self
             .writer
             .ok_or_else(|| bad("a file's last row groups need its first ones"))?;
-        writer.finish_with_tail(tail.into())
+        writer.finish_joining(tail.into())
     }
 }
 
@@ -279,16 +289,7 @@ impl<W: Write + Send> LandingWriter<W> {
 /// `0..from_chunk`. `from_chunk` must start a row group ([`ROW_GROUP_CHUNKS`]). Errors: another
 /// table, a chunk that does not start a row group or is past the last one.
 pub fn write_tail(landing: &Landing, id: TableId, from_chunk: usize) -> Result<Vec<u8>, ParquetError> {
-    if !TABLES.contains(&id) {
-        return Err(bad(&format!("{id:?} is not written from landing chunks")));
-    }
-    let view = TableView {
-        id,
-        mode: Mode::Strict,
-        landing,
-        rows: Rows::All(rows(landing, id)),
-        device_ids: Vec::new(),
-    };
+    let view = view(landing, id).ok_or_else(|| bad(&format!("{id:?} is not written from landing chunks")))?;
     // Into `&mut Pieces`, the output type of every other table the page writes: no second copy
     // of the encoder in the wasm module, and the one used is already optimized by V8.
     let mut out = super::Pieces::default();
@@ -359,6 +360,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::chunked::Chunked;
+    use crate::tables::Rows;
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
@@ -383,16 +385,7 @@ mod tests {
     }
 
     fn direct(l: &Landing, id: TableId) -> Vec<u8> {
-        let view = TableView {
-            id,
-            mode: Mode::Strict,
-            landing: l,
-            rows: Rows::All(match id {
-                TableId::AccelerometerLanding => l.accelerometer.len(),
-                _ => l.step_trainer.len(),
-            }),
-            device_ids: Vec::new(),
-        };
+        let view = TableView::landing(id, l).unwrap();
         let mut out = Vec::new();
         super::super::parquet::write(&view, &mut out).unwrap();
         out
@@ -531,16 +524,27 @@ mod tests {
 
     /// The page's split: the landing writer is sent the first row groups' chunks, the rest is
     /// written apart ([`write_tail`]) and joined to them; the file is the one written whole.
-    /// Real-shaped readings (three values, so x/y/z are dictionary-encoded) and varied ones.
+    /// Readings: x real-shaped (three values, so dictionary-encoded), y and z varied (plain);
+    /// step_trainer: a last row group of one row whose distance is null (an all-null chunk).
     #[test]
     fn a_file_joined_from_its_last_row_groups_written_apart_is_the_file_written_whole() {
-        let mut l = landing(2 * ROW_GROUP_ROWS + CHUNK_ROWS + 5, ROW_GROUP_ROWS + 7);
+        let mut l = landing(2 * ROW_GROUP_ROWS + CHUNK_ROWS + 5, ROW_GROUP_ROWS + 1);
         let a = &mut l.accelerometer;
         let mut x = Chunked::new();
         for i in 0..a.len() {
             x.push(OptF64::from(Some([-1.0, 0.0, 1.0][i % 3])));
         }
         a.x = x;
+        let s = &mut l.step_trainer;
+        let mut distance = Chunked::new();
+        for i in 0..s.len() {
+            distance.push(if i < ROW_GROUP_ROWS {
+                s.distance_from_object[i]
+            } else {
+                None
+            });
+        }
+        s.distance_from_object = distance;
         for (id, head) in [
             (TableId::AccelerometerLanding, ROW_GROUP_CHUNKS),
             (TableId::AccelerometerLanding, 2 * ROW_GROUP_CHUNKS),
@@ -555,7 +559,7 @@ mod tests {
             }
             let tail = write_tail(&l, id, head).unwrap();
             assert!(tail.len() < whole.len(), "the tail holds only the last row groups");
-            let joined = w.finish_with_tail(tail).unwrap();
+            let joined = w.finish_with_tail(tail, head).unwrap();
             assert_eq!(joined.len(), whole.len(), "{id:?}: head of {head} of {chunks} chunks");
             assert!(
                 joined == whole,
@@ -580,23 +584,27 @@ mod tests {
             }
             w
         };
-        assert!(writer(0).finish_with_tail(tail.clone()).is_err(), "no head");
+        let head = ROW_GROUP_CHUNKS;
+        assert!(writer(0).finish_with_tail(tail.clone(), 0).is_err(), "no head");
         assert!(
-            writer(3).finish_with_tail(tail.clone()).is_err(),
+            writer(3).finish_with_tail(tail.clone(), 3).is_err(),
             "a head that is not whole row groups"
         );
-        assert!(writer(ROW_GROUP_CHUNKS).finish_with_tail(b"junk".to_vec()).is_err());
-        let other = write_tail(
-            &landing(0, ROW_GROUP_ROWS + 10),
-            TableId::StepTrainerLanding,
-            ROW_GROUP_CHUNKS,
-        )
-        .unwrap();
+        assert!(writer(head).finish_with_tail(b"junk".to_vec(), head).is_err());
+        let other = write_tail(&landing(0, ROW_GROUP_ROWS + 10), TableId::StepTrainerLanding, head).unwrap();
         assert!(
-            writer(ROW_GROUP_CHUNKS).finish_with_tail(other).is_err(),
+            writer(head).finish_with_tail(other, head).is_err(),
             "another table's rows"
         );
-        assert!(writer(ROW_GROUP_CHUNKS).finish_with_tail(tail).is_ok());
+        // A tail that does not start where the chunks end (rows lost or repeated).
+        let longer = landing(2 * ROW_GROUP_ROWS + 10, 0);
+        let from_two = write_tail(&longer, id, 2 * head).unwrap();
+        assert!(
+            writer(head).finish_with_tail(from_two, 2 * head).is_err(),
+            "a row group missing"
+        );
+        assert!(writer(head).finish_with_tail(tail.clone(), head + 1).is_err());
+        assert!(writer(head).finish_with_tail(tail, head).is_ok());
     }
 
     #[test]

@@ -159,14 +159,16 @@ impl<W: Write + Send> TableWriter<W> {
         sink.finish(columns)
     }
 
-    /// Finish the file with the row groups of `tail` after this writer's: `tail` is a whole file
-    /// [`write_rows`] wrote of the same table from the row this writer stopped at, which must be
-    /// a row-group boundary. Its column chunks are copied as they are (the `parquet` crate's
-    /// `append_column`, with their offset indexes moved to where they land), so the file is
-    /// byte for byte the one a single writer of every row writes (tested below). Returns `out`.
-    /// Errors: rows written here that are not whole row groups, a `tail` that is not a Parquet
-    /// file of these columns, or what the writer returns.
-    pub fn finish_with_tail(mut self, tail: bytes::Bytes) -> Result<W, ParquetError> {
+    /// Finish the file with the row groups of `last` after this writer's: `last` is a whole file
+    /// [`write_rows`] wrote of the same table from the row this writer stopped at (the caller
+    /// knows which row that is: [`super::landing_chunks::LandingWriter::finish_with_tail`]
+    /// checks it), which must be a row-group boundary. Its column chunks are copied as they are
+    /// (the `parquet` crate's `append_column`, with their offset indexes moved to where they
+    /// land), so the file is byte for byte the one a single writer of every row writes (tested
+    /// in `sink::landing_chunks`). Returns `out`. Errors: rows written here that are not whole
+    /// row groups, a `last` that is not a Parquet file of these columns, or one with a column
+    /// chunk this writer would not write (a Bloom filter: it would be dropped).
+    pub fn finish_joining(mut self, last: bytes::Bytes) -> Result<W, ParquetError> {
         use parquet::column::writer::ColumnCloseResult;
         use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataOptions};
         let bad = |what: String| ParquetError::General(format!("joining a file's last row groups: {what}"));
@@ -183,7 +185,7 @@ impl<W: Write + Send> TableWriter<W> {
             // Each page's encoding counted, as the writer wrote it: `append_column` copies the
             // counts, not the mask the reader keeps by default.
             .with_metadata_options(Some(ParquetMetaDataOptions::new().with_encoding_stats_as_mask(false)))
-            .parse_and_finish(&tail)
+            .parse_and_finish(&last)
             .map_err(|e| bad(format!("the last part is not a Parquet file with page indexes ({e})")))?;
         let columns = self.schema.fields().len();
         let (mut file, _) = self.writer.into_serialized_writer()?;
@@ -197,6 +199,9 @@ impl<W: Write + Send> TableWriter<W> {
                 let offset_index = index
                     .offset_index(c)
                     .ok_or_else(|| bad(format!("the last part's column {c} has no offset index")))?;
+                if chunk.bloom_filter_offset().is_some() {
+                    return Err(bad(format!("the last part's column {c} has a Bloom filter")));
+                }
                 let close = ColumnCloseResult {
                     bytes_written: chunk.compressed_size() as u64,
                     rows_written: group.num_rows() as u64,
@@ -205,7 +210,7 @@ impl<W: Write + Send> TableWriter<W> {
                     column_index: index.column_index(c).cloned(),
                     offset_index: Some(offset_index.clone()),
                 };
-                out.append_column(&tail, close)?;
+                out.append_column(&last, close)?;
             }
             out.close()?;
         }
