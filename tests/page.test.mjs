@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { tailStart } from '../web/engine/landing-share.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { CLI, ROOT, sameAsCli, startPage } from './pagekit.mjs';
 
@@ -127,15 +128,18 @@ describe('getting data in and running', () => {
   test('past one row group, the accelerometer landing table encoded by two workers is the CLI\'s file byte for byte', async () => {
     // Generated (`stedi-lake generate`): 1.14 M readings, 18 landing chunks of 65,536, so the
     // engine worker encodes the last row group (engine/landing-share.js) and the landing writer
-    // joins it to the first. Twice: chunks sent once reading is done (the default), and the first
-    // one sent while reading (?held=16). ~220 MB, removed at the end.
+    // joins it to the first. Twice: chunks sent once reading is done (the default), and all but
+    // 16 of the full ones sent while reading (?held=16, one decoding worker so they fill while
+    // reading). ~220 MB, removed at the end.
     const landing = join(tmp, 'past-one-row-group');
     execFileSync(CLI, ['generate', '--out', landing, '--size', '220M', '--quiet'], { stdio: 'pipe' });
     try {
       const files = readdirSync(landing, { recursive: true }).filter((f) => f.endsWith('.json')).length;
       const [summary, out] = cli(landing, 'strict');
-      assert.ok(summary.tables.accelerometer_landing.rows > 16 * 65_536, 'more than one row group of readings');
-      for (const query of ['', '?held=16']) {
+      const rows = summary.tables.accelerometer_landing.rows;
+      const chunks = Math.ceil(rows / 65_536);
+      assert.ok(rows > 16 * 65_536, 'more than one row group of readings');
+      for (const query of ['', '?held=16&decoders=1']) {
         const context = await browser.newContext({ acceptDownloads: true });
         const page = await context.newPage();
         await page.goto(`${base}${query}`);
@@ -143,8 +147,14 @@ describe('getting data in and running', () => {
         await page.setInputFiles('#pick-folder', landing);
         await waitForFiles(page, files);
         await runMode(page, 'strict');
-        const timings = await page.evaluate(() => window.stediLastRun.timings);
-        assert.ok(timings.tail_chunks > 0, `${query}: the engine worker encoded no row group: ${JSON.stringify(timings)}`);
+        const t = await page.evaluate(() => window.stediLastRun.timings);
+        const what = `${query}: ${JSON.stringify(t)}`;
+        if (query) assert.equal(t.sent_while_reading, Math.floor(rows / 65_536) - 16, what);
+        else {
+          assert.equal(t.sent_while_reading, 0, what);
+          assert.ok(t.tail_chunks > 0, `the engine worker encoded no row group: ${what}`);
+        }
+        assert.equal(t.tail_chunks, chunks - tailStart(chunks, t.sent_while_reading, 16, 'strict'), what);
         const zip = join(tmp, 'two-workers.zip');
         const [zdl] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
         await zdl.saveAs(zip);

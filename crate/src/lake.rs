@@ -151,8 +151,8 @@ impl Lake {
 
     /// Landing table `id`'s rows from chunk `from_chunk` on as a Parquet file of their own, for a
     /// [`sink::landing_chunks::LandingWriter`] sent chunks `0..from_chunk` to finish with
-    /// ([`sink::landing_chunks::write_tail`]). Errors: [`Error::Write`] for another table or a
-    /// chunk that does not start a row group.
+    /// ([`sink::landing_chunks::write_tail`]). Errors: [`Error::Write`] for another table, a
+    /// chunk that does not start a row group, or one at or past the last chunk.
     pub fn landing_tail(&self, id: TableId, from_chunk: usize) -> Result<Vec<u8>> {
         sink::landing_chunks::write_tail(&self.ingest.landing, id, from_chunk).map_err(|e| Error::Write(e.to_string()))
     }

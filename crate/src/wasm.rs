@@ -550,7 +550,7 @@ impl Lake {
     /// for `LandingWriter.finish` in a writer sent chunks `0..fromChunk`: the row groups the
     /// whole table's file ends with (`sink::landing_chunks::write_tail`). `fromChunk` must be a
     /// multiple of `Lake.rowGroupChunks()`. Throws for an unknown table, a chunk that does not
-    /// start a row group, or one past the last.
+    /// start a row group, or one at or past the last chunk.
     #[wasm_bindgen(js_name = landingTail)]
     pub fn landing_tail(&self, table: &str, from_chunk: usize) -> Result<Vec<u8>, JsError> {
         self.inner.landing_tail(table_id(table)?, from_chunk).map_err(js_err)
@@ -850,21 +850,20 @@ impl LandingWriter {
     }
 
     /// Write the last row group and the footer, and hand the rest of the file to `sink`. With
-    /// `tail` (`Lake.landingTail(table, fromChunk)`, `fromChunk` the number of chunks pushed
+    /// `tail` (`Lake.landingTail(table, fromChunk)` for `fromChunk` the number of chunks pushed
     /// here, a whole number of row groups), the file ends with its row groups instead, copied as
     /// they are: the same file as every chunk pushed here gives. Returns the bytes handed over.
-    /// Throws after an earlier finish, for a `tail` that does not fit, or what `sink` threw.
+    /// Throws after an earlier finish, for a `tail` that does not fit (its footer says which row
+    /// it starts at; it must be the next one), or what `sink` threw.
     pub fn finish(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
         tail: Option<Vec<u8>>,
-        from_chunk: Option<usize>,
     ) -> Result<f64, JsValue> {
         let w = self.inner.take().ok_or_else(|| JsValue::from(finished()))?;
-        let done = match (tail, from_chunk) {
-            (Some(tail), Some(from)) => w.finish_with_tail(tail, from),
-            (None, None) => w.finish(),
-            _ => return Err(JsError::new("a tail needs the chunk it starts at, and only a tail does").into()),
+        let done = match tail {
+            Some(tail) => w.finish_with_tail(tail),
+            None => w.finish(),
         };
         let mut rest = done.map_err(|e| JsValue::from(write_err(e)))?;
         hand_over(&mut rest, sink)

@@ -34,7 +34,7 @@ self.onmessage = async (/** @type {{data: import('./protocol.js').LandingMessage
       size += /** @type {LandingWriter} */ (writer).push(data.bytes, keep);
     } else if (data.type === LANDING.FINISH) {
       const w = /** @type {LandingWriter} */ (writer);
-      size += w.finish(keep, data.tail, data.from);
+      size += w.finish(keep, data.tail);
       w.free();
       const bytes = new Uint8Array(size);
       let at = 0;

@@ -8,7 +8,7 @@
 //   engine worker ◀──DECODE.READ | PARSED | FILE (any number) then DECODE.DONE | ERROR──
 //   engine or decode worker ──ReadShare {files, ahead}, then {ack: bytes} …──▶ reader worker (engine/reader.js)
 //   engine or decode worker ◀──READER.WINDOW (in file order) … | READER.ERROR──
-//   engine worker ──LANDING.START, LANDING.STRINGS and LANDING.CHUNK …, LANDING.FINISH {tail?, from?}──▶ landing writer (engine/landing-writer.js)
+//   engine worker ──LANDING.START, LANDING.STRINGS and LANDING.CHUNK …, LANDING.FINISH {tail?}──▶ landing writer (engine/landing-writer.js)
 //   engine worker ◀──LANDING.DONE {bytes} | LANDING.ERROR──
 //
 // Cancel is not a message: the page terminates the engine worker and starts a new one (the only
@@ -105,9 +105,9 @@ export const LANDING = Object.freeze({
   /** → {bytes: Uint8Array} (transferred): the next landing chunk (Lake.landingChunk), in order, each once full. */
   CHUNK: 'chunk',
   /**
-   * → {tail?: Uint8Array (transferred), from?: number}: no more chunks: finish the file, with `tail`
-   * (Lake.landingTail: the table's row groups from chunk `from` on, the chunks sent, encoded by the
-   * engine worker) after the chunks' row groups.
+   * → {tail?: Uint8Array (transferred)}: no more chunks: finish the file, with `tail` (Lake.landingTail:
+   * the table's row groups from the next chunk on, encoded by the engine worker; its footer says
+   * which row it starts at, and the writer checks it) after the chunks' row groups.
    */
   FINISH: 'finish',
   /** ← {bytes: Uint8Array (transferred), memoryBytes}: the Parquet file, and the writer's wasm memory. */
@@ -117,7 +117,7 @@ export const LANDING = Object.freeze({
 });
 
 /**
- * @typedef {{type: 'start', table: string} | {type: 'strings', bytes: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish', tail?: Uint8Array, from?: number}} LandingMessage
+ * @typedef {{type: 'start', table: string} | {type: 'strings', bytes: Uint8Array} | {type: 'chunk', bytes: Uint8Array} | {type: 'finish', tail?: Uint8Array}} LandingMessage
  */
 
 // The engine's own result shapes are the wasm package's TypeScript types (pkg/stedi_lake.d.ts).
@@ -154,7 +154,7 @@ export const LANDING = Object.freeze({
  * @property {QualityReport} quality `data_quality.json`
  * @property {string[]} emails curated customers, for the chart
  * @property {Record<string, number>} sizes bytes of each Parquet output
- * @property {Record<string, number>} timings seconds per phase, bytes read, decoders used
+ * @property {Record<string, number>} timings seconds per phase (`…_s`), bytes read, decoders used, and the accelerometer landing table's chunks encoded by the engine worker (`tail_chunks`) and sent to the landing writer while reading (`sent_while_reading`)
  * @property {number} memoryBytes the wasm memory after the run, summed over the workers alive at its end
  */
 

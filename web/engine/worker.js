@@ -13,7 +13,7 @@
 import init, { Lake } from '../../pkg/stedi_lake.js';
 import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
 import { ingest, throttle } from './ingest.js';
-import { tailStart } from './landing-share.js';
+import { landingSender } from './landing-share.js';
 import { EVENT, LANDING, PHASE, REQUEST, WITHOUT_RUN } from './protocol.js';
 import { describe } from './redact.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
@@ -65,12 +65,9 @@ const OFFLOADED = 'accelerometer_landing';
 const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
 
 /**
- * Start a landing writer worker. `send(lake)` hands it the full chunks beyond the `held` most
- * recent (with the strings they need), while reading; `sendRest(lake, mode, split)` the rest once
- * reading is done, up to where this worker's share starts (`tailStart`; all of them, and the end,
- * when `split` is false or there is no share); `finish(lake)` encodes that share (Lake.landingTail)
- * and ends the file with it, returning its chunks (0: none); `done` resolves to the Parquet file
- * and the writer's wasm memory.
+ * Start a landing writer worker for OFFLOADED; what goes to it when is `landingSender`'s
+ * (engine/landing-share.js): `send`, `sendRest`, `sendTail`. `done` resolves to the Parquet file
+ * and the writer's wasm memory, or rejects with the writer's error (`failed` is then true).
  */
 function startLandingWriter(/** @type {number} */ held) {
   const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
@@ -86,43 +83,10 @@ function startLandingWriter(/** @type {number} */ held) {
     };
     w.onmessageerror = () => reject(new Error(`writing ${OFFLOADED}: the file could not be received`));
   });
-  let failed = false;
-  done.catch(() => { failed = true; }); // awaited after the rules; a failure meanwhile is not unhandled
   w.postMessage({ type: LANDING.START, table: OFFLOADED });
-  let sent = 0; // chunks sent
-  let strings = [0, 0]; // emails and serials sent
-  const sendUpTo = (/** @type {Lake} */ lake, /** @type {number} */ n) => {
-    if (n > sent) {
-      const counts = [...lake.landingStringCounts()];
-      w.postMessage({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
-      strings = counts;
-      for (; sent < n; sent++) {
-        const bytes = lake.landingChunk(OFFLOADED, sent);
-        w.postMessage({ type: LANDING.CHUNK, bytes }, [bytes.buffer]);
-      }
-    }
-  };
-  let share = -1; // once reading is done: the chunk this worker's share starts at
-  return {
-    send(/** @type {Lake} */ lake) {
-      if (share < 0) sendUpTo(lake, lake.landingChunks(OFFLOADED, true) - held);
-    },
-    sendRest(/** @type {Lake} */ lake, /** @type {string} */ mode, split = true) {
-      const n = lake.landingChunks(OFFLOADED, false);
-      share = split ? tailStart(n, sent, Lake.rowGroupChunks(), mode) : n;
-      sendUpTo(lake, share);
-      if (share === n) w.postMessage({ type: LANDING.FINISH });
-    },
-    finish(/** @type {Lake} */ lake) {
-      const n = lake.landingChunks(OFFLOADED, false);
-      if (share >= n || failed) return 0; // nothing to add, or the writer's error is on its way
-      const tail = lake.landingTail(OFFLOADED, share);
-      w.postMessage({ type: LANDING.FINISH, tail, from: share }, [tail.buffer]);
-      return n - share;
-    },
-    done,
-    stop: () => w.terminate(),
-  };
+  const sender = landingSender((message, transfer = []) => w.postMessage(message, transfer), OFFLOADED, held, Lake.rowGroupChunks());
+  done.catch(() => sender.fail()); // awaited after the rules; a failure meanwhile is not unhandled
+  return Object.assign(sender, { done, stop: () => w.terminate() });
 }
 
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
@@ -156,6 +120,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
       fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
     });
     progress();
+    if (writer.failed) await writer.done; // throws the writer's error: no rules for a run that failed
     const tRead = performance.now();
     writer.sendRest(lake, mode, split ?? true);
     const tSent = performance.now();
@@ -172,20 +137,21 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
       post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
     }
     const tOwn = performance.now();
-    const tailChunks = writer.finish(lake);
+    const tailChunks = writer.sendTail(lake);
     const tTail = performance.now();
     const landing = await writer.done;
     parquetCache.set(offloaded, landing.bytes);
     parquetCache = new Map(parquet.map((p) => [p, parquetCache.get(p)])); // in output order
     post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
-    return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, tailChunks, writerMemory: landing.memoryBytes });
+    const landingChunks = { tail: tailChunks, early: writer.sentWhileReading };
+    return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, landingChunks, writerMemory: landing.memoryBytes });
   } finally {
     writer.stop();
   }
 }
 
 /** The RunResult of a run whose Parquet outputs are all in parquetCache. */
-function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, tailChunks, writerMemory }) {
+function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, landingChunks, writerMemory }) {
   const tWrite = performance.now();
   const sizes = Object.fromEntries([...parquetCache].map(([p, b]) => [p, b.length]));
   const s = (ms) => ms / 1000;
@@ -198,7 +164,8 @@ function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, t
     timings: {
       read_s: s(tRead - t0), join_s: s(tJoin - tRead), write_s: s(tWrite - tJoin), bytes: total, decoders: marks.decoders,
       own_write_s: s(tOwn - tJoin), send_s: s(tSent - tRead), // the last landing chunks to the writer; Parquet written here
-      tail_s: s(tTail - tOwn), tail_chunks: tailChunks, // the offloaded table's last row groups, encoded here
+      // The offloaded table's chunks: encoded here (its last row groups), sent to the writer while reading.
+      tail_s: s(tTail - tOwn), tail_chunks: landingChunks.tail, sent_while_reading: landingChunks.early,
       own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
     },
     // Summed over the workers alive at the end (a decode worker's is gone by then).

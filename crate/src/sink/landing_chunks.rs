@@ -266,17 +266,11 @@ impl<W: Write + Send> LandingWriter<W> {
     }
 
     /// Finish the file with `tail`'s row groups after the chunks pushed here: `tail` is
-    /// [`write_tail`] of the same table `from_chunk` on, which must be the next chunk and start
-    /// a row group. The file is the one [`LandingWriter::finish`] gives when every chunk is
-    /// pushed here. Errors: no chunk pushed yet, a `from_chunk` that is not the next chunk,
-    /// chunks here that are not whole row groups, a `tail` that is not such a file.
-    pub fn finish_with_tail(self, tail: Vec<u8>, from_chunk: usize) -> Result<W, ParquetError> {
-        if from_chunk != self.batches {
-            return Err(bad(&format!(
-                "last row groups from chunk {from_chunk} after {} chunks",
-                self.batches
-            )));
-        }
+    /// [`write_tail`] of the same table from the next chunk, which must start a row group. The
+    /// file is the one [`LandingWriter::finish`] gives when every chunk is pushed here. Errors:
+    /// no chunk pushed yet, chunks here that are not whole row groups, a `tail` that does not
+    /// start at the next chunk (its footer says where it starts) or is not such a file.
+    pub fn finish_with_tail(self, tail: Vec<u8>) -> Result<W, ParquetError> {
         let writer = self
             .writer
             .ok_or_else(|| bad("a file's last row groups need its first ones"))?;
@@ -545,21 +539,24 @@ mod tests {
             });
         }
         s.distance_from_object = distance;
-        for (id, head) in [
-            (TableId::AccelerometerLanding, ROW_GROUP_CHUNKS),
-            (TableId::AccelerometerLanding, 2 * ROW_GROUP_CHUNKS),
-            (TableId::StepTrainerLanding, ROW_GROUP_CHUNKS),
+        // And a table that ends exactly on a row group (its last one full).
+        let even = landing(2 * ROW_GROUP_ROWS, 0);
+        for (l, id, head) in [
+            (&l, TableId::AccelerometerLanding, ROW_GROUP_CHUNKS),
+            (&l, TableId::AccelerometerLanding, 2 * ROW_GROUP_CHUNKS),
+            (&l, TableId::StepTrainerLanding, ROW_GROUP_CHUNKS),
+            (&even, TableId::AccelerometerLanding, ROW_GROUP_CHUNKS),
         ] {
-            let whole = direct(&l, id);
-            let chunks = chunk_count(&l, id);
+            let whole = direct(l, id);
+            let chunks = chunk_count(l, id);
             let mut w = LandingWriter::new(id, Vec::new()).unwrap();
-            w.add_strings(&strings(&l, 0, 0)).unwrap();
+            w.add_strings(&strings(l, 0, 0)).unwrap();
             for k in 0..head {
-                w.push(&export_chunk(&l, id, k)).unwrap();
+                w.push(&export_chunk(l, id, k)).unwrap();
             }
-            let tail = write_tail(&l, id, head).unwrap();
+            let tail = write_tail(l, id, head).unwrap();
             assert!(tail.len() < whole.len(), "the tail holds only the last row groups");
-            let joined = w.finish_with_tail(tail, head).unwrap();
+            let joined = w.finish_with_tail(tail).unwrap();
             assert_eq!(joined.len(), whole.len(), "{id:?}: head of {head} of {chunks} chunks");
             assert!(
                 joined == whole,
@@ -576,35 +573,37 @@ mod tests {
         assert!(write_tail(&l, id, 1).is_err(), "not a row group's start");
         assert!(write_tail(&l, id, 2 * ROW_GROUP_CHUNKS).is_err(), "past the last row");
         assert!(write_tail(&l, TableId::CustomerLanding, 0).is_err());
-        let writer = |chunks: usize| {
+        let writer_of = |l: &Landing, chunks: usize| {
             let mut w = LandingWriter::new(id, Vec::new()).unwrap();
-            w.add_strings(&strings(&l, 0, 0)).unwrap();
+            w.add_strings(&strings(l, 0, 0)).unwrap();
             for k in 0..chunks {
-                w.push(&export_chunk(&l, id, k)).unwrap();
+                w.push(&export_chunk(l, id, k)).unwrap();
             }
             w
         };
+        let writer = |chunks: usize| writer_of(&l, chunks);
         let head = ROW_GROUP_CHUNKS;
-        assert!(writer(0).finish_with_tail(tail.clone(), 0).is_err(), "no head");
+        assert!(writer(0).finish_with_tail(tail.clone()).is_err(), "no head");
         assert!(
-            writer(3).finish_with_tail(tail.clone(), 3).is_err(),
+            writer(3).finish_with_tail(tail.clone()).is_err(),
             "a head that is not whole row groups"
         );
-        assert!(writer(head).finish_with_tail(b"junk".to_vec(), head).is_err());
+        assert!(writer(head).finish_with_tail(b"junk".to_vec()).is_err());
         let other = write_tail(&landing(0, ROW_GROUP_ROWS + 10), TableId::StepTrainerLanding, head).unwrap();
-        assert!(
-            writer(head).finish_with_tail(other, head).is_err(),
-            "another table's rows"
-        );
-        // A tail that does not start where the chunks end (rows lost or repeated).
+        assert!(writer(head).finish_with_tail(other).is_err(), "another table's rows");
+        // Tails that do not start where the chunks end: its footer says where it starts.
         let longer = landing(2 * ROW_GROUP_ROWS + 10, 0);
         let from_two = write_tail(&longer, id, 2 * head).unwrap();
+        assert!(writer(head).finish_with_tail(from_two).is_err(), "a row group missing");
+        let from_one = write_tail(&longer, id, head).unwrap();
         assert!(
-            writer(head).finish_with_tail(from_two, 2 * head).is_err(),
-            "a row group missing"
+            writer_of(&longer, 2 * head).finish_with_tail(from_one).is_err(),
+            "a row group repeated"
         );
-        assert!(writer(head).finish_with_tail(tail.clone(), head + 1).is_err());
-        assert!(writer(head).finish_with_tail(tail, head).is_ok());
+        let mut from_start = Vec::new();
+        super::super::parquet::write(&TableView::landing(id, &l).unwrap(), &mut from_start).unwrap();
+        assert!(writer(head).finish_with_tail(from_start).is_err(), "every row again");
+        assert!(writer(head).finish_with_tail(tail).is_ok());
     }
 
     #[test]

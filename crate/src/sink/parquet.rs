@@ -13,6 +13,7 @@ use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{ColumnOrder, Compression};
 use parquet::errors::ParquetError;
+use parquet::file::metadata::KeyValue;
 use parquet::file::metadata::ParquetMetaDataReader;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -53,9 +54,13 @@ pub fn write_with<W: Write + Send>(
     write_rows(table, 0, out, after_batch)
 }
 
+/// The footer key of a file [`write_rows`] wrote from a row other than the first: that row's
+/// number, which [`TableWriter::finish_joining`] checks against the rows it has.
+pub const FIRST_ROW_KEY: &str = "stedi-lake.first_row";
+
 /// Rows per row group: the `parquet` crate's default (16 batches), set explicitly because a table
 /// written in two parts must cut its row groups where one writer of the whole table cuts them
-/// ([`write_rows`] from a row-group boundary on, joined by [`TableWriter::finish_with_tail`]).
+/// ([`write_rows`] from a row-group boundary on, joined by [`TableWriter::finish_joining`]).
 pub const ROW_GROUP_ROWS: usize = 16 * BATCH_ROWS;
 
 /// Rows `start..` of `table` as a Parquet file of their own, as [`write_with`] writes the whole
@@ -63,7 +68,7 @@ pub const ROW_GROUP_ROWS: usize = 16 * BATCH_ROWS;
 /// are, byte for byte, those the whole table's file holds from row `start` on, because the
 /// encodings are still chosen from the table's first batch. The page encodes the last row groups
 /// of `accelerometer_landing` this way beside the landing writer worker, which joins them to its
-/// own ([`TableWriter::finish_with_tail`]). Errors: a `start` past the last row or not on a
+/// own ([`TableWriter::finish_joining`]). Errors: a `start` at or past the last row or not on a
 /// row-group boundary, or what the writer returns.
 pub fn write_rows<W: Write + Send>(
     table: &TableView<'_>,
@@ -81,7 +86,7 @@ pub fn write_rows<W: Write + Send>(
     // The first batch (empty for an empty table) chooses the encodings; then batch after batch.
     let mut end = BATCH_ROWS.min(n);
     let first = gather(table, &schema, 0, end)?;
-    let mut writer = TableWriter::new(table.columns(), &first, out)?;
+    let mut writer = TableWriter::from_row(table.columns(), &first, start, out)?;
     let mut batch = first;
     if start > 0 {
         end = (start + BATCH_ROWS).min(n);
@@ -117,6 +122,13 @@ impl<W: Write + Send> TableWriter<W> {
     /// [`dictionary_pays`] on `first`'s values. Chunk-level min/max statistics are what engines
     /// prune with; page-level ones cost time.
     pub fn new(columns: &[Column], first: &RecordBatch, out: W) -> Result<Self, ParquetError> {
+        Self::from_row(columns, first, 0, out)
+    }
+
+    /// [`TableWriter::new`] for a file of the table's rows from row `first_row` on: a file
+    /// [`TableWriter::finish_joining`] joins to the rows before it. Its footer says where its
+    /// rows start (key [`FIRST_ROW_KEY`]); with `first_row` 0 it is the file `new` writes.
+    fn from_row(columns: &[Column], first: &RecordBatch, first_row: usize, out: W) -> Result<Self, ParquetError> {
         let schema = arrow_schema(columns);
         debug_assert_eq!(
             first.schema().fields(),
@@ -130,6 +142,10 @@ impl<W: Write + Send> TableWriter<W> {
         for (i, c) in columns.iter().enumerate().filter(|(_, c)| c.ty != ColType::Str) {
             let pays = first.columns().get(i).is_some_and(|a| dictionary_pays(a.as_ref()));
             props = props.set_column_dictionary_enabled(ColumnPath::from(c.name), pays);
+        }
+        if first_row > 0 {
+            props =
+                props.set_key_value_metadata(Some(vec![KeyValue::new(FIRST_ROW_KEY.into(), first_row.to_string())]));
         }
         let props = props.build();
         let writer = ArrowWriter::try_new(HoldTail::new(out), schema.clone(), Some(props))?;
@@ -160,14 +176,15 @@ impl<W: Write + Send> TableWriter<W> {
     }
 
     /// Finish the file with the row groups of `last` after this writer's: `last` is a whole file
-    /// [`write_rows`] wrote of the same table from the row this writer stopped at (the caller
-    /// knows which row that is: [`super::landing_chunks::LandingWriter::finish_with_tail`]
-    /// checks it), which must be a row-group boundary. Its column chunks are copied as they are
-    /// (the `parquet` crate's `append_column`, with their offset indexes moved to where they
-    /// land), so the file is byte for byte the one a single writer of every row writes (tested
-    /// in `sink::landing_chunks`). Returns `out`. Errors: rows written here that are not whole
-    /// row groups, a `last` that is not a Parquet file of these columns, or one with a column
-    /// chunk this writer would not write (a Bloom filter: it would be dropped).
+    /// [`write_rows`] wrote of the same table from the row this writer stopped at (its footer
+    /// says which row: [`FIRST_ROW_KEY`]), which must be a row-group boundary. Its column chunks
+    /// are copied as they are (the `parquet` crate's `append_column`, with their offset indexes
+    /// moved to where they land); the footer is this writer's, so the file is byte for byte the
+    /// one a single writer of every row writes (tested in `sink::landing_chunks`). Returns
+    /// `out`. Errors: rows written here that are not whole row groups, a `last` that does not
+    /// start at the next row (rows would be lost or repeated), is not a Parquet file of these
+    /// columns, or has a column chunk this writer would not write (a Bloom filter: it would be
+    /// dropped).
     pub fn finish_joining(mut self, last: bytes::Bytes) -> Result<W, ParquetError> {
         use parquet::column::writer::ColumnCloseResult;
         use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataOptions};
@@ -187,6 +204,17 @@ impl<W: Write + Send> TableWriter<W> {
             .with_metadata_options(Some(ParquetMetaDataOptions::new().with_encoding_stats_as_mask(false)))
             .parse_and_finish(&last)
             .map_err(|e| bad(format!("the last part is not a Parquet file with page indexes ({e})")))?;
+        let rows: i64 = groups.iter().map(|g| g.num_rows()).sum();
+        let starts = meta
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|e| e.key == FIRST_ROW_KEY))
+            .and_then(|e| e.value.as_deref()?.parse::<i64>().ok());
+        if starts != Some(rows) {
+            return Err(bad(format!(
+                "the last part starts at row {starts:?}, after {rows} rows"
+            )));
+        }
         let columns = self.schema.fields().len();
         let (mut file, _) = self.writer.into_serialized_writer()?;
         if meta.file_metadata().schema_descr().columns() != file.schema_descr().columns() {
