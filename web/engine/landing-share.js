@@ -19,8 +19,9 @@ import { LANDING } from './protocol.js';
  * tables) in the landing writer's time per chunk, per chunk of the table, in strict mode: a
  * model, as if all of it grew with the table (the hand-over grows with the chunks sent after
  * reading) and the engine worker encoded a chunk as fast as the writer. Measured on real x100
- * (docs/performance.md): 1.23 s after reading against the writer's 12 ms per chunk, 124 chunks. In rubric mode the rules' join fans out (machine_learning_curated is
- * many times the readings), so the engine worker is the last to finish anyway: no share.
+ * (docs/performance.md): 1.23 s after reading against the writer's 12 ms per chunk, 125 chunks.
+ * In rubric mode the rules' join fans out (machine_learning_curated is many times the readings),
+ * so the engine worker is the last to finish anyway: no share.
  */
 export const ENGINE_WORK_PER_CHUNK = 0.83;
 
