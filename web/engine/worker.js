@@ -55,14 +55,15 @@ function outputBytes(path) {
  *
  * Its chunks (65,536 rows, ~2.4 MB each) go once reading is done, except that no more than
  * HELD_CHUNKS full ones wait: beyond that they go as they fill; and the last row groups may stay
- * here, encoded once this worker's own tables are written (engine/landing-share.js). Measured on 2 cores (real data,
- * docs/performance.md): sending every chunk as soon as it was full made the x100 run ~0.3 s
+ * here, encoded once this worker's own tables are written (engine/landing-share.js). Measured
+ * on 2 cores (real data, docs/performance.md): sending every chunk as soon as it was full made
+ * the x100 run ~0.3 s
  * slower (reading and parsing already use both cores), while sending all after reading put
  * every chunk in flight at once (x400: 1.2 GB of them; the Chromium tree's peak PSS was 4.21 GB
  * that way and 4.07 GB with this bound).
  */
 const OFFLOADED = 'accelerometer_landing';
-const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 124
+const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 125
 
 /**
  * Start a landing writer worker for OFFLOADED; what goes to it when is `landingSender`'s
