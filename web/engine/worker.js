@@ -57,10 +57,9 @@ function outputBytes(path) {
  * HELD_CHUNKS full ones wait: beyond that they go as they fill; and the last row groups may stay
  * here, encoded once this worker's own tables are written (engine/landing-share.js). Measured
  * on 2 cores (real data, docs/performance.md): sending every chunk as soon as it was full made
- * the x100 run ~0.3 s
- * slower (reading and parsing already use both cores), while sending all after reading put
- * every chunk in flight at once (x400: 1.2 GB of them; the Chromium tree's peak PSS was 4.21 GB
- * that way and 4.07 GB with this bound).
+ * the x100 run ~0.3 s slower (reading and parsing already use both cores), while sending all
+ * after reading put every chunk in flight at once (x400: 1.2 GB of them; the Chromium tree's
+ * peak PSS was 4.21 GB that way and 4.07 GB with this bound).
  */
 const OFFLOADED = 'accelerometer_landing';
 const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 125
