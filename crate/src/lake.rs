@@ -311,7 +311,7 @@ pub struct LandingTables<'a> {
 impl LandingTables<'_> {
     /// Rows of landing table `id` (0 for a derived table).
     pub fn rows(&self, id: TableId) -> usize {
-        TableView::landing(id, self.landing).map_or(0, |v| v.rows.len())
+        crate::tables::Rows::landing(id, self.landing).map_or(0, |r| r.len())
     }
 
     /// Write landing table `id` as Parquet to `out`. Errors: [`Error::Write`] (a derived table,

@@ -259,7 +259,7 @@ impl<'a> Rows<'a> {
     pub fn of(id: TableId, landing: &'a Landing, derived: &'a Derived) -> Rows<'a> {
         match id {
             TableId::CustomerLanding | TableId::AccelerometerLanding | TableId::StepTrainerLanding => {
-                TableView::landing(id, landing).expect("a landing table").rows
+                Rows::landing(id, landing).expect("a landing table")
             }
             TableId::CustomerTrusted => Rows::Indices(&derived.customer_trusted),
             TableId::AccelerometerTrusted => Rows::Indices(&derived.accelerometer_trusted),
@@ -267,6 +267,17 @@ impl<'a> Rows<'a> {
             TableId::CustomersCurated => Rows::Indices(&derived.customers_curated),
             TableId::MachineLearningCurated => Rows::Pairs(&derived.machine_learning_curated),
         }
+    }
+
+    /// Where landing table `id`'s rows are: all of them, none computed (`None` for a table of
+    /// another zone). Known before or without a run.
+    pub fn landing(id: TableId, landing: &Landing) -> Option<Rows<'a>> {
+        Some(Rows::All(match id {
+            TableId::CustomerLanding => landing.customers.len(),
+            TableId::AccelerometerLanding => landing.accelerometer.len(),
+            TableId::StepTrainerLanding => landing.step_trainer.len(),
+            _ => return None,
+        }))
     }
 
     /// Rows of the table.
@@ -303,17 +314,11 @@ impl<'a> TableView<'a> {
     /// The view of landing table `id`: every landing row, read before or without a run (landing
     /// tables have the same columns in both modes). `None` for a table of another zone.
     pub fn landing(id: TableId, landing: &'a Landing) -> Option<TableView<'a>> {
-        let rows = match id {
-            TableId::CustomerLanding => landing.customers.len(),
-            TableId::AccelerometerLanding => landing.accelerometer.len(),
-            TableId::StepTrainerLanding => landing.step_trainer.len(),
-            _ => return None,
-        };
         Some(TableView {
             id,
             mode: Mode::Strict,
             landing,
-            rows: Rows::All(rows),
+            rows: Rows::landing(id, landing)?,
             device_ids: Vec::new(),
         })
     }

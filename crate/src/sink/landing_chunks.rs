@@ -37,7 +37,7 @@ use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
 use crate::model::{Interner, Landing};
 use crate::rules::Mode;
-use crate::tables::{Field, TableId, TableView};
+use crate::tables::{Field, Rows, TableId, TableView};
 
 const _: () = assert!(CHUNK_ROWS == BATCH_ROWS, "a landing chunk must be one Parquet batch");
 
@@ -50,7 +50,9 @@ fn view(landing: &Landing, id: TableId) -> Option<TableView<'_>> {
 }
 
 fn rows(landing: &Landing, id: TableId) -> usize {
-    view(landing, id).map_or(0, |v| v.rows.len())
+    Rows::landing(id, landing)
+        .filter(|_| TABLES.contains(&id))
+        .map_or(0, |r| r.len())
 }
 
 /// Chunks of table `id`'s rows, the last one possibly short (0 for an empty table and for any
@@ -354,7 +356,6 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::chunked::Chunked;
-    use crate::tables::Rows;
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
