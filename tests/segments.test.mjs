@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { covered, segmenter, windows } from '../web/engine/segments.js';
 
-/** Cut files of `sizes` with windows of `size` bytes; returns per file its [offset, length] pieces and how often it ended. */
-function cutAll(sizes, size) {
+/** Cut files of `sizes` with windows of `size` bytes (the first `first`, doubling); returns per file its [offset, length] pieces and how often it ended. */
+function cutAll(sizes, size, first = size) {
   const total = sizes.reduce((a, b) => a + b, 0);
   const cut = segmenter(sizes);
   const files = sizes.map(() => ({ pieces: [], ends: 0, read: 0 }));
   let windowsSeen = 0;
-  for (const [start, length] of windows(total, size)) {
+  for (const [start, length] of windows(total, size, first)) {
     windowsSeen++;
     let at = 0; // segments of a window follow each other, from its first byte to its last
     for (const [index, from, n, last] of cut(length)) {
@@ -39,9 +39,9 @@ test('every file is cut into its bytes in order and ends once, whatever the wind
     [3, 17, 0, 40, 1, 0, 0, 9],
   ];
   for (const sizes of cases) {
-    for (const size of [1, 2, 3, 8, 16, 100]) {
-      const { files, windowsSeen, total } = cutAll(sizes, size);
-      assert.equal(windowsSeen, Math.max(1, Math.ceil(total / size)), `${sizes} / ${size}: windows`);
+    for (const [size, first] of [[1, 1], [2, 2], [3, 3], [8, 8], [16, 16], [100, 100], [8, 1], [16, 3], [100, 1]]) {
+      const { files, windowsSeen, total } = cutAll(sizes, size, first);
+      if (first === size) assert.equal(windowsSeen, Math.max(1, Math.ceil(total / size)), `${sizes} / ${size}: windows`);
       let offset = 0;
       sizes.forEach((n, i) => {
         assert.equal(files[i].ends, 1, `${sizes} / ${size}: file ${i} ends once`);
@@ -53,6 +53,25 @@ test('every file is cut into its bytes in order and ends once, whatever the wind
       });
       assert.equal(offset, total);
     }
+  }
+});
+
+test('windows ramp up from the first length, doubling to the full one, and cover every byte once', () => {
+  const lengths = (total, size, first) => [...windows(total, size, first)].map(([, n]) => n);
+  assert.deepEqual(lengths(100, 16, 1), [1, 2, 4, 8, 16, 16, 16, 16, 16, 5]);
+  assert.deepEqual(lengths(100, 16, 3), [3, 6, 12, 16, 16, 16, 16, 15]);
+  assert.deepEqual(lengths(5, 16, 4), [4, 1]);
+  assert.deepEqual(lengths(100, 16, 64), lengths(100, 16, 16), 'a first window beyond the full length is the full length');
+  assert.deepEqual(lengths(10, 4, 0), [1, 2, 4, 3], 'a first window of no bytes is one byte');
+  assert.deepEqual(lengths(0, 16, 1), [0], 'no bytes: one empty window');
+  for (const [total, size, first] of [[1000, 64, 1], [1000, 64, 7], [65, 64, 64], [3, 64, 1]]) {
+    let at = 0;
+    for (const [start, n] of windows(total, size, first)) {
+      assert.equal(start, at, `${total}/${size}/${first}: windows follow each other`);
+      assert.ok(n >= 1 && n <= size, `${total}/${size}/${first}: a window of ${n} bytes`);
+      at += n;
+    }
+    assert.equal(at, total);
   }
 });
 

@@ -12,6 +12,7 @@
 // Large local sets are split into contiguous shares by bytes; the shares join in file order, so
 // the tables are the ones one worker reading everything would make (crate/tests/golden.rs).
 import { DECODE, READER } from './protocol.js';
+import { spare } from './spare.js';
 
 /** Bytes of windows a reader worker may read ahead of the engine (engine/reader.js: four 16 MB windows). */
 const READ_AHEAD = 64 << 20;
@@ -39,6 +40,11 @@ export function throttle(ms = 100) {
  * @property {(index: number, onChunk: (chunk: Uint8Array) => void) => Promise<void>} [fetchRemote]
  */
 
+const readers = spare(new URL('./reader.js', import.meta.url));
+
+/** Start the next run's reader worker now (engine/spare.js): the engine worker calls it when idle. */
+export const prestartReader = () => readers.start();
+
 /**
  * A reader worker (engine/reader.js) for `files`: `next()` resolves to their segments in order (a
  * file's bytes in one window: `{type: READER.WINDOW, index, bytes, last}`, `bytes` a view of the
@@ -48,7 +54,7 @@ export function throttle(ms = 100) {
  * @param {(bytes: number) => void} onRead
  */
 function startReader(files, onRead) {
-  const w = new Worker(new URL('./reader.js', import.meta.url), { type: 'module' });
+  const w = readers.take();
   /** @type {any[]} */
   const inbox = [];
   let wake = () => {};
@@ -105,13 +111,16 @@ function startReader(files, onRead) {
 export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote }) {
   const local = files.filter((f) => f.file);
   const reader = local.length ? startReader(local.map((f) => /** @type {File} */ (f.file)), onRead) : null;
+  let starved = 0; // ms spent waiting for the reader's next window
   try {
     let k = 0; // the next local file, as the reader numbers them
     for (const { name, file, source, remote } of files) {
       lake.openFile(name, source ?? undefined);
       if (file && reader) {
         for (;;) {
+          const tw = performance.now();
           const w = await reader.next().catch((err) => { throw new Error(`${name}: ${err.message}`); });
+          starved += performance.now() - tw;
           // The failed window may cover several files: the reader names the one that failed.
           if (w.type === READER.ERROR) throw new Error(`${local[w.index]?.name ?? name}: could not be read (${w.message})`);
           if (w.index !== k) throw new Error(`${name}: the file reader sent file ${w.index} out of order (expected ${k})`);
@@ -134,6 +143,7 @@ export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRe
   } finally {
     reader?.stop();
   }
+  return { starved };
 }
 
 /**
@@ -209,10 +219,10 @@ function startDecoder(files, { onRead, onParsed, onFile }) {
 export async function ingest(lake, files, total, requested, hooks) {
   const n = decoderCount(requested, files, total);
   const [mine = [], ...theirs] = n > 1 ? shares(files, n) : [files];
-  const marks = { decoders: n, own: 0, helpers: 0, wait: 0, merge: 0 };
+  const marks = { decoders: n, own: 0, helpers: 0, wait: 0, merge: 0, starved: 0 };
   const helpers = theirs.map((share) => startDecoder(share, hooks));
   try {
-    await readFiles(lake, mine, hooks);
+    marks.starved = (await readFiles(lake, mine, hooks)).starved;
     marks.own = performance.now();
     for (const h of helpers) {
       const { bytes, at } = await h.done;

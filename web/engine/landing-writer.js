@@ -1,9 +1,10 @@
 // @ts-check
-// A landing writer worker, started by the engine worker (engine/worker.js) for each run: it
-// writes the typed accelerometer landing table (the largest output: every landing reading) as
-// Parquet from the Lake's landing chunks while the engine worker applies the rules, so a second
-// core encodes it (wasm has no threads). The file is byte for byte the one Lake.output
-// gives (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the page tests).
+// A landing writer worker, one per run of the engine worker (engine/worker.js; started before the
+// run, engine/spare.js): it writes the typed accelerometer landing table (the largest output:
+// every landing reading) as Parquet from the Lake's landing chunks while the engine worker applies
+// the rules, so a second core encodes it (wasm has no threads). The file is byte for byte the one
+// Lake.output gives (crate/src/sink/landing_chunks.rs, tested there and against the CLI by the
+// page tests).
 //
 // The engine worker may encode the table's last row groups itself once its own work is done, and
 // send them with LANDING.FINISH: the file ends with them, copied as they are.

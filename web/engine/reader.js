@@ -12,6 +12,13 @@
 // for 1 GB, and these windows 2.3 s (docs/performance.md, session 9). A window is cut into
 // segments at file boundaries; an empty file is a segment of no bytes (engine/segments.js).
 //
+// The start is what the decoding worker waits for. The first windows are 1, 2, 4 and 8 MB, and the
+// first 64 MB are read from a Blob of only the files they cover: the Blob of all files takes ~80
+// ms to build for 1,300 files, and is built when the windows reach past those, with 48 MB or
+// more already posted. With this worker started before the run (engine/spare.js), the decoding
+// worker's first bytes came after 22-55 ms instead of 190-300 (real x100, docs/performance.md,
+// session 13).
+//
 //   decoding worker ──ReadShare {files, ahead}──▶ here ──READER.WINDOW {bytes, segments} …──▶
 //                   ──{ack: bytes} (after feeding a segment)──▶ here (credit: at most `ahead` bytes unacknowledged)
 //                   ◀──READER.ERROR {index, message} (file `index` could not be read, or -1: the reader
@@ -21,6 +28,13 @@ import { covered, segmenter, windows } from './segments.js';
 
 /** Bytes per window: large enough that the browser's cost per read is small, small enough for progress. */
 const WINDOW = 16 << 20;
+/** The first window's bytes; the next ones double up to WINDOW. */
+const FIRST_WINDOW = 1 << 20;
+/**
+ * The bytes read from a Blob of only the files they cover, before the Blob of all files is built:
+ * by then the decoding worker has that many bytes to parse (~0.15 s at x100) while it is built.
+ */
+const HEAD = 4 * WINDOW;
 /** Reads in flight at once (within the credit). */
 const IN_FLIGHT = 4;
 
@@ -40,17 +54,25 @@ self.onmessage = (/** @type {{data: import('./protocol.js').ReadShare | {ack: nu
 
 /** Read every window (up to IN_FLIGHT at once and within the credit), post them in order. */
 async function read(/** @type {File[]} */ files) {
-  const all = new Blob(files);
   const sizes = files.map((f) => f.size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  // The files the first windows cover (their first HEAD bytes), as a Blob of their own.
+  let headFiles = 0;
+  for (let at = 0; headFiles < files.length && at < HEAD; headFiles++) at += sizes[headFiles];
+  const head = new Blob(files.slice(0, headFiles));
+  /** @type {Blob | null} */
+  let all = headFiles === files.length ? head : null;
+  const slice = (/** @type {number} */ start, /** @type {number} */ end) =>
+    end <= head.size ? head.slice(start, end) : (all ??= new Blob(files)).slice(start, end);
   const cut = segmenter(sizes);
   const queue = [];
   let pending = 0; // bytes read or being read, not yet acknowledged
-  const todo = windows(all.size, WINDOW);
+  const todo = windows(total, WINDOW, FIRST_WINDOW);
   let next = todo.next();
   const fill = () => {
     while (!next.done && queue.length < IN_FLIGHT && pending + next.value[1] <= Math.max(credit, next.value[1])) {
       const [start, length] = next.value;
-      const bytes = all.slice(start, start + length).arrayBuffer();
+      const bytes = slice(start, start + length).arrayBuffer();
       bytes.catch(() => {}); // reported in order below, not as an unhandled rejection
       queue.push({ start, length, bytes });
       pending += length;

@@ -5,17 +5,21 @@
 // tests/segments.test.mjs.
 
 /**
- * The windows `[start, length]` of `total` bytes, `size` bytes each (the last shorter); no bytes at
- * all: one empty window, so that empty files still get their segments.
+ * The windows `[start, length]` of `total` bytes: the first `first` bytes long, each next one twice
+ * the one before up to `size`, then `size` bytes each (the last shorter); no bytes at all: one empty
+ * window, so that empty files still get their segments.
  * @param {number} total
  * @param {number} size
+ * @param {number} [first] the first window's length (at least 1; default `size`)
  */
-export function* windows(total, size) {
+export function* windows(total, size, first = size) {
   let start = 0;
+  let next = Math.max(1, Math.min(first, size));
   do {
-    const length = Math.min(size, total - start);
+    const length = Math.min(next, total - start);
     yield [start, length];
     start += length;
+    next = Math.min(next * 2, size);
   } while (start < total);
 }
 

@@ -12,10 +12,11 @@
 //                                           └── failure: {type: EVENT.ERROR, id, message, fatal} (engine/redact.js)
 import init, { Lake } from '../../pkg/stedi_lake.js';
 import { Zip, ZipDeflate, ZipPassThrough } from '../vendor/fflate.js';
-import { ingest, throttle } from './ingest.js';
+import { ingest, prestartReader, throttle } from './ingest.js';
 import { landingSender } from './landing-share.js';
 import { EVENT, LANDING, PHASE, REQUEST, WITHOUT_RUN } from './protocol.js';
 import { describe } from './redact.js';
+import { spare } from './spare.js';
 import { fetchLandingObject, loadManifest, upload } from './upload.js';
 
 // Warmed up once the wasm is ready (Lake.warmUp: the first run's rules then use optimized code;
@@ -23,6 +24,13 @@ import { fetchLandingObject, loadManifest, upload } from './upload.js';
 // nothing, so it can only fail by a trap, which leaves the instance unusable (engine/redact.js):
 // then `ready` rejects and the first request reports it as fatal, and the page restarts the worker.
 const ready = init().then(() => Lake.warmUp());
+// The next run's reader and landing writer workers start while this one is idle (engine/spare.js).
+const writers = spare(new URL('./landing-writer.js', import.meta.url));
+const prestart = () => {
+  prestartReader();
+  writers.start();
+};
+ready.then(prestart, () => {}); // a failed start is reported by the first request
 let lake = null; // the Lake of the last run
 let parquetCache = new Map(); // its Parquet outputs, built once by the run
 let manifest = null; // the parsed manifest, URLs included: never posted to the page
@@ -70,7 +78,7 @@ const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 125
  * and the writer's wasm memory, or rejects with the writer's error (`failed` is then true).
  */
 function startLandingWriter(/** @type {number} */ held) {
-  const w = new Worker(new URL('./landing-writer.js', import.meta.url), { type: 'module' });
+  const w = writers.take();
   /** @type {Promise<{bytes: Uint8Array, memoryBytes: number}>} */
   const done = new Promise((resolve, reject) => {
     w.onmessage = ({ data }) => {
@@ -105,7 +113,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
   };
-  const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started now: its wasm is ready when the landing is
+  const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started before the run: its wasm is ready
   try {
     const marks = await ingest(lake, files, total, decoders, {
       onRead: (n) => {
@@ -167,6 +175,7 @@ function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, l
       // The offloaded table's chunks: encoded here (its last row groups), sent to the writer while reading.
       tail_s: s(tTail - tOwn), tail_chunks: landingChunks.tail, sent_while_reading: landingChunks.early,
       own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
+      starved_s: s(marks.starved), // this worker waiting for its reader worker's next window
     },
     // Summed over the workers alive at the end (a decode worker's is gone by then).
     memoryBytes: Lake.memoryBytes() + writerMemory,
@@ -250,5 +259,7 @@ self.onmessage = async ({ data }) => {
     post({ type: type === REQUEST.RUN ? EVENT.RESULT : EVENT.REPLY, id, ...reply }, reply.bytes ? [reply.bytes.buffer] : []);
   } catch (err) {
     post({ type: EVENT.ERROR, id, ...describe(err) });
+  } finally {
+    if (type === REQUEST.RUN) prestart(); // for the next run, once this one's answer is out
   }
 };
