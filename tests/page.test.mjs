@@ -440,6 +440,46 @@ describe('running stays responsive, cancel stops', () => {
     await page.context().close();
   });
 
+  test('a run started while the files are still being sniffed draws the file lists once, when it ends', async () => {
+    // 1,200 one-record files: the early sniff (eight files at a time) is still under way at the click.
+    const dir = join(tmp, 'sniffing');
+    for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(dir, s), { recursive: true });
+    writeFileSync(join(dir, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
+    for (let i = 0; i < 600; i++) {
+      writeFileSync(join(dir, 'accelerometer', `a-${String(i).padStart(3, '0')}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
+      writeFileSync(join(dir, 'step_trainer', `s-${String(i).padStart(3, '0')}.json`), `{"sensorReadingTime":${1655564000000 + i},"serialNumber":"S1","distanceFromObject":200}\n`);
+    }
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', dir);
+    await page.waitForFunction(() => !document.querySelector('#run').disabled);
+    const checking = await page.evaluate(() => {
+      // Rows added or removed in a file list before the run's end (its "done"), and after it.
+      window.listChanges = { during: 0, after: 0 };
+      let ended = false;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.type === 'attributes') ended ||= r.oldValue === 'running';
+          else if (/** @type {Element} */ (r.target).closest?.('.files')) window.listChanges[ended ? 'after' : 'during']++;
+        }
+      }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
+      const n = [...document.querySelectorAll('li[data-file]')].filter((li) => li.textContent.includes('checking…')).length;
+      document.body.dataset.state = 'running';
+      /** @type {HTMLButtonElement} */ (document.querySelector('#run')).click();
+      return n;
+    });
+    assert.ok(checking > 0, 'the sniff was still under way when Run was clicked');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#error'));
+    const changes = await page.evaluate(() => window.listChanges);
+    assert.equal(changes.during, 0, 'no file list was drawn during the run');
+    assert.ok(changes.after > 0, 'the lists were drawn at its end');
+    assert.equal(await page.locator('li[data-file]', { hasText: 'checking…' }).count(), 0, 'every file shows its report');
+    assert.equal(await page.evaluate(() => window.stediLastRun.summary.files.length), 1201);
+    assert.deepEqual(await pageCounts(page), expectedCounts(cli(dir, 'strict')[0]));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
   test('a landing set larger than one tab has run is flagged before Run', async (t) => {
     const huge = join(tmp, 'huge');
     for (const s of ['customer', 'accelerometer']) mkdirSync(join(huge, s), { recursive: true });

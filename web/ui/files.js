@@ -71,7 +71,10 @@ export class FileList {
       if (f) f.guess = { source: r.source, by: r.by };
       if (f && !f.moved) Object.assign(f, f.guess);
     }
-    this.changed();
+    // A run started meanwhile (it stops the sniff, whose answer comes as it begins) draws every
+    // list with its reports when it ends (ui/run.js): drawn now, the lists took the main thread
+    // ~0.45 s at the run's start, from the reading (real x100, 1,300 files, docs/performance.md).
+    if (!this.isRunning()) this.changed();
   }
 
   /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */
