@@ -57,16 +57,15 @@ function fakeLake() {
     full: 0, total: 0, strings: 0,
     landingChunks: (/** @type {string} */ t, /** @type {boolean} */ fullOnly) => (t === 'acc' ? (fullOnly ? lake.full : lake.total) : 0),
     landingStringCounts: () => [lake.strings, 0],
-    landingStrings: (/** @type {number} */ from) => [from, lake.strings], // (the Lake gives bytes; numbers here, past 255)
-    copied: /** @type {number[]} */ ([]), // the chunks taken out of the Lake, in order
-    landingChunk: (/** @type {string} */ t, /** @type {number} */ k) => { lake.copied.push(k); return Uint8Array.of(k); },
+    landingStrings: (/** @type {number} */ from) => Uint8Array.of(from, lake.strings),
+    landingChunk: (/** @type {string} */ t, /** @type {number} */ k) => Uint8Array.of(k),
     landingTail: (/** @type {string} */ t, /** @type {number} */ from) => Uint8Array.of(from, lake.total),
   };
   return lake;
 }
 
 /** Run a sender through a run of `total` chunks, `held` of them waiting; returns what it posted and sendTail's count. */
-function simulate({ total, held, mode = 'strict', split = true, failAt = '', idle = 0 }) {
+function simulate({ total, held, mode = 'strict', split = true, failAt = '' }) {
   const posted = [];
   const sender = landingSender((message) => posted.push(message), 'acc', held, ROW_GROUP);
   const lake = fakeLake();
@@ -75,8 +74,6 @@ function simulate({ total, held, mode = 'strict', split = true, failAt = '', idl
     lake.total = full;
     lake.strings = full * 3;
     sender.send(lake);
-    // The engine worker waiting for bytes: up to `idle` chunks copied ahead.
-    for (let i = 0; i < idle && sender.exportAhead(lake); i++);
     if (failAt === 'reading' && full === 2) sender.fail();
   }
   lake.total = total + 1; // a last, short chunk
@@ -84,56 +81,40 @@ function simulate({ total, held, mode = 'strict', split = true, failAt = '', idl
   const before = { ...lake };
   Object.assign(lake, { full: lake.total + 40, total: lake.total + 40 });
   sender.send(lake); // a late progress callback, even one that sees more chunks: nothing may go
-  const lateAhead = sender.exportAhead(lake); // nor be copied ahead
   Object.assign(lake, { full: before.full, total: before.total });
   if (failAt === 'rules') sender.fail();
   const tail = sender.sendTail(lake);
   const again = sender.sendTail(lake);
-  return { posted, tail, again, sentWhileReading: sender.sentWhileReading, exportedAhead: sender.exportedAhead, lateAhead, copied: lake.copied, n: lake.total };
+  return { posted, tail, again, sentWhileReading: sender.sentWhileReading, n: lake.total };
 }
 
 test('the sender posts each chunk before the share once, in order, strings first, then exactly one FINISH', () => {
   let shares = 0;
-  let ahead = 0;
   for (const total of [0, 1, 15, 16, 17, 40, 123, 200]) {
     for (const held of [0, 1, 16, 128]) {
       for (const [mode, split] of [['strict', true], ['strict', false], ['rubric', true]]) {
-        for (const idle of [0, 1, 3]) {
-          const { posted, tail, again, sentWhileReading, exportedAhead, lateAhead, copied, n } = simulate({ total, held, mode, split, idle });
-          const chunks = posted.filter((m) => m.type === LANDING.CHUNK).map((m) => m.bytes[0]);
-          const finishes = posted.filter((m) => m.type === LANDING.FINISH);
-          const from = split ? tailStart(n, sentWhileReading, ROW_GROUP, mode) : n;
-          const what = `${total}+1 chunks, held ${held}, ${mode}, split ${split}, idle ${idle}`;
-          ahead += exportedAhead;
-          assert.equal(new Set(copied).size, copied.length, `${what}: a chunk copied out of the Lake twice`);
-          assert.ok(!lateAhead, `${what}: nothing copied ahead after reading`);
-          if (!idle) assert.equal(exportedAhead, 0, what);
-          // Every chunk after the strings it needs (the stand-in's chunk k: those interned when it
-          // filled, 3(k+1); the short last one: all of them).
-          let stringsSent = 0;
-          for (const m of posted) {
-            if (m.type === LANDING.STRINGS) stringsSent = m.bytes[1];
-            if (m.type === LANDING.CHUNK) assert.ok(stringsSent >= Math.min(3 * (m.bytes[0] + 1), 3 * total), `${what}: chunk ${m.bytes[0]} before its strings`);
-          }
-          assert.deepEqual(chunks, [...Array(from).keys()], `${what}: chunks 0..${from} in order, once`);
-          assert.equal(sentWhileReading, Math.max(0, total - held), `${what}: sent while reading`);
-          assert.equal(finishes.length, 1, `${what}: one FINISH`);
-          assert.equal(posted.at(-1).type, LANDING.FINISH, `${what}: FINISH last`);
-          assert.equal(tail, n - from, `${what}: the share's chunks`);
-          assert.equal(again, 0, `${what}: the share goes once`);
-          if (from < n) {
-            shares++;
-            assert.deepEqual([...finishes[0].tail], [from, n], `${what}: the tail from the share's first chunk`);
-          } else assert.equal(finishes[0].tail, undefined, what);
-          // Strings before the chunks that need them: each CHUNK follows a STRINGS sent since the last chunk's batch.
-          const firstChunk = posted.findIndex((m) => m.type === LANDING.CHUNK);
-          if (firstChunk >= 0) assert.equal(posted[firstChunk - 1].type, LANDING.STRINGS, what);
-        }
+        const { posted, tail, again, sentWhileReading, n } = simulate({ total, held, mode, split });
+        const chunks = posted.filter((m) => m.type === LANDING.CHUNK).map((m) => m.bytes[0]);
+        const finishes = posted.filter((m) => m.type === LANDING.FINISH);
+        const from = split ? tailStart(n, sentWhileReading, ROW_GROUP, mode) : n;
+        const what = `${total}+1 chunks, held ${held}, ${mode}, split ${split}`;
+        assert.deepEqual(chunks, [...Array(from).keys()], `${what}: chunks 0..${from} in order, once`);
+        assert.equal(sentWhileReading, Math.max(0, total - held), `${what}: sent while reading`);
+        assert.equal(finishes.length, 1, `${what}: one FINISH`);
+        assert.equal(posted.at(-1).type, LANDING.FINISH, `${what}: FINISH last`);
+        assert.equal(tail, n - from, `${what}: the share's chunks`);
+        assert.equal(again, 0, `${what}: the share goes once`);
+        if (from < n) {
+          shares++;
+          assert.deepEqual([...finishes[0].tail], [from, n], `${what}: the tail from the share's first chunk`);
+        } else assert.equal(finishes[0].tail, undefined, what);
+        // Strings before the chunks that need them: each CHUNK follows a STRINGS sent since the last chunk's batch.
+        const firstChunk = posted.findIndex((m) => m.type === LANDING.CHUNK);
+        if (firstChunk >= 0) assert.equal(posted[firstChunk - 1].type, LANDING.STRINGS, what);
       }
     }
   }
   assert.ok(shares >= 4, `only ${shares} runs had a share`);
-  assert.ok(ahead > 1000, `only ${ahead} chunks were copied ahead`);
 });
 
 test('after the writer fails, nothing more is sent and there is no share', () => {
@@ -141,9 +122,6 @@ test('after the writer fails, nothing more is sent and there is no share', () =>
   assert.equal(reading.posted.filter((m) => m.type === LANDING.CHUNK).length, 2, 'the chunks before the failure');
   assert.equal(reading.posted.filter((m) => m.type === LANDING.FINISH).length, 0);
   assert.equal(reading.tail, 0);
-  const copied = simulate({ total: 40, held: 16, failAt: 'reading', idle: 3 });
-  assert.equal(copied.posted.filter((m) => m.type === LANDING.CHUNK).length, 0, 'chunks copied ahead are not posted after a failure');
-  assert.ok(copied.exportedAhead > 0 && copied.exportedAhead <= 6, `copying ahead stops at the failure (${copied.exportedAhead})`);
   const rules = simulate({ total: 123, held: 128, failAt: 'rules' });
   assert.equal(rules.tail, 0, 'no share encoded for a writer that failed');
   assert.ok(!rules.posted.some((m) => m.type === LANDING.FINISH && m.tail), 'no tail sent');

@@ -38,22 +38,9 @@ export function throttle(ms = 100) {
  * @property {(bytes: number) => void} onParsed
  * @property {(report: import('./protocol.js').FileReport) => void} onFile
  * @property {(index: number, onChunk: (chunk: Uint8Array) => void) => Promise<void>} [fetchRemote]
- * @property {() => boolean} [onIdle] a small piece of work to do while waiting for the reader's
- *   bytes (true: it did some, and is asked again once the messages that came meanwhile are handled)
  */
 
 const readers = spare(new URL('./reader.js', import.meta.url));
-
-/** One turn of the event loop (a message to this worker itself): messages that came meanwhile are handled first. */
-let channel = null;
-function turn() {
-  channel ??= new MessageChannel();
-  const port = channel.port1;
-  return new Promise((ok) => {
-    port.onmessage = () => ok(undefined);
-    channel.port2.postMessage(0);
-  });
-}
 
 /** Start the next run's reader worker now (engine/spare.js): the engine worker calls it when idle. */
 export const prestartReader = () => readers.start();
@@ -96,12 +83,10 @@ function startReader(files, onRead) {
   w.postMessage(share);
   return {
     /** @returns {Promise<{type: string, index: number, bytes: Uint8Array, last: boolean, message?: string}>} */
-    /** @param {() => boolean} [idle] work to do while no segment is here (true: it did some) */
-    async next(idle) {
+    async next() {
       while (!inbox.length) {
         if (failed) throw failed;
-        if (idle?.()) await turn(); // the reader's windows can come in between two pieces of it
-        else await new Promise((ok) => { wake = () => ok(undefined); });
+        await new Promise((ok) => { wake = () => ok(undefined); });
       }
       return inbox.shift();
     },
@@ -123,10 +108,10 @@ function startReader(files, onRead) {
  * @param {import('./protocol.js').RunFile[]} files
  * @param {IngestHooks} hooks
  */
-export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote, onIdle }) {
+export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRemote }) {
   const local = files.filter((f) => f.file);
   const reader = local.length ? startReader(local.map((f) => /** @type {File} */ (f.file)), onRead) : null;
-  let starved = 0; // ms spent waiting for the reader's next window (some of it on onIdle's work)
+  let starved = 0; // ms spent waiting for the reader's next window
   try {
     let k = 0; // the next local file, as the reader numbers them
     for (const { name, file, source, remote } of files) {
@@ -134,7 +119,7 @@ export async function readFiles(lake, files, { onRead, onParsed, onFile, fetchRe
       if (file && reader) {
         for (;;) {
           const tw = performance.now();
-          const w = await reader.next(onIdle).catch((err) => { throw new Error(`${name}: ${err.message}`); });
+          const w = await reader.next().catch((err) => { throw new Error(`${name}: ${err.message}`); });
           starved += performance.now() - tw;
           // The failed window may cover several files: the reader names the one that failed.
           if (w.type === READER.ERROR) throw new Error(`${local[w.index]?.name ?? name}: could not be read (${w.message})`);

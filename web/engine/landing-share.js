@@ -53,17 +53,12 @@ export function tailStart(n, sent, rowGroup, mode) {
  * chunks that wait for the end of reading; `rowGroup`: chunks per row group (Lake.rowGroupChunks).
  * - `send(lake)`, while reading: the full chunks beyond the `held` newest, after the strings
  *   interned since the last send;
- * - `exportAhead(lake)`, while reading, when this worker would otherwise wait for bytes: copies
- *   the next full chunk not yet sent out of the Lake, to be posted when its turn comes (by `send`
- *   or `sendRest`; dropped if it falls in the engine worker's share). Returns whether it did;
- *   the copying of the landing chunks after reading (0.18-0.3 s at x100) is then mostly done;
  * - `sendRest(lake, mode, split)`, once reading is done: the rest up to where the engine worker's
  *   share starts (`tailStart`; all of them, and FINISH, when `split` is false or there is no share);
  * - `sendTail(lake)`, once the engine worker's own tables are written: encodes its share and
  *   sends it with FINISH; returns its chunks (0: no share, or the writer failed).
  * - `fail()`: the writer failed; nothing more is sent (`failed` then says so);
- * - `sentWhileReading`: the chunks `send` sent; `exportedAhead`: those `exportAhead` copied (for
- *   the timings).
+ * - `sentWhileReading`: the chunks `send` sent (for the timings).
  * Exactly one FINISH is sent, after every chunk before the share, in order.
  * @param {(message: import('./protocol.js').LandingMessage, transfer?: Transferable[]) => void} post
  * @param {string} table @param {number} held @param {number} rowGroup
@@ -75,18 +70,14 @@ export function landingSender(post, table, held, rowGroup) {
   let tailFrom = -1; // once reading is done: the chunk the engine worker's share starts at
   let failed = false;
   let whileReading = 0; // chunks sent before reading was done
-  /** @type {Uint8Array[]} chunks sent.. copied by exportAhead, not yet posted */
-  const ahead = [];
-  let exportedAhead = 0;
   /** @param {import('../../pkg/stedi_lake.js').Lake} lake @param {number} upTo */
   const sendUpTo = (lake, upTo) => {
     if (upTo <= sent) return;
-    // The strings interned so far: every chunk up to now needs only those (one copied ahead too).
     const counts = [...lake.landingStringCounts()];
     post({ type: LANDING.STRINGS, bytes: lake.landingStrings(strings[0], strings[1]) });
     strings = counts;
     for (; sent < upTo; sent++) {
-      const bytes = ahead.shift() ?? lake.landingChunk(table, sent);
+      const bytes = lake.landingChunk(table, sent);
       post({ type: LANDING.CHUNK, bytes }, [bytes.buffer]);
     }
   };
@@ -95,14 +86,6 @@ export function landingSender(post, table, held, rowGroup) {
     send(lake) {
       if (n < 0 && !failed) sendUpTo(lake, lake.landingChunks(table, true) - held);
     },
-    /** @param {import('../../pkg/stedi_lake.js').Lake} lake */
-    exportAhead(lake) {
-      const k = sent + ahead.length;
-      if (n >= 0 || failed || k >= lake.landingChunks(table, true)) return false;
-      ahead.push(lake.landingChunk(table, k));
-      exportedAhead++;
-      return true;
-    },
     /** @param {import('../../pkg/stedi_lake.js').Lake} lake @param {string} mode */
     sendRest(lake, mode, split = true) {
       if (n >= 0 || failed) return;
@@ -110,7 +93,6 @@ export function landingSender(post, table, held, rowGroup) {
       whileReading = sent;
       tailFrom = split ? tailStart(n, sent, rowGroup, mode) : n;
       sendUpTo(lake, tailFrom);
-      ahead.length = 0; // copied ahead but in the engine worker's share
       if (tailFrom === n) post({ type: LANDING.FINISH });
     },
     /** @param {import('../../pkg/stedi_lake.js').Lake} lake */
@@ -124,7 +106,6 @@ export function landingSender(post, table, held, rowGroup) {
     },
     fail() {
       failed = true;
-      ahead.length = 0;
     },
     get failed() {
       return failed;
@@ -132,9 +113,6 @@ export function landingSender(post, table, held, rowGroup) {
     /** Chunks sent while reading (known once `sendRest` ran). */
     get sentWhileReading() {
       return whileReading;
-    },
-    get exportedAhead() {
-      return exportedAhead;
     },
   };
 }

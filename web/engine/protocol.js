@@ -154,7 +154,7 @@ export const LANDING = Object.freeze({
  * @property {QualityReport} quality `data_quality.json`
  * @property {string[]} emails curated customers, for the chart
  * @property {Record<string, number>} sizes bytes of each Parquet output
- * @property {Record<string, number>} timings seconds per phase (`…_s`; `starved_s`: the engine worker waiting for its files' bytes), bytes read, decoders used, and the accelerometer landing table's chunks encoded by the engine worker (`tail_chunks`), sent to the landing writer while reading (`sent_while_reading`) and copied out of the Lake while the engine worker waited for bytes (`exported_ahead`)
+ * @property {Record<string, number>} timings seconds per phase (`…_s`; `starved_s`: the engine worker waiting for its files' bytes), bytes read, decoders used, and the accelerometer landing table's chunks encoded by the engine worker (`tail_chunks`) and sent to the landing writer while reading (`sent_while_reading`)
  * @property {number} memoryBytes the wasm memory after the run, summed over the workers alive at its end
  */
 

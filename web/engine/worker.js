@@ -125,7 +125,6 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
         if (due()) progress();
       },
       onFile: (report) => post({ type: EVENT.FILE, id, report }),
-      onIdle: () => writer.exportAhead(lake),
       fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
     });
     progress();
@@ -152,7 +151,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     parquetCache.set(offloaded, landing.bytes);
     parquetCache = new Map(parquet.map((p) => [p, parquetCache.get(p)])); // in output order
     post({ type: EVENT.PROGRESS, id, phase: PHASE.WRITE, done: ++k, total: parquet.length });
-    const landingChunks = { tail: tailChunks, early: writer.sentWhileReading, ahead: writer.exportedAhead };
+    const landingChunks = { tail: tailChunks, early: writer.sentWhileReading };
     return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, landingChunks, writerMemory: landing.memoryBytes });
   } finally {
     writer.stop();
@@ -175,7 +174,6 @@ function finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, l
       own_write_s: s(tOwn - tJoin), send_s: s(tSent - tRead), // the last landing chunks to the writer; Parquet written here
       // The offloaded table's chunks: encoded here (its last row groups), sent to the writer while reading.
       tail_s: s(tTail - tOwn), tail_chunks: landingChunks.tail, sent_while_reading: landingChunks.early,
-      exported_ahead: landingChunks.ahead, // copied out while this worker waited for bytes
       own_s: s((marks.own || performance.now()) - t0), wait_s: s(marks.wait), merge_s: s(marks.merge), helpers_s: marks.helpers ? s(marks.helpers - t0) : 0,
       starved_s: s(marks.starved), // this worker waiting for its reader worker's next window
     },
