@@ -57,8 +57,9 @@ function fakeLake() {
     full: 0, total: 0, strings: 0,
     landingChunks: (/** @type {string} */ t, /** @type {boolean} */ fullOnly) => (t === 'acc' ? (fullOnly ? lake.full : lake.total) : 0),
     landingStringCounts: () => [lake.strings, 0],
-    landingStrings: (/** @type {number} */ from) => Uint8Array.of(from, lake.strings),
-    landingChunk: (/** @type {string} */ t, /** @type {number} */ k) => Uint8Array.of(k),
+    landingStrings: (/** @type {number} */ from) => [from, lake.strings], // (the Lake gives bytes; numbers here, past 255)
+    copied: /** @type {number[]} */ ([]), // the chunks taken out of the Lake, in order
+    landingChunk: (/** @type {string} */ t, /** @type {number} */ k) => { lake.copied.push(k); return Uint8Array.of(k); },
     landingTail: (/** @type {string} */ t, /** @type {number} */ from) => Uint8Array.of(from, lake.total),
   };
   return lake;
@@ -85,7 +86,7 @@ function simulate({ total, held, mode = 'strict', split = true, failAt = '' }) {
   if (failAt === 'rules') sender.fail();
   const tail = sender.sendTail(lake);
   const again = sender.sendTail(lake);
-  return { posted, tail, again, sentWhileReading: sender.sentWhileReading, n: lake.total };
+  return { posted, tail, again, sentWhileReading: sender.sentWhileReading, copied: lake.copied, n: lake.total };
 }
 
 test('the sender posts each chunk before the share once, in order, strings first, then exactly one FINISH', () => {
@@ -93,11 +94,19 @@ test('the sender posts each chunk before the share once, in order, strings first
   for (const total of [0, 1, 15, 16, 17, 40, 123, 200]) {
     for (const held of [0, 1, 16, 128]) {
       for (const [mode, split] of [['strict', true], ['strict', false], ['rubric', true]]) {
-        const { posted, tail, again, sentWhileReading, n } = simulate({ total, held, mode, split });
+        const { posted, tail, again, sentWhileReading, copied, n } = simulate({ total, held, mode, split });
         const chunks = posted.filter((m) => m.type === LANDING.CHUNK).map((m) => m.bytes[0]);
         const finishes = posted.filter((m) => m.type === LANDING.FINISH);
         const from = split ? tailStart(n, sentWhileReading, ROW_GROUP, mode) : n;
         const what = `${total}+1 chunks, held ${held}, ${mode}, split ${split}`;
+        assert.deepEqual(copied, chunks, `${what}: each chunk posted is taken out of the Lake once, none other`);
+        // Every chunk after the strings it needs (the stand-in's chunk k: those interned when it
+        // filled, 3(k+1); the short last one: all of them).
+        let stringsSent = 0;
+        for (const m of posted) {
+          if (m.type === LANDING.STRINGS) stringsSent = m.bytes[1];
+          if (m.type === LANDING.CHUNK) assert.ok(stringsSent >= Math.min(3 * (m.bytes[0] + 1), 3 * total), `${what}: chunk ${m.bytes[0]} before its strings`);
+        }
         assert.deepEqual(chunks, [...Array(from).keys()], `${what}: chunks 0..${from} in order, once`);
         assert.equal(sentWhileReading, Math.max(0, total - held), `${what}: sent while reading`);
         assert.equal(finishes.length, 1, `${what}: one FINISH`);
