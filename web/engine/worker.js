@@ -7,7 +7,8 @@
 //   page (engine/client.js) ──{type, id, ...}──▶ handlers[type] ──▶ {type: EVENT.REPLY | RESULT, id, ...}
 //                                           ├── run: engine/ingest.js (files → Lake, with engine/reader.js), then the
 //                                           │   rules while engine/landing-writer.js writes the largest table (its last
-//                                           │   row groups encoded here once the rest is done: engine/landing-share.js)
+//                                           │   row groups encoded here once the rest is done: engine/landing-share.js);
+//                                           │   the reader and the writer are started before the run (engine/spare.js)
 //                                           ├── manifest, upload: engine/upload.js
 //                                           └── failure: {type: EVENT.ERROR, id, message, fatal} (engine/redact.js)
 import init, { Lake } from '../../pkg/stedi_lake.js';
