@@ -104,7 +104,10 @@ test('the sender posts each chunk before the share once, in order, strings first
         // filled, 3(k+1); the short last one: all of them).
         let stringsSent = 0;
         for (const m of posted) {
-          if (m.type === LANDING.STRINGS) stringsSent = m.bytes[1];
+          if (m.type === LANDING.STRINGS) {
+            assert.equal(m.bytes[0], stringsSent, `${what}: strings sent from where the last ones ended`);
+            stringsSent = m.bytes[1];
+          }
           if (m.type === LANDING.CHUNK) assert.ok(stringsSent >= Math.min(3 * (m.bytes[0] + 1), 3 * total), `${what}: chunk ${m.bytes[0]} before its strings`);
         }
         assert.deepEqual(chunks, [...Array(from).keys()], `${what}: chunks 0..${from} in order, once`);

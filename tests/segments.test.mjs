@@ -3,7 +3,7 @@
 // and empty files (first, between, last, at a window's edge, or all of them) are not lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { covered, segmenter, windows } from '../web/engine/segments.js';
+import { covered, headFiles, segmenter, windows } from '../web/engine/segments.js';
 
 /** Cut files of `sizes` with windows of `size` bytes (the first `first`, doubling); returns per file its [offset, length] pieces and how often it ended. */
 function cutAll(sizes, size, first = size) {
@@ -72,6 +72,30 @@ test('windows ramp up from the first length, doubling to the full one, and cover
       at += n;
     }
     assert.equal(at, total);
+  }
+});
+
+test('the first windows\' own Blob: the fewest first files that hold the head\'s bytes, or all of them', () => {
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  assert.equal(headFiles([], 64), 0, 'no files');
+  assert.equal(headFiles([0, 0, 0], 64), 3, 'empty files: all of them (the head is the whole share)');
+  assert.equal(headFiles([1000], 64), 1, 'one file larger than the head');
+  assert.equal(headFiles([10, 20, 30], 64), 3, 'less than the head in all: all of them');
+  assert.equal(headFiles([32, 32, 1], 64), 2, 'exactly the head');
+  assert.equal(headFiles([0, 64, 0, 5], 64), 2, 'empty files after the head wait for the Blob of all');
+  for (const sizes of [[3, 17, 0, 40, 1, 0, 0, 9], [16, 16, 16, 16, 16], [0, 0, 100], [63, 1, 1]]) {
+    for (const head of [0, 1, 16, 63, 64, 65, 1000]) {
+      const k = headFiles(sizes, head);
+      const held = sum(sizes.slice(0, k));
+      assert.ok(k === sizes.length || held >= head, `${sizes} / ${head}: the first ${k} files hold ${held} bytes`);
+      assert.ok(k === 0 || sum(sizes.slice(0, k - 1)) < head, `${sizes} / ${head}: ${k} files are more than needed`);
+      // A window read from the head's Blob when it ends within it: the same bytes as from all.
+      const bytes = sizes.flatMap((n, i) => Array.from({ length: n }, (_, j) => `${i}:${j}`));
+      for (const [start, length] of windows(bytes.length, 16, 1)) {
+        const from = start + length <= held ? bytes.slice(0, held) : bytes;
+        assert.deepEqual(from.slice(start, start + length), bytes.slice(start, start + length));
+      }
+    }
   }
 });
 

@@ -19,8 +19,11 @@ class FakeWorker extends EventTarget {
     this.terminated = true;
   }
 
+  /** Its module failed: an error event, returned (cancelled or not). */
   fail() {
-    this.dispatchEvent(new Event('error'));
+    const e = new Event('error', { cancelable: true });
+    this.dispatchEvent(e);
+    return e;
   }
 }
 
@@ -63,7 +66,8 @@ test('a spare that failed before it was taken is ended and replaced; a failure a
     return w;
   });
   s.start();
-  made[0].fail(); // its module failed to load while it waited
+  const error = made[0].fail(); // its module failed to load while it waited
+  assert.ok(error.defaultPrevented, 'the spare\'s error goes no further (the page would restart the engine)');
   const taken = s.take();
   assert.equal(made.length, 2);
   assert.ok(made[0].terminated, 'the failed spare is ended');

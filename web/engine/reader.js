@@ -6,34 +6,32 @@
 // turns (measured in Chromium on the real data x100: 1.6 s of a 4.5 s read+parse spent waiting
 // for bytes; with this worker reading, 0.2 s. docs/performance.md).
 //
-// The files are read as one Blob of all of them, in 16 MB windows, four in flight: each read
+// The files are read as slices of one Blob of all of them, in 16 MB windows, four in flight: each read
 // costs the browser ~1-1.5 ms of CPU of its own (and waits ~2 ms for its first byte), so reading
 // the real data x100 (1,300 files) a file at a time cost the Chromium process tree 3.3 s of CPU
 // for 1 GB, and these windows 2.3 s (docs/performance.md, session 9). A window is cut into
 // segments at file boundaries; an empty file is a segment of no bytes (engine/segments.js).
 //
-// The start is what the decoding worker waits for. The first windows are 1, 2, 4 and 8 MB, and the
-// first 64 MB are read from a Blob of only the files they cover: the Blob of all files takes ~80
-// ms to build for 1,300 files, and is built when the windows reach past those, with 48 MB or
-// more already posted. With this worker started before the run (engine/spare.js), the decoding
-// worker's first bytes came after 22-55 ms instead of 190-300 (real x100, docs/performance.md,
-// session 13).
+// The start is what the decoding worker waits for. The first windows are 1, 2, 4 and 8 MB, and
+// those that end within the first HEAD bytes (the first 63 MB) are read from a Blob of only the
+// files they cover (`headFiles`): the Blob of all files takes ~80 ms to build for 1,300 files,
+// and is built for the first window past them, by when the decoding worker usually has windows
+// posted and not yet parsed (up to 48 MB). With this worker started before the run
+// (engine/spare.js), the decoding worker's first bytes came after 22-55 ms instead of 190-300
+// (real x100, docs/performance.md, session 13).
 //
 //   decoding worker ──ReadShare {files, ahead}──▶ here ──READER.WINDOW {bytes, segments} …──▶
 //                   ──{ack: bytes} (after feeding a segment)──▶ here (credit: at most `ahead` bytes unacknowledged)
 //                   ◀──READER.ERROR {index, message} (file `index` could not be read, or -1: the reader
 //                      itself failed, or no file of the failed window fails alone; nothing follows)
 import { READER } from './protocol.js';
-import { covered, segmenter, windows } from './segments.js';
+import { covered, headFiles, segmenter, windows } from './segments.js';
 
 /** Bytes per window: large enough that the browser's cost per read is small, small enough for progress. */
 const WINDOW = 16 << 20;
 /** The first window's bytes; the next ones double up to WINDOW. */
 const FIRST_WINDOW = 1 << 20;
-/**
- * The bytes read from a Blob of only the files they cover, before the Blob of all files is built:
- * by then the decoding worker has that many bytes to parse (~0.15 s at x100) while it is built.
- */
+/** The bytes read from a Blob of only the files they cover, before the Blob of all files is built. */
 const HEAD = 4 * WINDOW;
 /** Reads in flight at once (within the credit). */
 const IN_FLIGHT = 4;
@@ -57,11 +55,10 @@ async function read(/** @type {File[]} */ files) {
   const sizes = files.map((f) => f.size);
   const total = sizes.reduce((a, b) => a + b, 0);
   // The files the first windows cover (their first HEAD bytes), as a Blob of their own.
-  let headFiles = 0;
-  for (let at = 0; headFiles < files.length && at < HEAD; headFiles++) at += sizes[headFiles];
-  const head = new Blob(files.slice(0, headFiles));
+  const k = headFiles(sizes, HEAD);
+  const head = new Blob(files.slice(0, k));
   /** @type {Blob | null} */
-  let all = headFiles === files.length ? head : null;
+  let all = k === files.length ? head : null;
   const slice = (/** @type {number} */ start, /** @type {number} */ end) =>
     end <= head.size ? head.slice(start, end) : (all ??= new Blob(files)).slice(start, end);
   const cut = segmenter(sizes);

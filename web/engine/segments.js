@@ -1,7 +1,8 @@
 // @ts-check
 // How the reader worker (engine/reader.js) reads a share of files as one Blob: the windows it reads
-// (`windows`), how each window is cut at file boundaries into segments (`segmenter`), and which
-// files a failed window covers (`covered`). Pure functions of the files' sizes, unit-tested in
+// (`windows`), how many first files a Blob of the first windows needs (`headFiles`), how each
+// window is cut at file boundaries into segments (`segmenter`), and which files a failed window
+// covers (`covered`). Pure functions of the files' sizes, unit-tested in
 // tests/segments.test.mjs.
 
 /**
@@ -21,6 +22,19 @@ export function* windows(total, size, first = size) {
     start += length;
     next = Math.min(next * 2, size);
   } while (start < total);
+}
+
+/**
+ * How many of the files of `sizes` bytes (end to end) a Blob of their first `bytes` bytes needs:
+ * the fewest first files that hold at least that many bytes, or all of them. A window that ends
+ * within those files' bytes can be read from a Blob of them alone.
+ * @param {number[]} sizes
+ * @param {number} bytes
+ */
+export function headFiles(sizes, bytes) {
+  let k = 0;
+  for (let at = 0; k < sizes.length && at < bytes; k++) at += sizes[k];
+  return k;
 }
 
 /**

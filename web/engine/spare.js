@@ -8,6 +8,9 @@
 //
 //   spare(url).start()  (idle: a Worker loading)  ──take()──▶ the run's worker (a new one if the
 //                                                            spare failed to load meanwhile)
+//
+// Only a failure of the worker itself is seen: a landing writer whose wasm failed to start is
+// handed out, and its run fails with that error after reading (as when it was started with it).
 
 /**
  * A module worker of `url` kept ready for its next use.
@@ -19,9 +22,13 @@ export function spare(url, make = (u) => new Worker(u, { type: 'module' })) {
   let ready = null;
   const fresh = () => {
     const s = { worker: make(url), failed: false };
-    // An error before the worker is taken (its module failed to load) would reach no handler of
-    // the run's: a failed spare is replaced, never handed out.
-    s.worker.addEventListener('error', () => { s.failed = true; });
+    // An error before the worker is taken (its module failed to load or threw) would reach no
+    // handler of the run's: a failed spare is replaced, never handed out, and its error goes no
+    // further (not to this worker's global scope, nor to the page, which would restart the engine).
+    s.worker.addEventListener('error', (e) => {
+      s.failed = true;
+      e.preventDefault();
+    });
     return s;
   };
   return {

@@ -114,7 +114,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
   };
-  const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started before the run: its wasm is ready
+  const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started before the run: its wasm is usually ready
   try {
     const marks = await ingest(lake, files, total, decoders, {
       onRead: (n) => {
@@ -253,14 +253,19 @@ const handlers = {
 
 self.onmessage = async ({ data }) => {
   const { id, type } = data;
+  let fatal = false;
   try {
     await ready;
     if (!WITHOUT_RUN.includes(type) && !lake) throw new Error('no results yet: run the pipeline first');
     const reply = await handlers[type](data);
     post({ type: type === REQUEST.RUN ? EVENT.RESULT : EVENT.REPLY, id, ...reply }, reply.bytes ? [reply.bytes.buffer] : []);
   } catch (err) {
-    post({ type: EVENT.ERROR, id, ...describe(err) });
+    const described = describe(err);
+    fatal = described.fatal;
+    post({ type: EVENT.ERROR, id, ...described });
   } finally {
-    if (type === REQUEST.RUN) prestart(); // for the next run, once this one's answer is out
+    // For the next run, once this one's answer is out (none after a fatal error: the page ends
+    // this worker and starts another).
+    if (type === REQUEST.RUN && !fatal) prestart();
   }
 };

@@ -69,7 +69,7 @@ export class FileList {
     for (const r of sniffed) {
       const f = this.files.get(r.key);
       if (f) f.guess = { source: r.source, by: r.by };
-      if (f && !f.moved) Object.assign(f, f.guess);
+      if (f && !f.moved && !f.report) Object.assign(f, f.guess); // a run's report is the routing
     }
     // A run started meanwhile (it stops the sniff, whose answer comes as it begins) draws every
     // list with its reports when it ends (ui/run.js): drawn now, the lists took the main thread
