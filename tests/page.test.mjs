@@ -478,6 +478,24 @@ describe('running stays responsive, cancel stops', () => {
     assert.deepEqual(await pageCounts(page), expectedCounts(cli(dir, 'strict')[0]));
     assert.deepEqual(page.errors, []);
     await page.context().close();
+
+    // Cancelled at once: the files whose sniff the run stopped are sniffed again, and none says
+    // "checking…" for ever.
+    const again = await openPage();
+    await again.setInputFiles('#pick-folder', dir);
+    await again.waitForFunction(() => !document.querySelector('#run').disabled);
+    const stopped = await again.evaluate(() => {
+      const n = [...document.querySelectorAll('li[data-file]')].filter((li) => li.textContent.includes('checking…')).length;
+      /** @type {HTMLButtonElement} */ (document.querySelector('#run')).click();
+      /** @type {HTMLButtonElement} */ (document.querySelector('#cancel')).click();
+      return n;
+    });
+    assert.ok(stopped > 0, 'the sniff was still under way when the run began');
+    assert.equal(await again.evaluate(() => document.body.dataset.state), 'cancelled');
+    await again.waitForFunction(() => ![...document.querySelectorAll('li[data-file]')].some((li) => li.textContent.includes('checking…')), null, { timeout: 60_000 });
+    assert.equal(await again.locator('.zone[data-source="step_trainer"] li[data-file]').count(), 200, 'the step_trainer files listed in their zone');
+    assert.deepEqual(again.errors, []);
+    await again.context().close();
   });
 
   test('a landing set larger than one tab has run is flagged before Run', async (t) => {

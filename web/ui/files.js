@@ -10,7 +10,7 @@
 //
 //   drop / pickers / sample ──add(list)──▶ select ─▶ sniff ──▶ render: zones, not routed, not read
 //   ui/run.js ◀── runFiles() (every file; a source only if moved) · report(FileReport) as each is read
-import { $, fmt, h, mb, setStatus } from './dom.js';
+import { $, fmt, guarded, h, mb, setStatus } from './dom.js';
 import { REQUEST } from '../engine/protocol.js';
 
 const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
@@ -64,8 +64,15 @@ export class FileList {
     }
     if (added.length) this.expanded.clear(); // new files: each list shows its first rows again
     this.changed();
-    if (!added.length) return;
-    const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: added.map(({ key, name, file }) => ({ key, name, file })) });
+    if (added.length) await this.sniff(added);
+  }
+
+  /**
+   * The early sniff of local `entries` (REQUEST.SNIFF; a run started meanwhile stops it): each
+   * file's guess, shown until a run reports the file.
+   */
+  async sniff(entries) {
+    const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: entries.map(({ key, name, file }) => ({ key, name, file })) });
     for (const r of sniffed) {
       const f = this.files.get(r.key);
       if (f) f.guess = { source: r.source, by: r.by };
@@ -75,6 +82,15 @@ export class FileList {
     // list with its reports when it ends (ui/run.js): drawn now, the lists took the main thread
     // ~0.45 s at the run's start, from the reading (real x100, 1,300 files, docs/performance.md).
     if (!this.isRunning()) this.changed();
+  }
+
+  /**
+   * After a run that did not finish (cancelled, failed): the files whose sniff it stopped and
+   * that it did not report are sniffed again, instead of saying "checking…" with nothing checking.
+   */
+  resniff() {
+    const pending = [...this.files.values()].filter((f) => f.by === 'pending' && !f.report && f.file);
+    if (pending.length) guarded(() => this.sniff(pending));
   }
 
   /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */

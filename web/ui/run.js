@@ -73,6 +73,7 @@ export class Runner {
       showError(err.message);
       setStatus('The run did not finish.');
       document.body.dataset.state = 'error';
+      this.files.resniff();
     } finally {
       this.running = false;
       $('#cancel').disabled = true;
@@ -90,5 +91,6 @@ export class Runner {
     this.files.render();
     setStatus('Cancelled: the run was stopped and nothing from it was kept. Your files are still listed.');
     document.body.dataset.state = 'cancelled';
+    this.files.resniff();
   }
 }
