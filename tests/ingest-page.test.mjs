@@ -188,6 +188,11 @@ test('a file that can no longer be read stops the run with its name', async () =
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
   assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
+  // The files the run did not report are sniffed again: none stays "checking…", the changed one
+  // says it could not be read, and the run's error is still the one shown.
+  await page.waitForFunction(() => ![...document.querySelectorAll('li[data-file]')].some((li) => li.textContent.includes('checking…')), null, { timeout: 30_000 });
+  assert.match(await page.textContent('li[data-file="vanishing/accelerometer/a-13.json"]'), /Could not be read/);
+  assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
   await context.close();
 });
 

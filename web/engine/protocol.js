@@ -46,7 +46,11 @@ export const WITHOUT_RUN = Object.freeze([REQUEST.SELECT, REQUEST.SNIFF, REQUEST
 export const EVENT = Object.freeze({
   /** Progress: a ProgressEvent. */
   PROGRESS: 'progress',
-  /** One landing file was read: {report: FileReport}. */
+  /**
+   * Landing files were read: {reports: FileReport[]}, those read since the last, in order (sent
+   * with the progress, at most ten times a second: one message per file cost the page's main
+   * thread ~0.2 s of a real x100 run's 1,300 files, docs/performance.md session 13).
+   */
   FILE: 'file',
   /** The answer to RUN: a RunResult. */
   RESULT: 'result',
@@ -159,7 +163,7 @@ export const LANDING = Object.freeze({
  */
 
 /** @typedef {{key: string, name: string, file: File}} SniffFile */
-/** @typedef {{key: string, source: Source | null, by: 'path' | 'keys' | 'none'}} SniffResult */
+/** @typedef {{key: string, source: Source | null, by: 'path' | 'keys' | 'none' | 'unreadable', reason?: string}} SniffResult (`reason`: why a file could not be read) */
 /** @typedef {{files: {name: string, file: File, source?: Source}[]}} DecodeShare */
 /**
  * What a reader worker reads: `files` in order; at most `ahead` bytes posted and not yet

@@ -25,9 +25,16 @@ import { fetchLandingObject, loadManifest, upload } from './upload.js';
 // nothing, so it can only fail by a trap, which leaves the instance unusable (engine/redact.js):
 // then `ready` rejects and the first request reports it as fatal, and the page restarts the worker.
 const ready = init().then(() => Lake.warmUp());
-// The next run's reader and landing writer workers start while this one is idle (engine/spare.js).
+// The next run's reader and landing writer workers start while this one is idle (engine/spare.js):
+// once the wasm is ready, and PRESTART_AFTER_RUN_MS after a run's answer, when the page has drawn
+// its results (started at once, the writer compiling its wasm took CPU from that drawing: the
+// page's longest main-thread pause in a 30 MB run went from 95-122 ms to 115-196 ms), unless
+// another run has begun by then (it starts its own).
 const writers = spare(new URL('./landing-writer.js', import.meta.url));
+const PRESTART_AFTER_RUN_MS = 1000;
+let running = false; // a run is under way
 const prestart = () => {
+  if (running) return;
   prestartReader();
   writers.start();
 };
@@ -101,6 +108,7 @@ function startLandingWriter(/** @type {number} */ held) {
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
 async function run({ id, mode, location, files, decoders, heldChunks, split }) {
   runs++;
+  running = true;
   lake = new Lake();
   parquetCache = new Map();
   const sizeOf = (f) => (f.file ? f.file.size : manifest?.landing[f.remote]?.size ?? 0);
@@ -108,9 +116,17 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
   let parsed = 0; // bytes parsed
   let read = 0; // bytes read from the files (as the reader's windows arrive: ahead of parsing)
   const t0 = performance.now();
-  // Progress at most ten times a second (ingest.js throttle), and once more when reading ends.
+  // Progress and the files' reports at most ten times a second (ingest.js throttle), and once
+  // more when reading ends (or the run fails).
   const due = throttle();
+  /** @type {import('./protocol.js').FileReport[]} reports not posted yet */
+  let reports = [];
+  const postReports = () => {
+    if (reports.length) post({ type: EVENT.FILE, id, reports });
+    reports = [];
+  };
   const progress = () => {
+    postReports();
     post({ type: EVENT.PROGRESS, id, phase: PHASE.READ, done: read, total });
     post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
   };
@@ -125,7 +141,10 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
         writer.send(lake);
         if (due()) progress();
       },
-      onFile: (report) => post({ type: EVENT.FILE, id, report }),
+      onFile: (report) => {
+        reports.push(report);
+        if (due()) progress();
+      },
       fetchRemote: (index, onChunk) => fetchLandingObject(manifest, index, onChunk),
     });
     progress();
@@ -155,7 +174,9 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     const landingChunks = { tail: tailChunks, early: writer.sentWhileReading };
     return finish({ summary, marks, total, t0, tRead, tSent, tJoin, tOwn, tTail, landingChunks, writerMemory: landing.memoryBytes });
   } finally {
+    postReports(); // a run that failed: the files read before it
     writer.stop();
+    running = false;
   }
 }
 
@@ -230,7 +251,14 @@ const handlers = {
     const sniffNext = async () => {
       while (next < files.length && runs === started) {
         const { key, name, file } = files[next++];
-        const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+        let head;
+        try {
+          head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+        } catch (err) {
+          // One file that cannot be read (changed or gone since it was chosen) says so; the others' guesses still come.
+          if (runs === started) results.push({ key, source: null, by: 'unreadable', reason: String(err?.message ?? err) });
+          continue;
+        }
         if (runs === started) results.push({ key, ...Lake.sniff(name, head) });
       }
     };
@@ -264,8 +292,8 @@ self.onmessage = async ({ data }) => {
     fatal = described.fatal;
     post({ type: EVENT.ERROR, id, ...described });
   } finally {
-    // For the next run, once this one's answer is out (none after a fatal error: the page ends
-    // this worker and starts another).
-    if (type === REQUEST.RUN && !fatal) prestart();
+    // For the next run, once this one's results are drawn (none after a fatal error: the page
+    // ends this worker and starts another).
+    if (type === REQUEST.RUN && !fatal) setTimeout(prestart, PRESTART_AFTER_RUN_MS);
   }
 };

@@ -10,7 +10,7 @@
 //
 //   drop / pickers / sample ──add(list)──▶ select ─▶ sniff ──▶ render: zones, not routed, not read
 //   ui/run.js ◀── runFiles() (every file; a source only if moved) · report(FileReport) as each is read
-import { $, fmt, guarded, h, mb, setStatus } from './dom.js';
+import { $, fmt, h, mb, setStatus } from './dom.js';
 import { REQUEST } from '../engine/protocol.js';
 
 const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
@@ -75,7 +75,7 @@ export class FileList {
     const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: entries.map(({ key, name, file }) => ({ key, name, file })) });
     for (const r of sniffed) {
       const f = this.files.get(r.key);
-      if (f) f.guess = { source: r.source, by: r.by };
+      if (f) f.guess = { source: r.source, by: r.by, reason: r.reason };
       if (f && !f.moved && !f.report) Object.assign(f, f.guess); // a run's report is the routing
     }
     // A run started meanwhile (it stops the sniff, whose answer comes as it begins) draws every
@@ -90,7 +90,7 @@ export class FileList {
    */
   resniff() {
     const pending = [...this.files.values()].filter((f) => f.by === 'pending' && !f.report && f.file);
-    if (pending.length) guarded(() => this.sniff(pending));
+    if (pending.length) this.sniff(pending).catch(() => {}); // guesses only: the run's error stays the one shown
   }
 
   /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */
@@ -122,7 +122,7 @@ export class FileList {
   }
 
   /**
-   * A file's report from the run (EVENT.FILE): shown with the file, in the zone the engine routed it to.
+   * A file's report from the run (one of an EVENT.FILE's): shown with the file, in the zone the engine routed it to.
    * @param {import('../engine/protocol.js').FileReport} report
    */
   report(report) {
@@ -194,7 +194,9 @@ export class FileList {
     const records = f.report ? ` · ${fmt(f.report.kept)} records${f.report.quarantined ? ` · ${fmt(f.report.quarantined)} quarantined` : ''}` : '';
     const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
     if (!f.source) {
-      const why = f.by === 'pending' ? 'checking…' : f.report?.error ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
+      const why = f.by === 'pending' ? 'checking…' : f.report?.error
+        ?? (f.by === 'unreadable' ? `Could not be read (${f.reason}): changed or removed since it was chosen? Choose it again.` : null)
+        ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
         ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
       li.append(h('div', { class: 'reason' }, why));
     }

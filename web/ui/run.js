@@ -4,7 +4,7 @@
 // is read and the phases as they advance, then hands the result to ui/results.js.
 //
 //   Run ──REQUEST.RUN {mode, files, location}──▶ engine ──EVENT.PROGRESS──▶ phase bars
-//                                                       ──EVENT.FILE──▶ files.report
+//                                                       ──EVENT.FILE {reports}──▶ files.report
 //                                                       ──RunResult──▶ onResult (results, S3 panel)
 //   Cancel ──engine.cancel() (the worker is replaced)
 import { $, mb, setStatus, showError } from './dom.js';
@@ -55,7 +55,7 @@ export class Runner {
       const request = { mode, location: this.location(), decoders, heldChunks, split, files: this.files.runFiles() };
       /** @type {import('../engine/protocol.js').RunResult & {mode?: string}} */
       const result = await this.engine.ask(REQUEST.RUN, request, (ev) => {
-        if (ev.type === EVENT.FILE) this.files.report(ev.report);
+        if (ev.type === EVENT.FILE) for (const report of ev.reports) this.files.report(report);
         else if (ev.phase === PHASE.READ) setPhase(PHASE.READ, ev.done, ev.total, `${mb(ev.done)} of ${mb(ev.total)}`);
         else if (ev.phase === PHASE.PARSE) setPhase(PHASE.PARSE, ev.done, ev.total, `${mb(ev.done)} · ${ev.mbps.toFixed(0)} MB/s`);
         else if (ev.phase === PHASE.JOIN) setPhase(PHASE.JOIN, ev.done, ev.total, ev.done ? 'done' : 'applying the rules…');
