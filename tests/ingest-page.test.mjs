@@ -188,11 +188,14 @@ test('a file that can no longer be read stops the run with its name', async () =
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60_000 });
   assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
   assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
-  // The files the run did not report are sniffed again: none stays "checking…", the changed one
-  // says it could not be read, and the run's error is still the one shown.
+  // The files the run did not report are sniffed again: none stays "checking…", and the run's
+  // error and status are still the ones shown. The changed file says it could not be read, unless
+  // the first sniff read it before it changed (then it keeps that guess; the error names it).
   await page.waitForFunction(() => ![...document.querySelectorAll('li[data-file]')].some((li) => li.textContent.includes('checking…')), null, { timeout: 30_000 });
-  assert.match(await page.textContent('li[data-file="vanishing/accelerometer/a-13.json"]'), /Could not be read/);
   assert.match(await page.textContent('#error'), /a-13\.json: could not be read/);
+  assert.match(await page.textContent('#status'), /did not finish/);
+  const changed = await page.textContent('li[data-file="vanishing/accelerometer/a-13.json"]');
+  assert.ok(/Could not be read/.test(changed) || !/records/.test(changed), `the changed file's row: ${changed}`);
   await context.close();
 });
 

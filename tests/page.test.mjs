@@ -494,6 +494,7 @@ describe('running stays responsive, cancel stops', () => {
     assert.equal(await again.evaluate(() => document.body.dataset.state), 'cancelled');
     await again.waitForFunction(() => ![...document.querySelectorAll('li[data-file]')].some((li) => li.textContent.includes('checking…')), null, { timeout: 60_000 });
     assert.equal(await again.locator('.zone[data-source="step_trainer"] li[data-file]').count(), 200, 'the step_trainer files listed in their zone');
+    assert.match(await again.textContent('#status'), /Cancelled/, 'the re-sniff leaves the status line to the cancel');
     assert.deepEqual(again.errors, []);
     await again.context().close();
   });

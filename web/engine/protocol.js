@@ -47,9 +47,10 @@ export const EVENT = Object.freeze({
   /** Progress: a ProgressEvent. */
   PROGRESS: 'progress',
   /**
-   * Landing files were read: {reports: FileReport[]}, those read since the last, in order (sent
+   * Landing files were read: {reports: FileReport[]}, those read since the last, as they were
+   * done (with several decode workers, each worker's in turn; the page matches them by name). Sent
    * with the progress, at most ten times a second: one message per file cost the page's main
-   * thread ~0.2 s of a real x100 run's 1,300 files, docs/performance.md session 13).
+   * thread ~0.25 s of a real x100 run's 1,300 files (docs/performance.md, session 13).
    */
   FILE: 'file',
   /** The answer to RUN: a RunResult. */

@@ -4,7 +4,8 @@
 // and ends them; started at the run's start, the reader's module took ~50-65 ms to load before it
 // could read anything (the decoding worker waits for it), and the writer compiled its wasm on a
 // core the reading needs (real x100, docs/performance.md, session 13). So the engine worker starts
-// the next run's workers while it is idle: once its wasm is ready, and after each run.
+// the next run's workers while it is idle: once its wasm is ready, and 1 s after each run's
+// answer (engine/worker.js).
 //
 //   spare(url).start()  (idle: a Worker loading)  ──take()──▶ the run's worker (a new one if the
 //                                                            spare failed to load meanwhile)

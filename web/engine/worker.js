@@ -28,8 +28,8 @@ const ready = init().then(() => Lake.warmUp());
 // The next run's reader and landing writer workers start while this one is idle (engine/spare.js):
 // once the wasm is ready, and PRESTART_AFTER_RUN_MS after a run's answer, when the page has drawn
 // its results (started at once, the writer compiling its wasm took CPU from that drawing: the
-// page's longest main-thread pause in a 30 MB run went from 95-122 ms to 115-196 ms), unless
-// another run has begun by then (it starts its own).
+// page's longest main-thread pause in a 30 MB run went from 95-122 ms to 115-196 ms), unless a
+// run is under way when the timer fires (it took workers of its own).
 const writers = spare(new URL('./landing-writer.js', import.meta.url));
 const PRESTART_AFTER_RUN_MS = 1000;
 let running = false; // a run is under way
@@ -108,7 +108,6 @@ function startLandingWriter(/** @type {number} */ held) {
 /** Read the files, run the rules, build the Parquet outputs; progress and file reports on the way. */
 async function run({ id, mode, location, files, decoders, heldChunks, split }) {
   runs++;
-  running = true;
   lake = new Lake();
   parquetCache = new Map();
   const sizeOf = (f) => (f.file ? f.file.size : manifest?.landing[f.remote]?.size ?? 0);
@@ -117,7 +116,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
   let read = 0; // bytes read from the files (as the reader's windows arrive: ahead of parsing)
   const t0 = performance.now();
   // Progress and the files' reports at most ten times a second (ingest.js throttle), and once
-  // more when reading ends (or the run fails).
+  // more when reading ends; the reports also when the run fails.
   const due = throttle();
   /** @type {import('./protocol.js').FileReport[]} reports not posted yet */
   let reports = [];
@@ -131,6 +130,7 @@ async function run({ id, mode, location, files, decoders, heldChunks, split }) {
     post({ type: EVENT.PROGRESS, id, phase: PHASE.PARSE, done: parsed, total, mbps: parsed / 1e3 / Math.max(performance.now() - t0, 1e-3) });
   };
   const writer = startLandingWriter(heldChunks ?? HELD_CHUNKS); // started before the run: its wasm is usually ready
+  running = true;
   try {
     const marks = await ingest(lake, files, total, decoders, {
       onRead: (n) => {

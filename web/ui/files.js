@@ -71,7 +71,7 @@ export class FileList {
    * The early sniff of local `entries` (REQUEST.SNIFF; a run started meanwhile stops it): each
    * file's guess, shown until a run reports the file.
    */
-  async sniff(entries) {
+  async sniff(entries, { quiet = false } = {}) {
     const { results: sniffed } = await this.engine.ask(REQUEST.SNIFF, { files: entries.map(({ key, name, file }) => ({ key, name, file })) });
     for (const r of sniffed) {
       const f = this.files.get(r.key);
@@ -81,7 +81,9 @@ export class FileList {
     // A run started meanwhile (it stops the sniff, whose answer comes as it begins) draws every
     // list with its reports when it ends (ui/run.js): drawn now, the lists took the main thread
     // ~0.45 s at the run's start, from the reading (real x100, 1,300 files, docs/performance.md).
-    if (!this.isRunning()) this.changed();
+    if (this.isRunning()) return;
+    if (quiet) this.render(); // the status line keeps what the last run said
+    else this.changed();
   }
 
   /**
@@ -90,7 +92,8 @@ export class FileList {
    */
   resniff() {
     const pending = [...this.files.values()].filter((f) => f.by === 'pending' && !f.report && f.file);
-    if (pending.length) this.sniff(pending).catch(() => {}); // guesses only: the run's error stays the one shown
+    // Guesses only: the run's error and status line stay the ones shown.
+    if (pending.length) this.sniff(pending, { quiet: true }).catch(() => {});
   }
 
   /** List the landing objects of a loaded manifest (ManifestInfo.landing) in place of earlier ones. */
@@ -195,7 +198,7 @@ export class FileList {
     const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
     if (!f.source) {
       const why = f.by === 'pending' ? 'checking…' : f.report?.error
-        ?? (f.by === 'unreadable' ? `Could not be read (${f.reason}): changed or removed since it was chosen? Choose it again.` : null)
+        ?? (f.by === 'unreadable' ? `Could not be read (${f.reason}): changed or removed since it was chosen? Remove it (✕) and choose it again.` : null)
         ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
         ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
       li.append(h('div', { class: 'reason' }, why));
