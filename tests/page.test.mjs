@@ -90,6 +90,24 @@ async function waitForFiles(page, n) {
   await page.waitForFunction((k) => document.querySelectorAll('.zone li[data-file]').length === k && !document.querySelector('#run').disabled, n);
 }
 
+/**
+ * A landing folder `name` (in tmp) of one customer and many one-record files: `accelerometer`
+ * readings (a-000.json …) and `stepTrainer` ones (s-000.json …). Returns its path.
+ */
+function oneRecordFiles(name, accelerometer, stepTrainer) {
+  const dir = join(tmp, name);
+  for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(dir, s), { recursive: true });
+  writeFileSync(join(dir, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
+  const n = (i) => String(i).padStart(3, '0');
+  for (let i = 0; i < accelerometer; i++) {
+    writeFileSync(join(dir, 'accelerometer', `a-${n(i)}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
+  }
+  for (let i = 0; i < stepTrainer; i++) {
+    writeFileSync(join(dir, 'step_trainer', `s-${n(i)}.json`), `{"sensorReadingTime":${1655564000000 + i},"serialNumber":"S1","distanceFromObject":200}\n`);
+  }
+  return dir;
+}
+
 /** Independent check of a Parquet file: rows and a column sum, by pyarrow. */
 function parquetStats(path, column) {
   const py = 'import sys,pyarrow.parquet as pq,pyarrow.compute as pc; t=pq.read_table(sys.argv[1]); print(t.num_rows, pc.sum(t[sys.argv[2]]).as_py())';
@@ -392,15 +410,7 @@ describe('running stays responsive, cancel stops', () => {
   });
 
   test('a long file list shows 200 rows per list and the rest on "Show all"; a run still reads every file', async () => {
-    const many = join(tmp, 'many');
-    for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(many, s), { recursive: true });
-    writeFileSync(join(many, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
-    for (let i = 0; i < 230; i++) {
-      writeFileSync(join(many, 'accelerometer', `a-${String(i).padStart(3, '0')}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
-    }
-    for (let i = 0; i < 205; i++) {
-      writeFileSync(join(many, 'step_trainer', `s-${String(i).padStart(3, '0')}.json`), `{"sensorReadingTime":${1655564000000 + i},"serialNumber":"S1","distanceFromObject":200}\n`);
-    }
+    const many = oneRecordFiles('many', 230, 205);
     const page = await openPage();
     await page.setInputFiles('#pick-folder', many);
     const [acc, st] = ['.zone[data-source="accelerometer"]', '.zone[data-source="step_trainer"]'];
@@ -442,13 +452,7 @@ describe('running stays responsive, cancel stops', () => {
 
   test('a run started while the files are still being sniffed draws the file lists once, when it ends', async () => {
     // 1,200 one-record files: the early sniff (eight files at a time) is still under way at the click.
-    const dir = join(tmp, 'sniffing');
-    for (const s of ['customer', 'accelerometer', 'step_trainer']) mkdirSync(join(dir, s), { recursive: true });
-    writeFileSync(join(dir, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","registrationDate":1655563000000,"lastUpdateDate":1655563000000,"shareWithResearchAsOfDate":1655564000000}\n');
-    for (let i = 0; i < 600; i++) {
-      writeFileSync(join(dir, 'accelerometer', `a-${String(i).padStart(3, '0')}.json`), `{"user":"a@x.test","timestamp":${1655564000000 + i},"x":1.0,"y":0.0,"z":0.0}\n`);
-      writeFileSync(join(dir, 'step_trainer', `s-${String(i).padStart(3, '0')}.json`), `{"sensorReadingTime":${1655564000000 + i},"serialNumber":"S1","distanceFromObject":200}\n`);
-    }
+    const dir = oneRecordFiles('sniffing', 600, 600);
     const page = await openPage();
     await page.setInputFiles('#pick-folder', dir);
     await page.waitForFunction(() => !document.querySelector('#run').disabled);
