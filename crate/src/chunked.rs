@@ -19,8 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Rows per chunk: 65,536 (512 KiB of `i64`), a power of two so a row's chunk is a shift.
 pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;
-const CHUNK_SHIFT: u32 = 16;
-const CHUNK_MASK: usize = CHUNK_ROWS - 1;
+pub(crate) const CHUNK_SHIFT: u32 = 16;
+pub(crate) const CHUNK_MASK: usize = CHUNK_ROWS - 1;
 
 /// An append-only column of `T` in chunks of [`CHUNK_ROWS`] rows. Indexing (`col[i]`) panics
 /// past the end, as a slice does.

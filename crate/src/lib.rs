@@ -53,6 +53,7 @@ pub mod chunked;
 pub mod ddl;
 pub mod error;
 pub mod explore;
+pub mod float_column;
 pub mod glue;
 pub mod ingest;
 pub mod lake;

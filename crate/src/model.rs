@@ -10,6 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::chunked::{Chunked, OptF64};
+use crate::float_column::FloatColumn;
 
 /// The three landing sources. In JSON (reports, manifests, the wire) by [`Source::name`]; maps
 /// keyed by source list them in name order (`accelerometer`, `customer`, `step_trainer`).
@@ -174,12 +175,12 @@ pub struct Accelerometer {
     pub user: Chunked<u32>,
     /// `timestamp` (or the older `timeStamp`), epoch milliseconds.
     pub timestamp: Chunked<i64>,
-    /// `x`, as landed ([`OptF64::NONE`]: absent or null).
-    pub x: Chunked<OptF64>,
-    /// `y`, as landed ([`OptF64::NONE`]: absent or null).
-    pub y: Chunked<OptF64>,
-    /// `z`, as landed ([`OptF64::NONE`]: absent or null).
-    pub z: Chunked<OptF64>,
+    /// `x`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    pub x: FloatColumn,
+    /// `y`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    pub y: FloatColumn,
+    /// `z`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    pub z: FloatColumn,
 }
 
 impl Accelerometer {

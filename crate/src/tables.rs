@@ -6,7 +6,8 @@
 //! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
 pub use crate::catalog::{TableId, Zone};
-use crate::chunked::{Chunked, OptF64};
+use crate::chunked::Chunked;
+use crate::float_column::FloatColumn;
 use crate::model::Landing;
 use crate::rules::{Derived, Mode};
 
@@ -118,7 +119,7 @@ pub enum NumColumn<'a> {
     /// A nullable integer column (`distanceFromObject`).
     OptI64(&'a Chunked<Option<i64>>),
     /// A nullable float column (`x`, `y`, `z`).
-    OptF64(&'a Chunked<OptF64>),
+    OptF64(&'a FloatColumn),
 }
 
 impl Field {

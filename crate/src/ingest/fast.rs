@@ -390,7 +390,7 @@ fn step_trainer_any_layout(bytes: &[u8]) -> Option<StepTrainer<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunked::{Chunked, OptF64};
+    use crate::float_column::FloatColumn;
     use crate::ingest::record::{decode_into, decode_with_serde_only};
     use crate::model::{Landing, Source};
 
@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(ac.0.user, ac.1.user, "{text}");
         assert_eq!(ac.0.timestamp, ac.1.timestamp, "{text}");
         for (p, q) in [(&ac.0.x, &ac.1.x), (&ac.0.y, &ac.1.y), (&ac.0.z, &ac.1.z)] {
-            let bits = |v: &Chunked<OptF64>| v.iter().map(|d| d.get().map(f64::to_bits)).collect::<Vec<_>>();
+            let bits = |v: &FloatColumn| v.iter().map(|d| d.get().map(f64::to_bits)).collect::<Vec<_>>();
             assert_eq!(bits(p), bits(q), "{text}");
         }
         let st = (&fast.step_trainer, &slow.step_trainer);

@@ -19,7 +19,10 @@
 //! (tested below and by the page tests against the CLI).
 //!
 //! Chunk layout: `rows: u32`, then each column in turn, `rows` values each:
-//! accelerometer `user: u32`, `timestamp: i64`, `x`, `y`, `z: f64 bits` ([`OptF64`] as stored);
+//! accelerometer `user: u32`, `timestamp: i64`, then `x`, `y`, `z` as stored
+//! ([`FloatColumn`](crate::float_column::FloatColumn)):
+//! `0: u8`, the dictionary's length `d: u8`, its `d` values as `f64` bits ([`OptF64`]), a `u8`
+//! code per row; or `1: u8` and the rows' `f64` bits;
 //! step_trainer `sensorReadingTime: i64`, `serialNumber: u32`, `distanceFromObject` as a `u8`
 //! presence flag per row then an `i64` per row.
 
@@ -32,9 +35,10 @@ use std::sync::Arc;
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 
-use super::parquet::{arrow_schema, opt_f64_array, opt_i64_array, TableWriter, ROW_GROUP_ROWS};
+use super::parquet::{arrow_schema, float_array, opt_f64_array, opt_i64_array, TableWriter, ROW_GROUP_ROWS};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
+use crate::float_column::{FloatSlice, DICTIONARY_MAX};
 use crate::model::{Interner, Landing};
 use crate::rules::Mode;
 use crate::tables::{Field, Rows, TableId, TableView};
@@ -84,12 +88,23 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
         TableId::AccelerometerLanding => {
             let a = &landing.accelerometer;
             let user = a.user.chunk(k);
-            out.reserve_exact(4 + user.len() * 36);
+            // Sized for coded floats (plain ones grow it).
+            out.reserve_exact(4 + user.len() * 15 + 3 * (2 + 8 * DICTIONARY_MAX));
             out.extend_from_slice(&(user.len() as u32).to_le_bytes());
             put(&mut out, user, u32::to_le_bytes);
             put(&mut out, a.timestamp.chunk(k), i64::to_le_bytes);
             for col in [&a.x, &a.y, &a.z] {
-                put(&mut out, col.chunk(k), |v| v.to_bits().to_le_bytes());
+                match col.chunk(k) {
+                    FloatSlice::Coded { dictionary, codes } => {
+                        out.extend_from_slice(&[CODED, dictionary.len() as u8]);
+                        put(&mut out, dictionary, |v| v.to_bits().to_le_bytes());
+                        out.extend_from_slice(codes);
+                    }
+                    FloatSlice::Plain(values) => {
+                        out.push(PLAIN);
+                        put(&mut out, values, |v| v.to_bits().to_le_bytes());
+                    }
+                }
             }
         }
         _ => {
@@ -106,6 +121,10 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The first byte of a float column in a chunk: codes into a dictionary, or plain floats.
+const CODED: u8 = 0;
+const PLAIN: u8 = 1;
 
 /// Append `values` to `out`, each as its `N` bytes, into a tail sized (and zeroed) first: measured
 /// in wasm, a push per value cost most of the export.
@@ -187,7 +206,7 @@ impl<W: Write + Send> LandingWriter<W> {
                 let timestamp: ArrayRef = Arc::new(Int64Array::from(r.i64s(n)?));
                 let mut xyz = [Field::X, Field::Y, Field::Z]
                     .into_iter()
-                    .map(|f| Ok((f, opt_f64_array(&r.opt_f64s(n)?))))
+                    .map(|f| Ok((f, r.floats(n)?)))
                     .collect::<Result<Vec<_>, ParquetError>>()?;
                 xyz.splice(0..0, [(Field::User, user), (Field::Timestamp, timestamp)]);
                 xyz
@@ -347,6 +366,28 @@ impl<'a> Reader<'a> {
             .map(|b| OptF64::from_bits(u64::from_le_bytes(b.try_into().expect("8 bytes"))))
             .collect())
     }
+    /// A float column as [`export_chunk`] writes it, as the array [`float_array`] builds.
+    fn floats(&mut self, n: usize) -> Result<ArrayRef, ParquetError> {
+        match self.take(1)?[0] {
+            CODED => {
+                let d = self.take(1)?[0] as usize;
+                if d > DICTIONARY_MAX {
+                    return Err(bad(&format!("a dictionary of {d} floats")));
+                }
+                let dictionary = self.opt_f64s(d)?;
+                let codes = self.take(n)?;
+                if codes.iter().any(|&c| c as usize >= d) {
+                    return Err(bad("a float code past its dictionary"));
+                }
+                Ok(float_array(FloatSlice::Coded {
+                    dictionary: &dictionary,
+                    codes,
+                }))
+            }
+            PLAIN => Ok(opt_f64_array(&self.opt_f64s(n)?)),
+            kind => Err(bad(&format!("a float column of kind {kind}"))),
+        }
+    }
     fn u32(&mut self) -> Result<u32, ParquetError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
@@ -356,6 +397,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::chunked::Chunked;
+    use crate::float_column::FloatColumn;
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
@@ -426,11 +468,16 @@ mod tests {
     fn dictionary_encoded_readings_too() {
         let mut l = landing(3 * CHUNK_ROWS + 17, 0);
         let a = &mut l.accelerometer;
-        let (mut x, mut y, mut z) = (Chunked::new(), Chunked::new(), Chunked::new());
+        let (mut x, mut y, mut z) = (FloatColumn::new(), FloatColumn::new(), FloatColumn::new());
         for i in 0..a.len() {
             let three = |k: usize| OptF64::from(Some([-1.0, 0.0, 1.0][k % 3]));
             let first = i < CHUNK_ROWS;
-            x.push(if first { three(i) } else { a.x[i] });
+            // x: codes with a null among them in the first chunk, plain floats after.
+            x.push(match i {
+                _ if !first => a.x[i],
+                _ if i % 13 == 0 => OptF64::NONE,
+                _ => three(i),
+            });
             y.push(if first && i % 9 != 0 { three(i / 3) } else { a.y[i] });
             z.push(if first { three(i / 9) } else { a.z[i] });
         }
@@ -525,7 +572,7 @@ mod tests {
     fn a_file_joined_from_its_last_row_groups_written_apart_is_the_file_written_whole() {
         let mut l = landing(2 * ROW_GROUP_ROWS + CHUNK_ROWS + 5, ROW_GROUP_ROWS + 1);
         let a = &mut l.accelerometer;
-        let mut x = Chunked::new();
+        let mut x = FloatColumn::new();
         for i in 0..a.len() {
             x.push(OptF64::from(Some([-1.0, 0.0, 1.0][i % 3])));
         }
@@ -633,6 +680,21 @@ mod tests {
         let mut unknown_user = good.clone();
         unknown_user[4..8].copy_from_slice(&999u32.to_le_bytes());
         assert!(w.push(&unknown_user).is_err());
+        // x coded (three values): a code past the dictionary, a dictionary past its longest,
+        // a column of no known kind.
+        let mut coded = landing(100, 0);
+        coded.accelerometer.x = (0..100).map(|i| OptF64::from(Some([-1.0, 0.0, 1.0][i % 3]))).collect();
+        let good = export_chunk(&coded, TableId::AccelerometerLanding, 0);
+        let x = 4 + 100 * 12;
+        assert_eq!(good[x..x + 2], [CODED, 3]);
+        let mut w = LandingWriter::new(TableId::AccelerometerLanding, Vec::new()).unwrap();
+        w.add_strings(&strings(&coded, 0, 0)).unwrap();
+        for (at, byte) in [(x + 2 + 3 * 8 + 50, 3), (x + 1, DICTIONARY_MAX as u8 + 1), (x, 2)] {
+            let mut bad = good.clone();
+            bad[at] = byte;
+            assert!(w.push(&bad).is_err(), "byte {at} = {byte}");
+        }
+        w.push(&good).unwrap();
         let mut st = export_chunk(&l, TableId::StepTrainerLanding, 0);
         let flags = 4 + 100 * 12;
         st[flags] = 7;

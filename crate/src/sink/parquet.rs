@@ -20,6 +20,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
 use crate::chunked::OptF64;
+use crate::float_column::FloatSlice;
 use crate::tables::{ColType, Column, Field, NumColumn, TableView, Value};
 
 /// The Arrow schema of a table's columns.
@@ -354,7 +355,7 @@ pub fn gather(
                     let whole = match col {
                         NumColumn::I64(v) => v.slice(range.start, range.end).map(i64_array),
                         NumColumn::OptI64(v) => v.slice(range.start, range.end).map(opt_i64_array),
-                        NumColumn::OptF64(v) => v.slice(range.start, range.end).map(opt_f64_array),
+                        NumColumn::OptF64(v) => v.slice(range.start, range.end).map(float_array),
                     };
                     if let Some(array) = whole {
                         return array;
@@ -440,6 +441,26 @@ pub fn opt_f64_array(values: &[OptF64]) -> ArrayRef {
         .then(|| NullBuffer::from_iter(values.iter().map(|v| v.get().is_some())));
     Arc::new(Float64Array::new(
         values.iter().map(|v| v.get().unwrap_or(0.0)).collect(),
+        nulls,
+    ))
+}
+
+/// A Float64 array of a float column's rows as stored: codes looked up in the dictionary (null
+/// where the code is the dictionary's null), or [`opt_f64_array`] of plain floats.
+pub fn float_array(rows: FloatSlice<'_>) -> ArrayRef {
+    let (dictionary, codes) = match rows {
+        FloatSlice::Plain(values) => return opt_f64_array(values),
+        FloatSlice::Coded { dictionary, codes } => (dictionary, codes),
+    };
+    let floats: Vec<f64> = dictionary.iter().map(|v| v.get().unwrap_or(0.0)).collect();
+    let nulls = dictionary
+        .iter()
+        .position(|v| v.get().is_none())
+        .map(|null| null as u8)
+        .filter(|null| codes.contains(null))
+        .map(|null| NullBuffer::from_iter(codes.iter().map(|&c| c != null)));
+    Arc::new(Float64Array::new(
+        codes.iter().map(|&c| floats[c as usize]).collect(),
         nulls,
     ))
 }
