@@ -114,7 +114,12 @@ impl Lake {
                 Some(&owner) => owner == id,
                 None => serials.contains(&s.serial_number[i as usize]),
             })
-            .map(|(_, &i)| (s.sensor_reading_time[i as usize], s.distance_from_object[i as usize]))
+            .map(|(_, &i)| {
+                (
+                    s.sensor_reading_time[i as usize],
+                    s.distance_from_object.get(i as usize),
+                )
+            })
             .collect();
         step_trainer.sort_by_key(|p| p.0);
         Ok(CustomerSeries {

@@ -56,6 +56,7 @@ pub mod explore;
 pub mod float_column;
 pub mod glue;
 pub mod ingest;
+pub mod int_column;
 pub mod lake;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod local;

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::chunked::{Chunked, OptF64};
 use crate::float_column::FloatColumn;
+use crate::int_column::OptI64Column;
 
 /// The three landing sources. In JSON (reports, manifests, the wire) by [`Source::name`]; maps
 /// keyed by source list them in name order (`accelerometer`, `customer`, `step_trainer`).
@@ -201,8 +202,9 @@ pub struct StepTrainer {
     pub sensor_reading_time: Chunked<i64>,
     /// Interned serial number.
     pub serial_number: Chunked<u32>,
-    /// `distanceFromObject`, an integer as landed (`None`: absent or null).
-    pub distance_from_object: Chunked<Option<i64>>,
+    /// `distanceFromObject`, an integer as landed (`None`: absent or null), 8 bytes a row
+    /// ([`OptI64Column`]).
+    pub distance_from_object: OptI64Column,
 }
 
 impl StepTrainer {

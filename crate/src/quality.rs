@@ -224,7 +224,7 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     for i in 0..s.len() {
         let (key, d) = (
             (s.serial_number[i], s.sensor_reading_time[i]),
-            s.distance_from_object[i],
+            s.distance_from_object.get(i),
         );
         match first.entry(key) {
             Entry::Vacant(v) => {

@@ -8,6 +8,7 @@
 pub use crate::catalog::{TableId, Zone};
 use crate::chunked::Chunked;
 use crate::float_column::FloatColumn;
+use crate::int_column::OptI64Column;
 use crate::model::Landing;
 use crate::rules::{Derived, Mode};
 
@@ -106,7 +107,7 @@ impl Field {
             Z => Value::opt_f64(a.z[ra].get()),
             SensorReadingTime => Value::I64(s.sensor_reading_time[r]),
             StepSerial => Value::Str(l.serials.get(s.serial_number[r])),
-            Distance => Value::opt_i64(s.distance_from_object[r]),
+            Distance => Value::opt_i64(s.distance_from_object.get(r)),
             DeviceId => Value::Null,
         }
     }
@@ -117,7 +118,7 @@ pub enum NumColumn<'a> {
     /// A column without nulls (`timestamp`, `sensorReadingTime`).
     I64(&'a Chunked<i64>),
     /// A nullable integer column (`distanceFromObject`).
-    OptI64(&'a Chunked<Option<i64>>),
+    OptI64(&'a OptI64Column),
     /// A nullable float column (`x`, `y`, `z`).
     OptF64(&'a FloatColumn),
 }

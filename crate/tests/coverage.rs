@@ -1124,7 +1124,7 @@ fn rows(l: &Landing, source: Source) -> Vec<Row> {
                 .map(|k| Row::StepTrainer {
                     time: s.sensor_reading_time[k],
                     serial: l.serials.get(s.serial_number[k]).to_owned(),
-                    distance: s.distance_from_object[k],
+                    distance: s.distance_from_object.get(k),
                 })
                 .collect()
         }

@@ -112,12 +112,23 @@ fn resolve_owner(holders: &[u32], t: i64, idx: &ReadingIndex) -> Owner {
 /// (same sensorReadingTime, serialNumber and distanceFromObject).
 fn step_duplicates(l: &Landing) -> Vec<bool> {
     let s = &l.step_trainer;
-    let keys =
-        (0..s.len()).map(|i| step_key_hash(s.serial_number[i], s.sensor_reading_time[i], s.distance_from_object[i]));
+    let keys = (0..s.len()).map(|i| {
+        step_key_hash(
+            s.serial_number[i],
+            s.sensor_reading_time[i],
+            s.distance_from_object.get(i),
+        )
+    });
     let cap = capacity(s.len(), keys);
     let mut seen: FxHashSet<(u32, i64, Option<i64>)> = FxHashSet::with_capacity_and_hasher(cap, Default::default());
     (0..s.len())
-        .map(|i| !seen.insert((s.serial_number[i], s.sensor_reading_time[i], s.distance_from_object[i])))
+        .map(|i| {
+            !seen.insert((
+                s.serial_number[i],
+                s.sensor_reading_time[i],
+                s.distance_from_object.get(i),
+            ))
+        })
         .collect()
 }
 
@@ -784,7 +795,7 @@ mod tests {
             .map(|&i| {
                 (
                     l.step_trainer.sensor_reading_time[i as usize] - T0,
-                    l.step_trainer.distance_from_object[i as usize].unwrap(),
+                    l.step_trainer.distance_from_object.get(i as usize).unwrap(),
                 )
             })
             .collect();
@@ -795,7 +806,7 @@ mod tests {
             .iter()
             .map(|&(s, a)| {
                 (
-                    l.step_trainer.distance_from_object[s as usize].unwrap(),
+                    l.step_trainer.distance_from_object.get(s as usize).unwrap(),
                     l.accelerometer.x[a as usize].get().unwrap(),
                 )
             })

@@ -39,6 +39,7 @@ use super::parquet::{arrow_schema, float_array, opt_f64_array, opt_i64_array, Ta
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
 use crate::float_column::{FloatSlice, DICTIONARY_MAX};
+use crate::int_column::{IntSlice, NULL};
 use crate::model::{Interner, Landing};
 use crate::rules::Mode;
 use crate::tables::{Field, Rows, TableId, TableView};
@@ -114,9 +115,16 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
             out.extend_from_slice(&(time.len() as u32).to_le_bytes());
             put(&mut out, time, i64::to_le_bytes);
             put(&mut out, s.serial_number.chunk(k), u32::to_le_bytes);
-            let distance = s.distance_from_object.chunk(k);
-            put(&mut out, distance, |v| [v.is_some() as u8]);
-            put(&mut out, distance, |v| v.unwrap_or(0).to_le_bytes());
+            match s.distance_from_object.chunk(k) {
+                IntSlice::Plain(distance) => {
+                    put(&mut out, distance, |v| [(v != NULL) as u8]);
+                    put(&mut out, distance, |v| if v == NULL { 0i64 } else { v }.to_le_bytes());
+                }
+                IntSlice::Options(distance) => {
+                    put(&mut out, distance, |v| [v.is_some() as u8]);
+                    put(&mut out, distance, |v| v.unwrap_or(0).to_le_bytes());
+                }
+            }
         }
     }
     out
@@ -396,8 +404,8 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunked::Chunked;
     use crate::float_column::FloatColumn;
+    use crate::int_column::OptI64Column;
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
     /// negative zero, repeated and new users and serials).
@@ -498,6 +506,46 @@ mod tests {
         assert_eq!(via_chunks(&l, id), file);
     }
 
+    /// A distance of `i64::MIN` (stored apart from the nulls: `OptI64Column`) in the first
+    /// chunk: through the chunks, by slices and row by row, the same file with the value kept.
+    #[test]
+    fn a_minimum_distance_too() {
+        let mut l = landing(0, 2 * CHUNK_ROWS + 5);
+        let s = &mut l.step_trainer;
+        let distance: OptI64Column = (0..s.len())
+            .map(|i| {
+                if i == 10 {
+                    Some(i64::MIN)
+                } else {
+                    s.distance_from_object.get(i)
+                }
+            })
+            .collect();
+        s.distance_from_object = distance;
+        let id = TableId::StepTrainerLanding;
+        let file = direct(&l, id);
+        assert_eq!(via_chunks(&l, id), file);
+        let every: Vec<u32> = (0..l.step_trainer.len() as u32).collect();
+        let by_row = TableView {
+            id,
+            mode: Mode::Strict,
+            landing: &l,
+            rows: Rows::Indices(&every),
+            device_ids: Vec::new(),
+        };
+        let mut out = Vec::new();
+        super::super::parquet::write(&by_row, &mut out).unwrap();
+        assert_eq!(out, file);
+        let batch = super::super::parquet::record_batches(&TableView::landing(id, &l).unwrap()).unwrap();
+        let column = batch[0].column_by_name("distanceFromObject").unwrap();
+        use arrow_array::Array;
+        let ints = column.as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(
+            (ints.value(10), ints.is_null(9), ints.is_null(10)),
+            (i64::MIN, true, false)
+        );
+    }
+
     /// The slices a whole table's batches are gathered from (`Chunked::slice`, the arrays built
     /// in one go) hold what the row-by-row builders make of the same rows: the same file.
     #[test]
@@ -578,10 +626,10 @@ mod tests {
         }
         a.x = x;
         let s = &mut l.step_trainer;
-        let mut distance = Chunked::new();
+        let mut distance = OptI64Column::new();
         for i in 0..s.len() {
             distance.push(if i < ROW_GROUP_ROWS {
-                s.distance_from_object[i]
+                s.distance_from_object.get(i)
             } else {
                 None
             });

@@ -21,6 +21,7 @@ use parquet::schema::types::ColumnPath;
 use super::BATCH_ROWS;
 use crate::chunked::OptF64;
 use crate::float_column::FloatSlice;
+use crate::int_column::{self, IntSlice};
 use crate::tables::{ColType, Column, Field, NumColumn, TableView, Value};
 
 /// The Arrow schema of a table's columns.
@@ -354,7 +355,7 @@ pub fn gather(
                 if let Some(range) = table.contiguous(start, end) {
                     let whole = match col {
                         NumColumn::I64(v) => v.slice(range.start, range.end).map(i64_array),
-                        NumColumn::OptI64(v) => v.slice(range.start, range.end).map(opt_i64_array),
+                        NumColumn::OptI64(v) => v.slice(range.start, range.end).map(int_array),
                         NumColumn::OptF64(v) => v.slice(range.start, range.end).map(float_array),
                     };
                     if let Some(array) = whole {
@@ -369,7 +370,7 @@ pub fn gather(
                     }
                     NumColumn::OptI64(v) => {
                         let mut b = Int64Builder::with_capacity(rows);
-                        table.for_rows(accel, start, end, |r| b.append_option(v[r]));
+                        table.for_rows(accel, start, end, |r| b.append_option(v.get(r)));
                         Arc::new(b.finish())
                     }
                     NumColumn::OptF64(v) => {
@@ -431,6 +432,24 @@ pub fn opt_i64_array(values: &[Option<i64>]) -> ArrayRef {
         .any(Option::is_none)
         .then(|| NullBuffer::from_iter(values.iter().map(Option::is_some)));
     Arc::new(Int64Array::new(values.iter().map(|v| v.unwrap_or(0)).collect(), nulls))
+}
+
+/// An Int64 array of an integer column's rows as stored: [`opt_i64_array`]'s values and nulls.
+pub fn int_array(rows: IntSlice<'_>) -> ArrayRef {
+    let values = match rows {
+        IntSlice::Options(values) => return opt_i64_array(values),
+        IntSlice::Plain(values) => values,
+    };
+    let nulls = values
+        .contains(&int_column::NULL)
+        .then(|| NullBuffer::from_iter(values.iter().map(|&v| v != int_column::NULL)));
+    Arc::new(Int64Array::new(
+        values
+            .iter()
+            .map(|&v| if v == int_column::NULL { 0 } else { v })
+            .collect(),
+        nulls,
+    ))
 }
 
 /// A Float64 array of `values`, null where absent ([`OptF64`]'s null pattern).

@@ -1,0 +1,346 @@
+//! The step_trainer's `distanceFromObject` landing column: nullable integers in 8 bytes a row
+//! instead of `Option<i64>`'s 16.
+//!
+//! Why: a step reading is a time (8 bytes), a serial id (4) and this distance, so the distance was
+//! more than half of the reading's 28 bytes; in wasm32 every byte the landing set holds is fresh
+//! memory the tab keeps (see `float_column`, docs/performance.md, session 14).
+//!
+//! The rule: a chunk of [`CHUNK_ROWS`] rows stores each row as an `i64`, null as `i64::MIN`
+//! ([`NULL`]). A real `i64::MIN` (a JSON integer may be -9223372036854775808) turns its chunk into
+//! `Option<i64>`s, and the next chunk starts as `i64`s again, so every value is stored exactly.
+//!
+//! Data flow: `ingest` pushes each decoded value ([`OptI64Column::push`]); `rules`, `quality`,
+//! `explore` and `tables` read rows by index ([`OptI64Column::get`]); the Parquet sink and the
+//! landing chunks take a chunk at a time ([`OptI64Column::chunk`], [`OptI64Column::slice`]); the
+//! wire format between decoders (`ingest::transfer`) is the rows' `Option<i64>`s.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::chunked::{CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
+
+/// How a chunk of plain `i64`s stores a null.
+pub const NULL: i64 = i64::MIN;
+
+/// A nullable `i64` column in [`CHUNK_ROWS`]-row chunks (module comment). [`OptI64Column::get`]
+/// panics past the end, as indexing a slice does.
+#[derive(Debug, Default)]
+pub struct OptI64Column {
+    chunks: Vec<IntChunk>,
+    len: usize,
+}
+
+/// One chunk's rows: `i64`s with [`NULL`] for null, or (holding a real `i64::MIN`) `Option`s.
+#[derive(Debug)]
+enum IntChunk {
+    Plain(Vec<i64>),
+    Options(Vec<Option<i64>>),
+}
+
+/// Consecutive rows of an [`OptI64Column`] within one chunk, as stored.
+#[derive(Debug, Clone, Copy)]
+pub enum IntSlice<'a> {
+    /// The rows' values, [`NULL`] for null.
+    Plain(&'a [i64]),
+    /// The rows' values.
+    Options(&'a [Option<i64>]),
+}
+
+impl<'a> IntSlice<'a> {
+    /// Rows in the slice.
+    pub fn len(&self) -> usize {
+        match self {
+            IntSlice::Plain(v) => v.len(),
+            IntSlice::Options(v) => v.len(),
+        }
+    }
+
+    /// Whether the slice has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows' values, in order.
+    pub fn values(self) -> impl Iterator<Item = Option<i64>> + 'a {
+        let (plain, options) = match self {
+            IntSlice::Plain(v) => (Some(v.iter().map(|&x| (x != NULL).then_some(x))), None),
+            IntSlice::Options(v) => (None, Some(v.iter().copied())),
+        };
+        plain.into_iter().flatten().chain(options.into_iter().flatten())
+    }
+}
+
+/// Every chunk at its full capacity, as [`OptI64Column::push`] allocates them.
+impl Clone for OptI64Column {
+    fn clone(&self) -> Self {
+        fn full<T: Copy>(values: &[T]) -> Vec<T> {
+            let mut v = Vec::with_capacity(CHUNK_ROWS);
+            v.extend_from_slice(values);
+            v
+        }
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|c| match c {
+                IntChunk::Plain(v) => IntChunk::Plain(full(v)),
+                IntChunk::Options(v) => IntChunk::Options(full(v)),
+            })
+            .collect();
+        OptI64Column { chunks, len: self.len }
+    }
+}
+
+impl OptI64Column {
+    /// An empty column (nothing allocated until the first row).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rows in the column.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Append one row. Inlined into the decoders' loops, as [`crate::chunked::Chunked::push`] is.
+    #[inline(always)]
+    pub fn push(&mut self, value: Option<i64>) {
+        match self.chunks.last_mut() {
+            Some(IntChunk::Plain(values)) if self.len & CHUNK_MASK != 0 && value != Some(NULL) => {
+                values.push(value.unwrap_or(NULL))
+            }
+            Some(IntChunk::Options(values)) if self.len & CHUNK_MASK != 0 => values.push(value),
+            _ => self.push_slow(value),
+        }
+        self.len += 1;
+    }
+
+    /// [`OptI64Column::push`] into a new chunk, or of a real `i64::MIN` into a chunk of `i64`s.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&mut self, value: Option<i64>) {
+        if self.len & CHUNK_MASK == 0 {
+            self.chunks.push(IntChunk::Plain(Vec::with_capacity(CHUNK_ROWS)));
+        }
+        let last = self.chunks.last_mut().expect("a chunk is open");
+        if value == Some(NULL) {
+            if let IntChunk::Plain(values) = last {
+                let mut options = Vec::with_capacity(CHUNK_ROWS);
+                options.extend(values.iter().map(|&x| (x != NULL).then_some(x)));
+                *last = IntChunk::Options(options);
+            }
+        }
+        match last {
+            IntChunk::Plain(values) => values.push(value.unwrap_or(NULL)),
+            IntChunk::Options(values) => values.push(value),
+        }
+    }
+
+    /// Row `i`'s value. Panics past the end.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<i64> {
+        match &self.chunks[i >> CHUNK_SHIFT] {
+            IntChunk::Plain(values) => {
+                let x = values[i & CHUNK_MASK];
+                (x != NULL).then_some(x)
+            }
+            IntChunk::Options(values) => values[i & CHUNK_MASK],
+        }
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        (0..self.chunks.len()).flat_map(move |k| self.chunk(k).values())
+    }
+
+    /// Rows `k * CHUNK_ROWS ..` (at most [`CHUNK_ROWS`]) as stored. Panics past the last chunk.
+    pub fn chunk(&self, k: usize) -> IntSlice<'_> {
+        match &self.chunks[k] {
+            IntChunk::Plain(values) => IntSlice::Plain(values),
+            IntChunk::Options(values) => IntSlice::Options(values),
+        }
+    }
+
+    /// Rows `start..end` as stored when they lie in one chunk (a Parquet batch of a whole
+    /// column), else `None`.
+    pub fn slice(&self, start: usize, end: usize) -> Option<IntSlice<'_>> {
+        if start >= end {
+            return (start == end && start <= self.len).then_some(IntSlice::Plain(&[]));
+        }
+        let k = start >> CHUNK_SHIFT;
+        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
+            return None;
+        }
+        let rows = start & CHUNK_MASK..=(end - 1) & CHUNK_MASK;
+        Some(match self.chunk(k) {
+            IntSlice::Plain(values) => IntSlice::Plain(&values[rows]),
+            IntSlice::Options(values) => IntSlice::Options(&values[rows]),
+        })
+    }
+
+    /// Append every row of `other`, in order.
+    pub fn extend_from(&mut self, other: &OptI64Column) {
+        for v in other.iter() {
+            self.push(v);
+        }
+    }
+}
+
+impl Extend<Option<i64>> for OptI64Column {
+    fn extend<I: IntoIterator<Item = Option<i64>>>(&mut self, iter: I) {
+        for v in iter {
+            self.push(v);
+        }
+    }
+}
+
+impl FromIterator<Option<i64>> for OptI64Column {
+    fn from_iter<I: IntoIterator<Item = Option<i64>>>(iter: I) -> Self {
+        let mut c = OptI64Column::new();
+        c.extend(iter);
+        c
+    }
+}
+
+/// Row by row (however each side stores them).
+impl PartialEq for OptI64Column {
+    fn eq(&self, other: &OptI64Column) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl PartialEq<Vec<Option<i64>>> for OptI64Column {
+    fn eq(&self, other: &Vec<Option<i64>>) -> bool {
+        self.len == other.len() && self.iter().eq(other.iter().copied())
+    }
+}
+
+/// As a sequence of rows, each an `Option<i64>` (the wire format of a `Chunked<Option<i64>>`).
+impl Serialize for OptI64Column {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for v in self.iter() {
+            seq.serialize_element(&v)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OptI64Column {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Rows;
+        impl<'de> serde::de::Visitor<'de> for Rows {
+            type Value = OptI64Column;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence of optional integers")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<OptI64Column, A::Error> {
+                let mut c = OptI64Column::new();
+                while let Some(v) = seq.next_element()? {
+                    c.push(v);
+                }
+                Ok(c)
+            }
+        }
+        d.deserialize_seq(Rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(c: &OptI64Column) -> String {
+        c.chunks
+            .iter()
+            .map(|ch| match ch {
+                IntChunk::Plain(_) => 'p',
+                IntChunk::Options(_) => 'o',
+            })
+            .collect()
+    }
+
+    /// Nulls and values read back; a chunk is 8 bytes a row.
+    #[test]
+    fn values_and_nulls_read_back() {
+        let want: Vec<Option<i64>> = (0..2 * CHUNK_ROWS + 9)
+            .map(|i| (i % 7 != 0).then_some(i as i64 - 300))
+            .collect();
+        let c: OptI64Column = want.iter().copied().collect();
+        assert_eq!(kinds(&c), "ppp");
+        assert_eq!(c, want);
+        for i in [0, 1, 7, CHUNK_ROWS - 1, CHUNK_ROWS, 2 * CHUNK_ROWS + 8] {
+            assert_eq!(c.get(i), want[i], "row {i}");
+        }
+        assert_eq!(c.iter().collect::<Vec<_>>(), want);
+    }
+
+    /// A real `i64::MIN` turns only its chunk into `Option`s (the rows before it kept, nulls
+    /// still null), and the next chunk is `i64`s again.
+    #[test]
+    fn a_real_minimum_makes_its_chunk_options() {
+        let mut want: Vec<Option<i64>> = (0..CHUNK_ROWS + 100)
+            .map(|i| (i % 3 != 0).then_some(i as i64))
+            .collect();
+        want.push(Some(i64::MIN)); // chunk 1, row 100
+        want.push(None);
+        want.extend((0..CHUNK_ROWS).map(|i| (i % 5 != 0).then_some(-(i as i64))));
+        let c: OptI64Column = want.iter().copied().collect();
+        assert_eq!(kinds(&c), "pop");
+        assert_eq!(c, want);
+        assert_eq!(c.get(CHUNK_ROWS + 100), Some(i64::MIN));
+        assert_eq!(c.get(CHUNK_ROWS + 101), None);
+        assert_eq!(c.get(CHUNK_ROWS + 99), Some(CHUNK_ROWS as i64 + 99));
+        assert_eq!(c.get(CHUNK_ROWS + 2), None);
+        // The first row of a chunk may be the real minimum too.
+        let first: OptI64Column = [Some(i64::MIN), None, Some(1)].into_iter().collect();
+        assert_eq!(kinds(&first), "o");
+        assert_eq!(first, vec![Some(i64::MIN), None, Some(1)]);
+    }
+
+    #[test]
+    fn a_slice_is_one_chunk_as_stored_or_none() {
+        let all: Vec<Option<i64>> = (0..2 * CHUNK_ROWS + 5)
+            .map(|i| (i % 4 != 0).then_some(i as i64))
+            .collect();
+        let c: OptI64Column = all.iter().copied().collect();
+        for (a, b) in [
+            (0, CHUNK_ROWS),
+            (7, 9),
+            (CHUNK_ROWS, 2 * CHUNK_ROWS),
+            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
+        ] {
+            let s = c.slice(a, b).expect("one chunk");
+            assert_eq!(s.len(), b - a);
+            assert_eq!(s.values().collect::<Vec<_>>(), all[a..b], "{a}..{b}");
+        }
+        assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
+        assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
+        assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
+    }
+
+    #[test]
+    fn wire_round_trip_is_a_sequence_of_options() {
+        let c: OptI64Column = (0..CHUNK_ROWS + 40)
+            .map(|i| match i % 5 {
+                0 => None,
+                1 => Some(i64::MIN),
+                _ => Some(i as i64),
+            })
+            .collect();
+        let bytes = postcard::to_allocvec(&c).unwrap();
+        let as_options: crate::chunked::Chunked<Option<i64>> = postcard::from_bytes(&bytes).unwrap();
+        assert!(as_options.iter().copied().eq(c.iter()));
+        let back: OptI64Column = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, c);
+        let mut grown = OptI64Column::new();
+        grown.extend_from(&c);
+        grown.extend_from(&back);
+        assert_eq!(grown.len(), 2 * c.len());
+        assert!(grown.iter().eq(c.iter().chain(c.iter())));
+    }
+}
