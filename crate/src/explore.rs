@@ -91,7 +91,7 @@ impl Lake {
             .iter()
             .map(|&i| {
                 (
-                    a.timestamp[i as usize],
+                    a.timestamp.get(i as usize),
                     a.x[i as usize].get(),
                     a.y[i as usize].get(),
                     a.z[i as usize].get(),
@@ -116,7 +116,7 @@ impl Lake {
             })
             .map(|(_, &i)| {
                 (
-                    s.sensor_reading_time[i as usize],
+                    s.sensor_reading_time.get(i as usize),
                     s.distance_from_object.get(i as usize),
                 )
             })

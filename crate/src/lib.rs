@@ -51,6 +51,7 @@
 pub mod catalog;
 pub mod chunked;
 pub mod ddl;
+pub mod epoch_column;
 pub mod error;
 pub mod explore;
 pub mod float_column;

@@ -10,6 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::chunked::{Chunked, OptF64};
+use crate::epoch_column::EpochColumn;
 use crate::float_column::FloatColumn;
 use crate::int_column::OptI64Column;
 
@@ -175,7 +176,7 @@ pub struct Accelerometer {
     /// Interned email of the reading's user.
     pub user: Chunked<u32>,
     /// `timestamp` (or the older `timeStamp`), epoch milliseconds.
-    pub timestamp: Chunked<i64>,
+    pub timestamp: EpochColumn,
     /// `x`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
     pub x: FloatColumn,
     /// `y`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
@@ -199,7 +200,7 @@ impl Accelerometer {
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StepTrainer {
     /// `sensorReadingTime`, epoch milliseconds.
-    pub sensor_reading_time: Chunked<i64>,
+    pub sensor_reading_time: EpochColumn,
     /// Interned serial number.
     pub serial_number: Chunked<u32>,
     /// `distanceFromObject`, an integer as landed (`None`: absent or null), 8 bytes a row

@@ -141,12 +141,12 @@ fn count_epochs(landing: &Landing, scale: EpochScale) -> EpochCounts {
             .flatten()
             .filter(|&t| is(t))
             .count() as u64,
-        accelerometer: landing.accelerometer.timestamp.iter().filter(|&&t| is(t)).count() as u64,
+        accelerometer: landing.accelerometer.timestamp.iter().filter(|&t| is(t)).count() as u64,
         step_trainer: landing
             .step_trainer
             .sensor_reading_time
             .iter()
-            .filter(|&&t| is(t))
+            .filter(|&t| is(t))
             .count() as u64,
     }
 }
@@ -213,8 +213,8 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
         s.len(),
         s.serial_number
             .iter()
-            .zip(&s.sensor_reading_time)
-            .map(|(&n, &t)| key_hash(n, t)),
+            .zip(s.sensor_reading_time.iter())
+            .map(|(&n, t)| key_hash(n, t)),
     );
     let mut first: FxHashMap<(u32, i64), (Option<i64>, usize)> =
         FxHashMap::with_capacity_and_hasher(cap, Default::default());
@@ -223,7 +223,7 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     let mut groups: Vec<Group> = Vec::new();
     for i in 0..s.len() {
         let (key, d) = (
-            (s.serial_number[i], s.sensor_reading_time[i]),
+            (s.serial_number[i], s.sensor_reading_time.get(i)),
             s.distance_from_object.get(i),
         );
         match first.entry(key) {

@@ -6,7 +6,7 @@
 //! [`TableView`] is made. Read cells through [`TableView::get`], which knows both kinds.
 
 pub use crate::catalog::{TableId, Zone};
-use crate::chunked::Chunked;
+use crate::epoch_column::EpochColumn;
 use crate::float_column::FloatColumn;
 use crate::int_column::OptI64Column;
 use crate::model::Landing;
@@ -101,11 +101,11 @@ impl Field {
             ShareWithPublic => Value::opt_i64(l.customers[r].share_with_public_as_of_date),
             ShareWithFriends => Value::opt_i64(l.customers[r].share_with_friends_as_of_date),
             User => Value::Str(l.emails.get(a.user[ra])),
-            Timestamp => Value::I64(a.timestamp[ra]),
+            Timestamp => Value::I64(a.timestamp.get(ra)),
             X => Value::opt_f64(a.x[ra].get()),
             Y => Value::opt_f64(a.y[ra].get()),
             Z => Value::opt_f64(a.z[ra].get()),
-            SensorReadingTime => Value::I64(s.sensor_reading_time[r]),
+            SensorReadingTime => Value::I64(s.sensor_reading_time.get(r)),
             StepSerial => Value::Str(l.serials.get(s.serial_number[r])),
             Distance => Value::opt_i64(s.distance_from_object.get(r)),
             DeviceId => Value::Null,
@@ -113,27 +113,27 @@ impl Field {
     }
 }
 
-/// A numeric landing column as its plain vector (the Parquet sink's fast path).
+/// A numeric landing column as stored, chunk by chunk (the Parquet sink's fast path).
 pub enum NumColumn<'a> {
-    /// A column without nulls (`timestamp`, `sensorReadingTime`).
-    I64(&'a Chunked<i64>),
+    /// A time column, without nulls (`timestamp`, `sensorReadingTime`).
+    Epoch(&'a EpochColumn),
     /// A nullable integer column (`distanceFromObject`).
     OptI64(&'a OptI64Column),
     /// A nullable float column (`x`, `y`, `z`).
-    OptF64(&'a FloatColumn),
+    Float(&'a FloatColumn),
 }
 
 impl Field {
-    /// The landing vector behind a numeric reading field, and whether it is indexed by the
+    /// The landing column behind a numeric reading field, and whether it is indexed by the
     /// accelerometer row (`ra`) rather than `r`. `None` for customer fields (rows of structs).
     pub fn numeric_column(self, l: &Landing) -> Option<(NumColumn<'_>, bool)> {
         let (a, s) = (&l.accelerometer, &l.step_trainer);
         Some(match self {
-            Field::Timestamp => (NumColumn::I64(&a.timestamp), true),
-            Field::X => (NumColumn::OptF64(&a.x), true),
-            Field::Y => (NumColumn::OptF64(&a.y), true),
-            Field::Z => (NumColumn::OptF64(&a.z), true),
-            Field::SensorReadingTime => (NumColumn::I64(&s.sensor_reading_time), false),
+            Field::Timestamp => (NumColumn::Epoch(&a.timestamp), true),
+            Field::X => (NumColumn::Float(&a.x), true),
+            Field::Y => (NumColumn::Float(&a.y), true),
+            Field::Z => (NumColumn::Float(&a.z), true),
+            Field::SensorReadingTime => (NumColumn::Epoch(&s.sensor_reading_time), false),
             Field::Distance => (NumColumn::OptI64(&s.distance_from_object), false),
             _ => return None,
         })

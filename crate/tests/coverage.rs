@@ -1113,7 +1113,7 @@ fn rows(l: &Landing, source: Source) -> Vec<Row> {
             (0..a.len())
                 .map(|k| Row::Accelerometer {
                     user: l.emails.get(a.user[k]).to_owned(),
-                    timestamp: a.timestamp[k],
+                    timestamp: a.timestamp.get(k),
                     xyz: [a.x[k].get(), a.y[k].get(), a.z[k].get()],
                 })
                 .collect()
@@ -1122,7 +1122,7 @@ fn rows(l: &Landing, source: Source) -> Vec<Row> {
             let s = &l.step_trainer;
             (0..s.len())
                 .map(|k| Row::StepTrainer {
-                    time: s.sensor_reading_time[k],
+                    time: s.sensor_reading_time.get(k),
                     serial: l.serials.get(s.serial_number[k]).to_owned(),
                     distance: s.distance_from_object.get(k),
                 })

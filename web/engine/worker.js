@@ -69,7 +69,8 @@ function outputBytes(path) {
  * the largest output (real data x100: 1.37 of the 1.86 s of Parquet in wasm). The step_trainer
  * one (0.40 s) is written here after the rules.
  *
- * Its chunks (65,536 rows, ~2.4 MB each) go once reading is done, except that no more than
+ * Its chunks (65,536 rows: ~1 MB each for the real data, whose x, y and z go as one-byte codes;
+ * up to ~2.4 MB for continuous floats) go once reading is done, except that no more than
  * HELD_CHUNKS full ones wait: beyond that they go as they fill; and the last row groups may stay
  * here, encoded once this worker's own tables are written (engine/landing-share.js). Measured
  * on 2 cores (real data, docs/performance.md): sending every chunk as soon as it was full made
@@ -78,7 +79,7 @@ function outputBytes(path) {
  * peak PSS was 4.21 GB that way and 4.07 GB with this bound).
  */
 const OFFLOADED = 'accelerometer_landing';
-const HELD_CHUNKS = 128; // ~300 MB: all of real x100's 125
+const HELD_CHUNKS = 128; // ~125 MB of real data (~300 MB at most): all of real x100's 125
 
 /**
  * Start a landing writer worker for OFFLOADED; what goes to it when is `landingSender`'s

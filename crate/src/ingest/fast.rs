@@ -651,18 +651,8 @@ mod tests {
             }
         }
         assert_eq!(rejected.len(), 3, "the three ids that are not UTF-8: {rejected:?}");
-        assert_eq!(
-            fast.accelerometer.timestamp.iter().copied().collect::<Vec<_>>(),
-            [1, 3, 5]
-        );
-        assert_eq!(
-            fast.step_trainer
-                .sensor_reading_time
-                .iter()
-                .copied()
-                .collect::<Vec<_>>(),
-            [1, 3]
-        );
+        assert_eq!(fast.accelerometer.timestamp.iter().collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!(fast.step_trainer.sensor_reading_time.iter().collect::<Vec<_>>(), [1, 3]);
         assert_eq!((fast.emails.len(), fast.serials.len()), (1, 1));
         assert_eq!((fast.emails.get(0), fast.serials.get(0)), ("a\u{e9}", "s"));
     }

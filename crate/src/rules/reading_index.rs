@@ -34,9 +34,12 @@ impl Heads {
         let n = ts.len();
         let (min, max) = ts
             .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+            .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
         // Sized for the distinct (user, timestamp) keys, not the rows (`sizing`).
-        let cap = capacity(n, l.accelerometer.user.iter().zip(ts).map(|(&u, &t)| key_hash(u, t)));
+        let cap = capacity(
+            n,
+            l.accelerometer.user.iter().zip(ts.iter()).map(|(&u, t)| key_hash(u, t)),
+        );
         let fits = l.emails.len() < (1 << USER_BITS) && (n == 0 || (max as i128 - min as i128) < (1i128 << TIME_BITS));
         if fits {
             Heads::Packed {
@@ -102,7 +105,7 @@ impl ReadingIndex {
                 && float_key(a.z[i]) == float_key(a.z[j])
         };
         for i in 0..n {
-            let Some(mut j) = heads.head_or_insert(a.user[i], a.timestamp[i], i as u32) else {
+            let Some(mut j) = heads.head_or_insert(a.user[i], a.timestamp.get(i), i as u32) else {
                 continue;
             };
             loop {

@@ -121,7 +121,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     // 5. Every (step, accelerometer) pair at the same instant, whoever the user.
     let mut by_time: Vec<(i64, u32)> = accelerometer_trusted
         .iter()
-        .map(|&i| (a.timestamp[i as usize], i))
+        .map(|&i| (a.timestamp.get(i as usize), i))
         .collect();
     by_time.sort_by_key(|&(t, _)| t); // stable: equal times keep accelerometer_trusted order
     let range = |t: i64| {
@@ -131,7 +131,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let ml_rows: u64 = step_trainer_trusted
         .iter()
         .map(|&si| {
-            let (lo, hi) = range(s.sensor_reading_time[si as usize]);
+            let (lo, hi) = range(s.sensor_reading_time.get(si as usize));
             (hi - lo) as u64
         })
         .sum();
@@ -145,7 +145,7 @@ pub fn run(l: &Landing, max_rows: u64) -> Result<Derived, RowLimit> {
     let mut machine_learning_curated = Vec::with_capacity(ml_rows as usize);
     let mut unmatched = 0usize;
     for &si in &step_trainer_trusted {
-        let (lo, hi) = range(s.sensor_reading_time[si as usize]);
+        let (lo, hi) = range(s.sensor_reading_time.get(si as usize));
         if lo == hi {
             unmatched += 1;
         }

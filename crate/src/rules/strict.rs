@@ -115,7 +115,7 @@ fn step_duplicates(l: &Landing) -> Vec<bool> {
     let keys = (0..s.len()).map(|i| {
         step_key_hash(
             s.serial_number[i],
-            s.sensor_reading_time[i],
+            s.sensor_reading_time.get(i),
             s.distance_from_object.get(i),
         )
     });
@@ -125,7 +125,7 @@ fn step_duplicates(l: &Landing) -> Vec<bool> {
         .map(|i| {
             !seen.insert((
                 s.serial_number[i],
-                s.sensor_reading_time[i],
+                s.sensor_reading_time.get(i),
                 s.distance_from_object.get(i),
             ))
         })
@@ -149,7 +149,7 @@ pub fn device_ids(l: &Landing, ml: &[(u32, u32)]) -> Vec<u32> {
     for &(si, _) in ml {
         let (serial, t) = (
             s.serial_number[si as usize] as usize,
-            s.sensor_reading_time[si as usize],
+            s.sensor_reading_time.get(si as usize),
         );
         first[serial] = Some(first[serial].map_or(t, |f| f.min(t)));
     }
@@ -270,7 +270,7 @@ fn trusted_readings(l: &Landing, idx: &ReadingIndex, customers: &Customers, fact
     let (mut dup, mut unknown, mut no_consent, mut bad_consent, mut early) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut trusted = Vec::new();
     let mut has_trusted_reading = vec![false; l.emails.len()];
-    for (i, (&user, &ts)) in a.user.iter().zip(&a.timestamp).enumerate() {
+    for (i, (&user, ts)) in a.user.iter().zip(a.timestamp.iter()).enumerate() {
         let user = user as usize;
         if idx.duplicate[i] {
             dup += 1;
@@ -379,7 +379,7 @@ fn trusted_step_readings(
     let (mut sdup, mut no_owner, mut ambiguous, mut not_curated, mut searly) = (0usize, 0, 0, 0, 0);
     let mut trusted = Vec::new();
     let mut owners = Vec::new();
-    for (i, (&serial, &t)) in s.serial_number.iter().zip(&s.sensor_reading_time).enumerate() {
+    for (i, (&serial, t)) in s.serial_number.iter().zip(s.sensor_reading_time.iter()).enumerate() {
         if duplicate[i] {
             sdup += 1;
             continue;
@@ -458,7 +458,7 @@ fn machine_learning_pairs(
     max_rows: u64,
 ) -> Result<MachineLearning, RowLimit> {
     let s = &l.step_trainer;
-    let partners = |k: usize| idx.rows(steps.owner[k], s.sensor_reading_time[steps.trusted[k] as usize]);
+    let partners = |k: usize| idx.rows(steps.owner[k], s.sensor_reading_time.get(steps.trusted[k] as usize));
     let mut pairs = Vec::new();
     let mut unmatched = 0usize;
     for (k, &si) in steps.trusted.iter().enumerate() {
@@ -794,7 +794,7 @@ mod tests {
             .iter()
             .map(|&i| {
                 (
-                    l.step_trainer.sensor_reading_time[i as usize] - T0,
+                    l.step_trainer.sensor_reading_time.get(i as usize) - T0,
                     l.step_trainer.distance_from_object.get(i as usize).unwrap(),
                 )
             })

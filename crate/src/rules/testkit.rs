@@ -58,6 +58,6 @@ pub fn emails<'a>(l: &'a Landing, rows: &[u32]) -> Vec<&'a str> {
 pub fn readings<'a>(l: &'a Landing, rows: &[u32]) -> Vec<(&'a str, i64)> {
     let a = &l.accelerometer;
     rows.iter()
-        .map(|&i| (l.emails.get(a.user[i as usize]), a.timestamp[i as usize]))
+        .map(|&i| (l.emails.get(a.user[i as usize]), a.timestamp.get(i as usize)))
         .collect()
 }

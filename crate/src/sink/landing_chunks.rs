@@ -1,8 +1,9 @@
 //! The two large typed landing tables (`accelerometer_landing`, `step_trainer_landing`) written
 //! somewhere else than the rules run: in the page, a landing writer worker writes
 //! `accelerometer_landing` on the core the rules leave idle (wasm has no threads). They are the landing rows as read, so they need no
-//! rule, only the rows: this module moves them out one landing chunk at a time, as plain
-//! little-endian columns, and writes them with the same [`TableWriter`] as every table.
+//! rule, only the rows: this module moves them out one landing chunk at a time, as little-endian
+//! columns (the floats as stored: codes or plain), and writes them with the same [`TableWriter`]
+//! as every table.
 //!
 //!   engine: Landing ──[`strings`] new since the last call──▶ writer: [`LandingWriter::add_strings`]
 //!           Landing ──[`export_chunk`] k = 0..[`chunk_count`]──▶ [`LandingWriter::push`]: one batch
@@ -38,6 +39,7 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch};
 use super::parquet::{arrow_schema, float_array, opt_f64_array, opt_i64_array, TableWriter, ROW_GROUP_ROWS};
 use super::BATCH_ROWS;
 use crate::chunked::{OptF64, CHUNK_ROWS};
+use crate::epoch_column::EpochSlice;
 use crate::float_column::{FloatSlice, DICTIONARY_MAX};
 use crate::int_column::{IntSlice, NULL};
 use crate::model::{Interner, Landing};
@@ -84,16 +86,22 @@ pub fn strings(landing: &Landing, emails_from: usize, serials_from: usize) -> Ve
 pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
     assert!(k < chunk_count(landing, id), "chunk {k} of {id:?} does not exist");
     let mut out = Vec::new();
-    // Landing chunk k is chunk k of every column (`Chunked` chunks are CHUNK_ROWS rows).
+    // Landing chunk k is chunk k of every column (every column's chunks are CHUNK_ROWS rows).
     match id {
         TableId::AccelerometerLanding => {
             let a = &landing.accelerometer;
             let user = a.user.chunk(k);
-            // Sized for coded floats (plain ones grow it).
-            out.reserve_exact(4 + user.len() * 15 + 3 * (2 + 8 * DICTIONARY_MAX));
+            let floats: usize = [&a.x, &a.y, &a.z]
+                .iter()
+                .map(|col| match col.chunk(k) {
+                    FloatSlice::Coded { dictionary, codes } => 2 + 8 * dictionary.len() + codes.len(),
+                    FloatSlice::Plain(values) => 1 + 8 * values.len(),
+                })
+                .sum();
+            out.reserve_exact(4 + user.len() * 12 + floats);
             out.extend_from_slice(&(user.len() as u32).to_le_bytes());
             put(&mut out, user, u32::to_le_bytes);
-            put(&mut out, a.timestamp.chunk(k), i64::to_le_bytes);
+            put_epochs(&mut out, a.timestamp.chunk(k));
             for col in [&a.x, &a.y, &a.z] {
                 match col.chunk(k) {
                     FloatSlice::Coded { dictionary, codes } => {
@@ -113,7 +121,7 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
             let time = s.sensor_reading_time.chunk(k);
             out.reserve_exact(4 + time.len() * 21);
             out.extend_from_slice(&(time.len() as u32).to_le_bytes());
-            put(&mut out, time, i64::to_le_bytes);
+            put_epochs(&mut out, time);
             put(&mut out, s.serial_number.chunk(k), u32::to_le_bytes);
             match s.distance_from_object.chunk(k) {
                 IntSlice::Plain(distance) => {
@@ -128,6 +136,14 @@ pub fn export_chunk(landing: &Landing, id: TableId, k: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Append a time column's rows as `i64`s.
+fn put_epochs(out: &mut Vec<u8>, rows: EpochSlice<'_>) {
+    match rows {
+        EpochSlice::Plain(values) => put(out, values, i64::to_le_bytes),
+        EpochSlice::Offsets { base, offsets } => put(out, offsets, |o| base.wrapping_add(o as i64).to_le_bytes()),
+    }
 }
 
 /// The first byte of a float column in a chunk: codes into a dictionary, or plain floats.
@@ -546,11 +562,22 @@ mod tests {
         );
     }
 
-    /// The slices a whole table's batches are gathered from (`Chunked::slice`, the arrays built
-    /// in one go) hold what the row-by-row builders make of the same rows: the same file.
+    /// The chunks a whole table's batches are gathered from (each column's `slice`, the arrays
+    /// built in one go from the column as stored) hold what the row-by-row builders make of the
+    /// same rows: the same file. x is coded with nulls in its first and last chunks, plain in the
+    /// middle one.
     #[test]
     fn slice_gathering_writes_what_row_by_row_gathering_writes() {
-        let l = landing(2 * CHUNK_ROWS + 123, CHUNK_ROWS + 1);
+        let mut l = landing(2 * CHUNK_ROWS + 123, CHUNK_ROWS + 1);
+        let a = &mut l.accelerometer;
+        a.x = (0..a.len())
+            .map(|i| match i {
+                _ if (CHUNK_ROWS..2 * CHUNK_ROWS).contains(&i) => a.x[i],
+                _ if i % 7 == 0 => OptF64::NONE,
+                _ => OptF64::from(Some([-1.0, 0.0, 1.0][i % 3])),
+            })
+            .collect();
+        let l = l;
         for id in TABLES {
             let n = if id == TableId::AccelerometerLanding {
                 l.accelerometer.len()
@@ -600,7 +627,7 @@ mod tests {
         for i in 0..a.len() {
             let g = &mut growing.accelerometer;
             g.user.push(growing.emails.intern(whole.emails.get(a.user[i])));
-            g.timestamp.push(a.timestamp[i]);
+            g.timestamp.push(a.timestamp.get(i));
             g.x.push(a.x[i]);
             g.y.push(a.y[i]);
             g.z.push(a.z[i]);
@@ -743,6 +770,18 @@ mod tests {
             assert!(w.push(&bad).is_err(), "byte {at} = {byte}");
         }
         w.push(&good).unwrap();
+        // An empty dictionary with rows to code; y's and z's kind bytes (y is plain: 1 + 8 bytes a row).
+        let y = x + 2 + 3 * 8 + 100;
+        let z = y + 1 + 8 * 100;
+        let mut empty = good.clone();
+        empty[x + 1] = 0;
+        empty.drain(x + 2..x + 2 + 3 * 8);
+        assert!(w.push(&empty).is_err(), "codes into an empty dictionary");
+        for at in [y, z] {
+            let mut bad = good.clone();
+            bad[at] = 9;
+            assert!(w.push(&bad).is_err(), "kind byte {at}");
+        }
         let mut st = export_chunk(&l, TableId::StepTrainerLanding, 0);
         let flags = 4 + 100 * 12;
         st[flags] = 7;

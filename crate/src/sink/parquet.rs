@@ -20,6 +20,7 @@ use parquet::schema::types::ColumnPath;
 
 use super::BATCH_ROWS;
 use crate::chunked::OptF64;
+use crate::epoch_column::EpochSlice;
 use crate::float_column::FloatSlice;
 use crate::int_column::{self, IntSlice};
 use crate::tables::{ColType, Column, Field, NumColumn, TableView, Value};
@@ -349,23 +350,23 @@ pub fn gather(
                 table.for_rows(false, start, end, |r| out.push(table.device_id(r)));
                 return Arc::new(Int64Array::from(out));
             }
-            // Reading columns straight from their vectors: no per-cell field dispatch; a whole
-            // table's batch is one chunk of the column, taken as a slice.
+            // Reading columns straight from their chunks: no per-cell field dispatch; a whole
+            // table's batch is one chunk of the column, taken as stored.
             if let Some((col, accel)) = field.numeric_column(l) {
                 if let Some(range) = table.contiguous(start, end) {
                     let whole = match col {
-                        NumColumn::I64(v) => v.slice(range.start, range.end).map(i64_array),
+                        NumColumn::Epoch(v) => v.slice(range.start, range.end).map(epoch_array),
                         NumColumn::OptI64(v) => v.slice(range.start, range.end).map(int_array),
-                        NumColumn::OptF64(v) => v.slice(range.start, range.end).map(float_array),
+                        NumColumn::Float(v) => v.slice(range.start, range.end).map(float_array),
                     };
                     if let Some(array) = whole {
                         return array;
                     }
                 }
                 return match col {
-                    NumColumn::I64(v) => {
+                    NumColumn::Epoch(v) => {
                         let mut out = Vec::with_capacity(rows);
-                        table.for_rows(accel, start, end, |r| out.push(v[r]));
+                        table.for_rows(accel, start, end, |r| out.push(v.get(r)));
                         Arc::new(Int64Array::from(out))
                     }
                     NumColumn::OptI64(v) => {
@@ -373,7 +374,7 @@ pub fn gather(
                         table.for_rows(accel, start, end, |r| b.append_option(v.get(r)));
                         Arc::new(b.finish())
                     }
-                    NumColumn::OptF64(v) => {
+                    NumColumn::Float(v) => {
                         let mut b = Float64Builder::with_capacity(rows);
                         table.for_rows(accel, start, end, |r| b.append_option(v[r].get()));
                         Arc::new(b.finish())
@@ -434,6 +435,16 @@ pub fn opt_i64_array(values: &[Option<i64>]) -> ArrayRef {
     Arc::new(Int64Array::new(values.iter().map(|v| v.unwrap_or(0)).collect(), nulls))
 }
 
+/// An Int64 array of a time column's rows as stored (offsets added to their base).
+pub fn epoch_array(rows: EpochSlice<'_>) -> ArrayRef {
+    match rows {
+        EpochSlice::Plain(values) => i64_array(values),
+        EpochSlice::Offsets { base, offsets } => Arc::new(Int64Array::from(
+            offsets.iter().map(|&o| base.wrapping_add(o as i64)).collect::<Vec<_>>(),
+        )),
+    }
+}
+
 /// An Int64 array of an integer column's rows as stored: [`opt_i64_array`]'s values and nulls.
 pub fn int_array(rows: IntSlice<'_>) -> ArrayRef {
     let values = match rows {
@@ -465,19 +476,21 @@ pub fn opt_f64_array(values: &[OptF64]) -> ArrayRef {
 }
 
 /// A Float64 array of a float column's rows as stored: codes looked up in the dictionary (null
-/// where the code is the dictionary's null), or [`opt_f64_array`] of plain floats.
+/// where the entry is null), or plain floats; the same values and nulls as [`opt_f64_array`] of
+/// the rows. Panics on a code past the dictionary (a
+/// [`FloatColumn`](crate::float_column::FloatColumn) never has one; the landing writer checks
+/// foreign chunks first).
 pub fn float_array(rows: FloatSlice<'_>) -> ArrayRef {
     let (dictionary, codes) = match rows {
         FloatSlice::Plain(values) => return opt_f64_array(values),
         FloatSlice::Coded { dictionary, codes } => (dictionary, codes),
     };
     let floats: Vec<f64> = dictionary.iter().map(|v| v.get().unwrap_or(0.0)).collect();
-    let nulls = dictionary
+    let is_null: Vec<bool> = dictionary.iter().map(|v| v.get().is_none()).collect();
+    let nulls = codes
         .iter()
-        .position(|v| v.get().is_none())
-        .map(|null| null as u8)
-        .filter(|null| codes.contains(null))
-        .map(|null| NullBuffer::from_iter(codes.iter().map(|&c| c != null)));
+        .any(|&c| is_null[c as usize])
+        .then(|| NullBuffer::from_iter(codes.iter().map(|&c| !is_null[c as usize])));
     Arc::new(Float64Array::new(
         codes.iter().map(|&c| floats[c as usize]).collect(),
         nulls,
@@ -665,6 +678,42 @@ mod tests {
                 .map(|(a, b)| (*a, *b))
                 .collect();
             assert_eq!(diff, vec![(0x2C, 0x1C); doubles], "one byte per double column");
+        }
+    }
+
+    /// `float_array` of codes makes what `opt_f64_array` makes of the rows they stand for: the
+    /// values, the nulls (including a dictionary with two null entries, as a foreign chunk may
+    /// have), and no null buffer where no row is null.
+    #[test]
+    fn coded_floats_make_the_array_plain_floats_make() {
+        use crate::float_column::FloatSlice;
+        use arrow_array::Array;
+        let f = |v: Option<f64>| OptF64::from(v);
+        let dictionaries: [Vec<OptF64>; 3] = [
+            vec![f(Some(-1.0)), f(None), f(Some(-0.0)), f(Some(0.0)), f(Some(1.0))],
+            vec![f(None), f(Some(2.5)), f(None)],
+            vec![f(Some(3.0)), f(None)],
+        ];
+        for dictionary in &dictionaries {
+            for codes in [
+                (0..50usize)
+                    .map(|i| (i * 7 % dictionary.len()) as u8)
+                    .collect::<Vec<_>>(),
+                vec![0; 9],
+                vec![],
+            ] {
+                let rows: Vec<OptF64> = codes.iter().map(|&c| dictionary[c as usize]).collect();
+                let coded = float_array(FloatSlice::Coded {
+                    dictionary,
+                    codes: &codes,
+                });
+                let plain = opt_f64_array(&rows);
+                assert_eq!(coded.to_data(), plain.to_data(), "{dictionary:?} {codes:?}");
+                let values = |a: &ArrayRef| a.as_any().downcast_ref::<Float64Array>().unwrap().values().to_vec();
+                assert_eq!(values(&coded), values(&plain), "the values under nulls too");
+                assert_eq!(coded.nulls().is_some(), rows.iter().any(|v| v.get().is_none()));
+                assert_eq!(coded.null_count(), rows.iter().filter(|v| v.get().is_none()).count());
+            }
         }
     }
 
