@@ -1,4 +1,6 @@
-//! Append-only landing columns stored in fixed-size chunks, and the nullable float they hold.
+//! Append-only landing columns stored in fixed-size chunks (the id columns; the float, distance
+//! and time columns keep the same chunks in their own compact forms: `float_column`,
+//! `int_column`, `epoch_column`), and the nullable float.
 //!
 //! Why chunks: a growing `Vec` doubles its capacity and copies itself when full, so at the moment
 //! it grows it holds the old and the new buffer at once (three times its length), and up to half
@@ -17,7 +19,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Rows per chunk: 65,536 (512 KiB of `i64`), a power of two so a row's chunk is a shift.
+/// Rows per chunk: 65,536 (256 KiB of `u32`), a power of two so a row's chunk is a shift.
 pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;
 pub(crate) const CHUNK_SHIFT: u32 = 16;
 pub(crate) const CHUNK_MASK: usize = CHUNK_ROWS - 1;

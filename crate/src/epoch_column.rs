@@ -68,16 +68,42 @@ impl<'a> EpochSlice<'a> {
     }
 
     /// The rows' values, in order.
-    pub fn values(self) -> impl Iterator<Item = i64> + 'a {
-        let (offsets, plain) = match self {
-            EpochSlice::Offsets { base, offsets } => {
-                (Some(offsets.iter().map(move |&o| base.wrapping_add(o as i64))), None)
-            }
-            EpochSlice::Plain(values) => (None, Some(values.iter().copied())),
-        };
-        offsets.into_iter().flatten().chain(plain.into_iter().flatten())
+    pub fn values(self) -> EpochValues<'a> {
+        match self {
+            EpochSlice::Offsets { base, offsets } => EpochValues::Offsets(base, offsets.iter()),
+            EpochSlice::Plain(values) => EpochValues::Plain(values.iter()),
+        }
     }
 }
+
+/// The rows of an [`EpochSlice`], in order: one match a row (the rules scan every row with it).
+#[derive(Debug, Clone)]
+pub enum EpochValues<'a> {
+    /// Offsets from a base.
+    Offsets(i64, std::slice::Iter<'a, u32>),
+    /// Plain values.
+    Plain(std::slice::Iter<'a, i64>),
+}
+
+impl Iterator for EpochValues<'_> {
+    type Item = i64;
+    #[inline]
+    fn next(&mut self) -> Option<i64> {
+        match self {
+            EpochValues::Offsets(base, offsets) => offsets.next().map(|&o| base.wrapping_add(o as i64)),
+            EpochValues::Plain(values) => values.next().copied(),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            EpochValues::Offsets(_, offsets) => offsets.len(),
+            EpochValues::Plain(values) => values.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for EpochValues<'_> {}
 
 /// Every chunk at its full capacity, as [`EpochColumn::push`] allocates them.
 impl Clone for EpochColumn {
@@ -332,6 +358,21 @@ mod tests {
             (kinds(&c), c.iter().collect::<Vec<_>>()),
             ("p".to_string(), extremes.clone())
         );
+        // Across the wrap of i64 in one chunk (the offset arithmetic wraps too), and just below
+        // a chunk's span.
+        for pair in [[i64::MAX, i64::MIN], [i64::MIN, i64::MAX]] {
+            let c: EpochColumn = pair.into_iter().collect();
+            assert_eq!(
+                (kinds(&c), c.iter().collect::<Vec<_>>()),
+                ("o".to_string(), pair.to_vec())
+            );
+        }
+        let below = [t0, t0 - (1 << 31) - 1];
+        let c: EpochColumn = below.into_iter().collect();
+        assert_eq!(
+            (kinds(&c), c.iter().collect::<Vec<_>>()),
+            ("p".to_string(), below.to_vec())
+        );
         let c: EpochColumn = [i64::MAX, i64::MAX - 3].into_iter().collect();
         assert_eq!(
             (kinds(&c), c.iter().collect::<Vec<_>>()),
@@ -341,12 +382,23 @@ mod tests {
 
     #[test]
     fn a_slice_is_one_chunk_as_stored_or_none() {
-        let all: Vec<i64> = (0..2 * CHUNK_ROWS as i64 + 5).map(|i| 1_000_000 + i * 3).collect();
+        // Chunk 1 plain (a row far from the others at its row 3).
+        let all: Vec<i64> = (0..2 * CHUNK_ROWS as i64 + 5)
+            .map(|i| {
+                if i == CHUNK_ROWS as i64 + 3 {
+                    -(1 << 40)
+                } else {
+                    1_000_000 + i * 3
+                }
+            })
+            .collect();
         let c: EpochColumn = all.iter().copied().collect();
+        assert_eq!(kinds(&c), "opo");
         for (a, b) in [
             (0, CHUNK_ROWS),
             (7, 9),
             (CHUNK_ROWS, 2 * CHUNK_ROWS),
+            (CHUNK_ROWS + 2, CHUNK_ROWS + 6),
             (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
         ] {
             let s = c.slice(a, b).expect("one chunk");
@@ -356,6 +408,25 @@ mod tests {
         assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
         assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
         assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
+    }
+
+    /// A clone is equal, stored the same way, and grows as the original would.
+    #[test]
+    fn a_clone_is_the_same_column() {
+        let c: EpochColumn = (0..CHUNK_ROWS as i64 + 20)
+            .map(|i| if i == 5 { i64::MIN } else { 1_655_564_444_103 + i })
+            .collect();
+        let mut d = c.clone();
+        assert!(d == c);
+        assert_eq!(kinds(&d), kinds(&c));
+        assert_eq!(kinds(&d), "po");
+        let mut e = c;
+        for v in [7, i64::MAX, 1_655_564_444_103] {
+            d.push(v);
+            e.push(v);
+        }
+        assert!(d == e);
+        assert_eq!(d.get(d.len() - 2), i64::MAX);
     }
 
     #[test]

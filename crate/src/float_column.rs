@@ -17,7 +17,7 @@
 //! starts as codes again with a dictionary of its own. So any data is stored exactly, data of few
 //! values takes a byte per row, and a stretch of odd values costs only the chunks it is in.
 //!
-//! Data flow: `ingest` pushes each decoded value ([`FloatColumn::push`]); `rules`, `quality`,
+//! Data flow: `ingest` pushes each decoded value ([`FloatColumn::push`]); `rules`, `explore` and
 //! `tables` read rows by index (`col[i]`, an [`OptF64`]); the Parquet sink and the
 //! landing chunks take a chunk at a time ([`FloatColumn::chunk`], [`FloatColumn::slice`] as a
 //! [`FloatSlice`]); the wire format between decoders (`ingest::transfer`) is the rows' floats.
@@ -84,7 +84,8 @@ impl<'a> FloatSlice<'a> {
     }
 }
 
-/// Every chunk at its full capacity, as [`FloatColumn::push`] allocates them.
+/// Every chunk at its full capacity, as [`FloatColumn::push`] allocates them (a dictionary at its
+/// length: only the last chunk's can still grow, and then by one doubling at most).
 impl Clone for FloatColumn {
     fn clone(&self) -> Self {
         let chunks = self
@@ -207,11 +208,15 @@ impl FloatColumn {
         })
     }
 
-    /// Append every row of `other`, in order (coded again into this column's chunks).
+    /// Append every row of `other`, in order (coded again into this column's chunks; a loop over
+    /// each of `other`'s chunks as stored).
     pub fn extend_from(&mut self, other: &FloatColumn) {
-        for k in 0..other.chunks.len() {
-            for v in other.chunk(k).values() {
-                self.push(v);
+        for chunk in &other.chunks {
+            match chunk {
+                FloatChunk::Coded { dictionary, codes } => {
+                    codes.iter().for_each(|&c| self.push(dictionary[c as usize]))
+                }
+                FloatChunk::Plain(values) => values.iter().for_each(|&v| self.push(v)),
             }
         }
     }

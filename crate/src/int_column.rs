@@ -181,10 +181,13 @@ impl OptI64Column {
         })
     }
 
-    /// Append every row of `other`, in order.
+    /// Append every row of `other`, in order (a loop over each chunk as stored).
     pub fn extend_from(&mut self, other: &OptI64Column) {
-        for v in other.iter() {
-            self.push(v);
+        for chunk in &other.chunks {
+            match chunk {
+                IntChunk::Plain(values) => values.iter().for_each(|&v| self.push((v != NULL).then_some(v))),
+                IntChunk::Options(values) => values.iter().for_each(|&v| self.push(v)),
+            }
         }
     }
 }
@@ -304,14 +307,23 @@ mod tests {
 
     #[test]
     fn a_slice_is_one_chunk_as_stored_or_none() {
+        // Chunk 1 of Options (a real minimum at its row 4).
         let all: Vec<Option<i64>> = (0..2 * CHUNK_ROWS + 5)
-            .map(|i| (i % 4 != 0).then_some(i as i64))
+            .map(|i| {
+                if i == CHUNK_ROWS + 4 {
+                    Some(i64::MIN)
+                } else {
+                    (i % 4 != 0).then_some(i as i64)
+                }
+            })
             .collect();
         let c: OptI64Column = all.iter().copied().collect();
+        assert_eq!(kinds(&c), "pop");
         for (a, b) in [
             (0, CHUNK_ROWS),
             (7, 9),
             (CHUNK_ROWS, 2 * CHUNK_ROWS),
+            (CHUNK_ROWS + 3, CHUNK_ROWS + 9),
             (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
         ] {
             let s = c.slice(a, b).expect("one chunk");
@@ -321,6 +333,28 @@ mod tests {
         assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
         assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
         assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
+    }
+
+    /// A clone is equal, stored the same way, and grows as the original would.
+    #[test]
+    fn a_clone_is_the_same_column() {
+        let c: OptI64Column = (0..CHUNK_ROWS + 20)
+            .map(|i| match i {
+                3 => Some(i64::MIN),
+                _ if i % 6 == 0 => None,
+                _ => Some(i as i64),
+            })
+            .collect();
+        let mut d = c.clone();
+        assert!(d == c);
+        assert_eq!(kinds(&d), "op");
+        let mut e = c;
+        for v in [None, Some(i64::MIN), Some(4)] {
+            d.push(v);
+            e.push(v);
+        }
+        assert!(d == e);
+        assert_eq!(kinds(&d), "oo");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! natively (the `stedi-lake` CLI) and in the browser (the `wasm` bindings module).
 //!
 //! Data flow, one module each (`catalog` and `model` are the vocabulary below them all: the
-//! eight tables with their zones and lineage; the landing columns):
+//! eight tables with their zones and lineage; the landing columns, stored in fixed-size chunks by
+//! `chunked`, and compactly by `float_column` (x, y, z as one-byte codes), `int_column` (the
+//! distance in 8 bytes) and `epoch_column` (reading times as 4-byte offsets)):
 //! `ingest` (chunks → records → typed landing tables in `model`, bad records quarantined)
 //! → `rules` (strict or rubric rule sets → derived tables as row indices)
 //! → `tables` (columns and rows) → `sink` (Parquet / NDJSON), `ddl`, `quality`

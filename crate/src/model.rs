@@ -177,11 +177,14 @@ pub struct Accelerometer {
     pub user: Chunked<u32>,
     /// `timestamp` (or the older `timeStamp`), epoch milliseconds.
     pub timestamp: EpochColumn,
-    /// `x`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    /// `x`, as landed ([`OptF64::NONE`]: absent or null), in one-byte codes where it can
+    /// ([`FloatColumn`]).
     pub x: FloatColumn,
-    /// `y`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    /// `y`, as landed ([`OptF64::NONE`]: absent or null), in one-byte codes where it can
+    /// ([`FloatColumn`]).
     pub y: FloatColumn,
-    /// `z`, as landed ([`OptF64::NONE`]: absent or null), coded into a small dictionary ([`FloatColumn`]).
+    /// `z`, as landed ([`OptF64::NONE`]: absent or null), in one-byte codes where it can
+    /// ([`FloatColumn`]).
     pub z: FloatColumn,
 }
 

@@ -424,20 +424,24 @@ mod tests {
     use crate::int_column::OptI64Column;
 
     /// A landing with `acc` accelerometer and `st` step_trainer rows of varied values (nulls,
-    /// negative zero, repeated and new users and serials).
+    /// negative zero, repeated and new users and serials; in the second chunk, a time far from
+    /// the others, so that chunk's times are stored as plain `i64`s).
     fn landing(acc: usize, st: usize) -> Landing {
+        let far = |i: usize| (i == CHUNK_ROWS + 7).then_some(-86_400_000i64);
         let mut l = Landing::default();
         for i in 0..acc {
             let a = &mut l.accelerometer;
             a.user.push(l.emails.intern(&format!("u{}@x.test", i % 37)));
-            a.timestamp.push(1_655_564_000_000 + (i as i64 * 7919) % 100_000);
+            a.timestamp
+                .push(far(i).unwrap_or(1_655_564_000_000 + (i as i64 * 7919) % 100_000));
             a.x.push(OptF64::from((i % 5 != 0).then_some(i as f64 * 0.125 - 3.0)));
             a.y.push(OptF64::from(Some(if i % 7 == 0 { -0.0 } else { (i as f64).sqrt() })));
             a.z.push(OptF64::from((i % 11 != 0).then_some(-(i as f64) / 3.0)));
         }
         for i in 0..st {
             let s = &mut l.step_trainer;
-            s.sensor_reading_time.push(1_655_564_000_000 + i as i64);
+            s.sensor_reading_time
+                .push(far(i).unwrap_or(1_655_564_000_000 + i as i64));
             s.serial_number.push(l.serials.intern(&format!("S-{}", i % 13)));
             s.distance_from_object
                 .push((i % 9 != 0).then_some(i as i64 % 1000 - 10));
@@ -762,26 +766,32 @@ mod tests {
         let good = export_chunk(&coded, TableId::AccelerometerLanding, 0);
         let x = 4 + 100 * 12;
         assert_eq!(good[x..x + 2], [CODED, 3]);
-        let mut w = LandingWriter::new(TableId::AccelerometerLanding, Vec::new()).unwrap();
-        w.add_strings(&strings(&coded, 0, 0)).unwrap();
-        for (at, byte) in [(x + 2 + 3 * 8 + 50, 3), (x + 1, DICTIONARY_MAX as u8 + 1), (x, 2)] {
-            let mut bad = good.clone();
-            bad[at] = byte;
-            assert!(w.push(&bad).is_err(), "byte {at} = {byte}");
-        }
-        w.push(&good).unwrap();
-        // An empty dictionary with rows to code; y's and z's kind bytes (y is plain: 1 + 8 bytes a row).
-        let y = x + 2 + 3 * 8 + 100;
+        // A fresh writer for each (a short chunk must be the last, so one writer takes one).
+        let push = |bytes: &[u8]| {
+            let mut w = LandingWriter::new(TableId::AccelerometerLanding, Vec::new()).unwrap();
+            w.add_strings(&strings(&coded, 0, 0)).unwrap();
+            w.push(bytes).map_err(|e| e.to_string())
+        };
+        let y = x + 2 + 3 * 8 + 100; // y and z are plain: 1 + 8 bytes a row
         let z = y + 1 + 8 * 100;
         let mut empty = good.clone();
         empty[x + 1] = 0;
         empty.drain(x + 2..x + 2 + 3 * 8);
-        assert!(w.push(&empty).is_err(), "codes into an empty dictionary");
-        for at in [y, z] {
-            let mut bad = good.clone();
-            bad[at] = 9;
-            assert!(w.push(&bad).is_err(), "kind byte {at}");
+        for (bad, why) in [
+            (vec![(x + 2 + 3 * 8 + 50, 3)], "a float code past its dictionary"),
+            (vec![(x + 1, DICTIONARY_MAX as u8 + 1)], "a dictionary of 17 floats"),
+            (vec![(x, 2)], "a float column of kind 2"),
+            (vec![(y, 9)], "a float column of kind 9"),
+            (vec![(z, 9)], "a float column of kind 9"),
+        ] {
+            let mut bytes = good.clone();
+            bad.iter().for_each(|&(at, byte)| bytes[at] = byte);
+            let err = push(&bytes).expect_err(why);
+            assert!(err.contains(why), "{err}");
         }
+        let err = push(&empty).expect_err("codes into an empty dictionary");
+        assert!(err.contains("a float code past its dictionary"), "{err}");
+        push(&good).unwrap();
         let mut st = export_chunk(&l, TableId::StepTrainerLanding, 0);
         let flags = 4 + 100 * 12;
         st[flags] = 7;

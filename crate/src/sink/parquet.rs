@@ -717,6 +717,54 @@ mod tests {
         }
     }
 
+    /// `int_array` and `epoch_array` make what `opt_i64_array` and `i64_array` make of the rows:
+    /// the values (zero under a null), the nulls, and no null buffer where no row is null.
+    #[test]
+    fn stored_integers_make_the_arrays_plain_ones_make() {
+        use crate::epoch_column::EpochSlice;
+        use crate::int_column::{IntSlice, NULL};
+        use arrow_array::Array;
+        let values = |a: &ArrayRef| a.as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec();
+        let same = |a: ArrayRef, b: ArrayRef, what: &str| {
+            assert_eq!(a.to_data(), b.to_data(), "{what}");
+            assert_eq!(values(&a), values(&b), "{what}: the values under nulls too");
+            assert_eq!(a.nulls().is_some(), b.nulls().is_some(), "{what}: a null buffer");
+        };
+        let ints: [&[i64]; 3] = [&[5, NULL, -7, NULL], &[1, 2, 3], &[]];
+        for plain in ints {
+            let rows: Vec<Option<i64>> = plain.iter().map(|&v| (v != NULL).then_some(v)).collect();
+            same(
+                int_array(IntSlice::Plain(plain)),
+                opt_i64_array(&rows),
+                &format!("{plain:?}"),
+            );
+            same(
+                int_array(IntSlice::Options(&rows)),
+                opt_i64_array(&rows),
+                &format!("{rows:?}"),
+            );
+        }
+        let with_min = [Some(i64::MIN), None, Some(0)];
+        same(
+            int_array(IntSlice::Options(&with_min)),
+            opt_i64_array(&with_min),
+            "a real minimum",
+        );
+        for (base, offsets) in [
+            (i64::MAX - 10, vec![0u32, 10, 11, u32::MAX]),
+            (1_655_564_000_000, vec![]),
+            (-5, vec![3, 5]),
+        ] {
+            let rows: Vec<i64> = offsets.iter().map(|&o| base.wrapping_add(o as i64)).collect();
+            let stored = epoch_array(EpochSlice::Offsets {
+                base,
+                offsets: &offsets,
+            });
+            same(stored, i64_array(&rows), &format!("{base} {offsets:?}"));
+            same(epoch_array(EpochSlice::Plain(&rows)), i64_array(&rows), "plain");
+        }
+    }
+
     #[test]
     fn dictionary_pays_for_at_most_one_distinct_value_in_eight() {
         use arrow_array::{Int64Array, StringArray};
