@@ -36,17 +36,148 @@ pub struct Chunked<T> {
 /// size the last one to its length, and a later push would grow it by doubling).
 impl<T: Copy> Clone for Chunked<T> {
     fn clone(&self) -> Self {
-        let chunks = self
-            .chunks
-            .iter()
-            .map(|c| {
-                let mut v = Vec::with_capacity(CHUNK_ROWS);
-                v.extend_from_slice(c);
-                v
-            })
-            .collect();
+        let chunks = self.chunks.iter().map(|c| full_capacity(c)).collect();
         Chunked { chunks, len: self.len }
     }
+}
+
+/// A copy of a chunk's rows at a chunk's full capacity ([`CHUNK_ROWS`]), as a push allocates it
+/// (every chunked column's `Clone`).
+pub(crate) fn full_capacity<T: Copy>(rows: &[T]) -> Vec<T> {
+    let mut v = Vec::with_capacity(CHUNK_ROWS);
+    v.extend_from_slice(rows);
+    v
+}
+
+/// Where rows `start..end` of a column of `len` rows lie, when in one chunk (every chunked
+/// column's `slice`): `Some(Some((k, rows)))`, chunk `k`'s `rows`; `Some(None)` for an empty
+/// range within the column; `None` across chunks or past the end.
+pub(crate) fn one_chunk(
+    start: usize,
+    end: usize,
+    len: usize,
+) -> Option<Option<(usize, std::ops::RangeInclusive<usize>)>> {
+    if start >= end {
+        return (start == end && start <= len).then_some(None);
+    }
+    let k = start >> CHUNK_SHIFT;
+    ((end - 1) >> CHUNK_SHIFT == k && end <= len).then(|| Some((k, start & CHUNK_MASK..=(end - 1) & CHUNK_MASK)))
+}
+
+/// What every compact landing column (`float_column`, `int_column`, `epoch_column`) shares, for a
+/// type `$column` with a `len` field, `push($value)` and `iter()` over its rows' `$value`s:
+/// `new`, `len`, `is_empty`; `Extend` and `FromIterator`; equality row by row (with another
+/// column, however each stores its rows, and with a `Vec<$row>`); and the wire format, the rows'
+/// values in sequence: a `Chunked<$value>`'s, so the format does not depend on how a column
+/// stores them.
+macro_rules! compact_column {
+    ($column:ident, $value:ty, $row:ty, $expecting:literal) => {
+        impl $column {
+            /// An empty column (nothing allocated until the first row).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Rows in the column.
+            pub fn len(&self) -> usize {
+                self.len
+            }
+
+            /// Whether the column has no rows.
+            pub fn is_empty(&self) -> bool {
+                self.len == 0
+            }
+        }
+
+        impl Extend<$value> for $column {
+            fn extend<I: IntoIterator<Item = $value>>(&mut self, iter: I) {
+                for v in iter {
+                    self.push(v);
+                }
+            }
+        }
+
+        impl FromIterator<$value> for $column {
+            fn from_iter<I: IntoIterator<Item = $value>>(iter: I) -> Self {
+                let mut c = $column::new();
+                c.extend(iter);
+                c
+            }
+        }
+
+        /// Row by row (however each side stores them).
+        impl PartialEq for $column {
+            fn eq(&self, other: &$column) -> bool {
+                self.len == other.len && self.iter().eq(other.iter())
+            }
+        }
+
+        impl PartialEq<Vec<$row>> for $column {
+            fn eq(&self, other: &Vec<$row>) -> bool {
+                self.len == other.len() && self.iter().zip(other).all(|(a, b)| a == *b)
+            }
+        }
+
+        /// As a sequence of rows, each its value (the wire format of a `Chunked` of them).
+        impl serde::Serialize for $column {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(self.len))?;
+                for v in self.iter() {
+                    seq.serialize_element(&v)?;
+                }
+                seq.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $column {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Rows;
+                impl<'de> serde::de::Visitor<'de> for Rows {
+                    type Value = $column;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<$column, A::Error> {
+                        let mut c = $column::new();
+                        while let Some(v) = seq.next_element()? {
+                            c.push(v);
+                        }
+                        Ok(c)
+                    }
+                }
+                d.deserialize_seq(Rows)
+            }
+        }
+    };
+}
+pub(crate) use compact_column;
+
+/// For the chunked columns' tests: `slice(a, b)` (a column's `slice`, its rows collected) of a
+/// column whose rows are `all` (`2 * CHUNK_ROWS + 5` of them) gives `all[a..b]` for ranges within
+/// one chunk (the usual ones and `also`), an empty range for `5..5`, and nothing across chunks or
+/// past the end.
+#[cfg(test)]
+pub(crate) fn assert_slices_are_one_chunk<V: PartialEq + std::fmt::Debug>(
+    all: &[V],
+    slice: impl Fn(usize, usize) -> Option<Vec<V>>,
+    also: &[(usize, usize)],
+) {
+    assert_eq!(all.len(), 2 * CHUNK_ROWS + 5);
+    let usual = [
+        (0, CHUNK_ROWS),
+        (0, 1),
+        (7, 9),
+        (CHUNK_ROWS, 2 * CHUNK_ROWS),
+        (2 * CHUNK_ROWS, all.len()),
+    ];
+    for &(a, b) in usual.iter().chain(also) {
+        assert_eq!(slice(a, b).as_deref(), Some(&all[a..b]), "{a}..{b}");
+    }
+    assert_eq!(slice(5, 5), Some(Vec::new()));
+    assert_eq!(slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1), None, "two chunks");
+    assert_eq!(slice(2 * CHUNK_ROWS, all.len() + 1), None, "past the end");
+    assert_eq!(slice(all.len() + 1, all.len() + 1), None, "an empty range past the end");
 }
 
 impl<T> Default for Chunked<T> {
@@ -112,14 +243,10 @@ impl<T: Copy> Chunked<T> {
     /// Rows `start..end` as one slice when they lie in one chunk (e.g. a Parquet batch of a
     /// whole column: batches and chunks are both [`CHUNK_ROWS`] rows), else `None`.
     pub fn slice(&self, start: usize, end: usize) -> Option<&[T]> {
-        if start >= end {
-            return (start == end && start <= self.len).then_some(&[]);
-        }
-        let k = start >> CHUNK_SHIFT;
-        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
-            return None;
-        }
-        Some(&self.chunks[k][start & CHUNK_MASK..=(end - 1) & CHUNK_MASK])
+        Some(match one_chunk(start, end, self.len)? {
+            Some((k, rows)) => &self.chunks[k][rows],
+            None => &[],
+        })
     }
 
     /// Append every row of `other`, in order.
@@ -333,26 +460,9 @@ mod tests {
 
     #[test]
     fn a_slice_is_one_chunk_or_none() {
-        let mut c = Chunked::new();
-        (0..2 * CHUNK_ROWS as u32 + 5).for_each(|i| c.push(i));
+        let c: Chunked<u32> = (0..2 * CHUNK_ROWS as u32 + 5).collect();
         let all: Vec<u32> = c.iter().copied().collect();
-        for (a, b) in [
-            (0, CHUNK_ROWS),
-            (0, 1),
-            (CHUNK_ROWS, 2 * CHUNK_ROWS),
-            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
-            (7, 9),
-        ] {
-            assert_eq!(c.slice(a, b), Some(&all[a..b]), "{a}..{b}");
-        }
-        assert_eq!(c.slice(5, 5), Some(&[][..]));
-        assert_eq!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1), None, "two chunks");
-        assert_eq!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6), None, "past the end");
-        assert_eq!(
-            c.slice(3 * CHUNK_ROWS, 3 * CHUNK_ROWS),
-            None,
-            "an empty range past the end"
-        );
+        assert_slices_are_one_chunk(&all, |a, b| c.slice(a, b).map(<[u32]>::to_vec), &[]);
     }
 
     #[test]

@@ -17,9 +17,7 @@
 //! ([`EpochColumn::chunk`], [`EpochColumn::slice`]); the wire format between decoders
 //! (`ingest::transfer`) is the rows' `i64`s.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::chunked::{CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
+use crate::chunked::{compact_column, full_capacity, one_chunk, CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
 
 /// How far below a chunk's first row its base is: 2^31 ms, so rows from ~24.8 days before the
 /// first to ~24.8 days after it are offsets.
@@ -108,20 +106,15 @@ impl ExactSizeIterator for EpochValues<'_> {}
 /// Every chunk at its full capacity, as [`EpochColumn::push`] allocates them.
 impl Clone for EpochColumn {
     fn clone(&self) -> Self {
-        fn full<T: Copy>(values: &[T]) -> Vec<T> {
-            let mut v = Vec::with_capacity(CHUNK_ROWS);
-            v.extend_from_slice(values);
-            v
-        }
         let chunks = self
             .chunks
             .iter()
             .map(|c| match c {
                 EpochChunk::Offsets { base, offsets } => EpochChunk::Offsets {
                     base: *base,
-                    offsets: full(offsets),
+                    offsets: full_capacity(offsets),
                 },
-                EpochChunk::Plain(values) => EpochChunk::Plain(full(values)),
+                EpochChunk::Plain(values) => EpochChunk::Plain(full_capacity(values)),
             })
             .collect();
         EpochColumn { chunks, len: self.len }
@@ -129,21 +122,6 @@ impl Clone for EpochColumn {
 }
 
 impl EpochColumn {
-    /// An empty column (nothing allocated until the first row).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Rows in the column.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Append one row. Inlined into the decoders' loops, as [`crate::chunked::Chunked::push`] is.
     #[inline(always)]
     pub fn push(&mut self, value: i64) {
@@ -215,14 +193,9 @@ impl EpochColumn {
     /// Rows `start..end` as stored when they lie in one chunk (a Parquet batch of a whole
     /// column), else `None`.
     pub fn slice(&self, start: usize, end: usize) -> Option<EpochSlice<'_>> {
-        if start >= end {
-            return (start == end && start <= self.len).then_some(EpochSlice::Plain(&[]));
-        }
-        let k = start >> CHUNK_SHIFT;
-        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
-            return None;
-        }
-        let rows = start & CHUNK_MASK..=(end - 1) & CHUNK_MASK;
+        let Some((k, rows)) = one_chunk(start, end, self.len)? else {
+            return Some(EpochSlice::Plain(&[]));
+        };
         Some(match self.chunk(k) {
             EpochSlice::Offsets { base, offsets } => EpochSlice::Offsets {
                 base,
@@ -240,70 +213,12 @@ impl EpochColumn {
     }
 }
 
-impl Extend<i64> for EpochColumn {
-    fn extend<I: IntoIterator<Item = i64>>(&mut self, iter: I) {
-        for v in iter {
-            self.push(v);
-        }
-    }
-}
-
-impl FromIterator<i64> for EpochColumn {
-    fn from_iter<I: IntoIterator<Item = i64>>(iter: I) -> Self {
-        let mut c = EpochColumn::new();
-        c.extend(iter);
-        c
-    }
-}
-
-/// Row by row (however each side stores them).
-impl PartialEq for EpochColumn {
-    fn eq(&self, other: &EpochColumn) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
-    }
-}
-
-impl PartialEq<Vec<i64>> for EpochColumn {
-    fn eq(&self, other: &Vec<i64>) -> bool {
-        self.len == other.len() && self.iter().eq(other.iter().copied())
-    }
-}
-
-/// As a sequence of rows, each an `i64` (the wire format of a `Chunked<i64>`).
-impl Serialize for EpochColumn {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        for v in self.iter() {
-            seq.serialize_element(&v)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for EpochColumn {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Rows;
-        impl<'de> serde::de::Visitor<'de> for Rows {
-            type Value = EpochColumn;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a sequence of integers")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<EpochColumn, A::Error> {
-                let mut c = EpochColumn::new();
-                while let Some(v) = seq.next_element()? {
-                    c.push(v);
-                }
-                Ok(c)
-            }
-        }
-        d.deserialize_seq(Rows)
-    }
-}
+compact_column!(EpochColumn, i64, i64, "a sequence of integers");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::assert_slices_are_one_chunk;
 
     fn kinds(c: &EpochColumn) -> String {
         c.chunks
@@ -394,20 +309,8 @@ mod tests {
             .collect();
         let c: EpochColumn = all.iter().copied().collect();
         assert_eq!(kinds(&c), "opo");
-        for (a, b) in [
-            (0, CHUNK_ROWS),
-            (7, 9),
-            (CHUNK_ROWS, 2 * CHUNK_ROWS),
-            (CHUNK_ROWS + 2, CHUNK_ROWS + 6),
-            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
-        ] {
-            let s = c.slice(a, b).expect("one chunk");
-            assert_eq!(s.len(), b - a);
-            assert_eq!(s.values().collect::<Vec<_>>(), all[a..b], "{a}..{b}");
-        }
-        assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
-        assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
-        assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
+        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 2, CHUNK_ROWS + 6)]);
     }
 
     /// A clone is equal, stored the same way, and grows as the original would.

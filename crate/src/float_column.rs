@@ -22,9 +22,7 @@
 //! landing chunks take a chunk at a time ([`FloatColumn::chunk`], [`FloatColumn::slice`] as a
 //! [`FloatSlice`]); the wire format between decoders (`ingest::transfer`) is the rows' floats.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::chunked::{OptF64, CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
+use crate::chunked::{compact_column, full_capacity, one_chunk, OptF64, CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
 
 /// The most distinct values a column's dictionary holds (a code is one byte; a lookup scans
 /// the dictionary, so it stays short).
@@ -103,28 +101,7 @@ impl Clone for FloatColumn {
     }
 }
 
-fn full_capacity<T: Copy>(values: &[T]) -> Vec<T> {
-    let mut v = Vec::with_capacity(CHUNK_ROWS);
-    v.extend_from_slice(values);
-    v
-}
-
 impl FloatColumn {
-    /// An empty column (nothing allocated until the first row).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Rows in the column.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Append one row. Inlined into the decoders' loops, as [`crate::chunked::Chunked::push`] is.
     #[inline(always)]
     pub fn push(&mut self, value: OptF64) {
@@ -191,14 +168,9 @@ impl FloatColumn {
     /// Rows `start..end` as stored when they lie in one chunk (a Parquet batch of a whole
     /// column), else `None`.
     pub fn slice(&self, start: usize, end: usize) -> Option<FloatSlice<'_>> {
-        if start >= end {
-            return (start == end && start <= self.len).then_some(FloatSlice::Plain(&[]));
-        }
-        let k = start >> CHUNK_SHIFT;
-        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
-            return None;
-        }
-        let rows = start & CHUNK_MASK..=(end - 1) & CHUNK_MASK;
+        let Some((k, rows)) = one_chunk(start, end, self.len)? else {
+            return Some(FloatSlice::Plain(&[]));
+        };
         Some(match self.chunk(k) {
             FloatSlice::Coded { dictionary, codes } => FloatSlice::Coded {
                 dictionary,
@@ -233,70 +205,12 @@ impl std::ops::Index<usize> for FloatColumn {
     }
 }
 
-impl Extend<OptF64> for FloatColumn {
-    fn extend<I: IntoIterator<Item = OptF64>>(&mut self, iter: I) {
-        for v in iter {
-            self.push(v);
-        }
-    }
-}
-
-impl FromIterator<OptF64> for FloatColumn {
-    fn from_iter<I: IntoIterator<Item = OptF64>>(iter: I) -> Self {
-        let mut c = FloatColumn::new();
-        c.extend(iter);
-        c
-    }
-}
-
-/// Row by row, bit for bit (however each side stores them).
-impl PartialEq for FloatColumn {
-    fn eq(&self, other: &FloatColumn) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
-    }
-}
-
-impl PartialEq<Vec<Option<f64>>> for FloatColumn {
-    fn eq(&self, other: &Vec<Option<f64>>) -> bool {
-        self.len == other.len() && self.iter().zip(other).all(|(a, b)| a == *b)
-    }
-}
-
-/// As a sequence of rows, each its float (the wire format of a `Chunked<OptF64>`).
-impl Serialize for FloatColumn {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        for v in self.iter() {
-            seq.serialize_element(&v)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for FloatColumn {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Rows;
-        impl<'de> serde::de::Visitor<'de> for Rows {
-            type Value = FloatColumn;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a sequence of floats")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<FloatColumn, A::Error> {
-                let mut c = FloatColumn::new();
-                while let Some(v) = seq.next_element()? {
-                    c.push(v);
-                }
-                Ok(c)
-            }
-        }
-        d.deserialize_seq(Rows)
-    }
-}
+compact_column!(FloatColumn, OptF64, Option<f64>, "a sequence of floats");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::assert_slices_are_one_chunk;
 
     fn of(values: &[Option<f64>]) -> Vec<OptF64> {
         values.iter().map(|&v| OptF64::from(v)).collect()
@@ -392,29 +306,11 @@ mod tests {
         });
         assert_eq!(kinds(&c), [('c', 4), ('p', 0), ('c', 4)]);
         let all: Vec<OptF64> = c.iter().collect();
-        for (a, b) in [
-            (0, CHUNK_ROWS),
-            (7, 9),
-            (CHUNK_ROWS, 2 * CHUNK_ROWS),
-            (CHUNK_ROWS + 3, CHUNK_ROWS + 9),
-            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
-        ] {
-            let s = c.slice(a, b).expect("one chunk");
-            assert_eq!(
-                matches!(s, FloatSlice::Plain(_)),
-                (CHUNK_ROWS..2 * CHUNK_ROWS).contains(&a),
-                "{a}..{b}"
-            );
-            assert_eq!(s.len(), b - a);
-            assert_eq!(bits(s.values()), bits(all[a..b].iter().copied()), "{a}..{b}");
+        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 3, CHUNK_ROWS + 9)]);
+        for (a, plain) in [(0, false), (CHUNK_ROWS + 3, true), (2 * CHUNK_ROWS, false)] {
+            assert_eq!(matches!(c.slice(a, a + 2), Some(FloatSlice::Plain(_))), plain, "{a}");
         }
-        assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
-        assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
-        assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
-        assert!(
-            c.slice(c.len() + 1, c.len() + 1).is_none(),
-            "an empty range past the end"
-        );
         assert!(FloatColumn::new().slice(0, 0).is_some_and(|s| s.is_empty()));
     }
 

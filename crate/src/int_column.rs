@@ -14,9 +14,7 @@
 //! landing chunks take a chunk at a time ([`OptI64Column::chunk`], [`OptI64Column::slice`]); the
 //! wire format between decoders (`ingest::transfer`) is the rows' `Option<i64>`s.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::chunked::{CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
+use crate::chunked::{compact_column, full_capacity, one_chunk, CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
 
 /// How a chunk of plain `i64`s stores a null.
 pub const NULL: i64 = i64::MIN;
@@ -72,17 +70,12 @@ impl<'a> IntSlice<'a> {
 /// Every chunk at its full capacity, as [`OptI64Column::push`] allocates them.
 impl Clone for OptI64Column {
     fn clone(&self) -> Self {
-        fn full<T: Copy>(values: &[T]) -> Vec<T> {
-            let mut v = Vec::with_capacity(CHUNK_ROWS);
-            v.extend_from_slice(values);
-            v
-        }
         let chunks = self
             .chunks
             .iter()
             .map(|c| match c {
-                IntChunk::Plain(v) => IntChunk::Plain(full(v)),
-                IntChunk::Options(v) => IntChunk::Options(full(v)),
+                IntChunk::Plain(v) => IntChunk::Plain(full_capacity(v)),
+                IntChunk::Options(v) => IntChunk::Options(full_capacity(v)),
             })
             .collect();
         OptI64Column { chunks, len: self.len }
@@ -90,21 +83,6 @@ impl Clone for OptI64Column {
 }
 
 impl OptI64Column {
-    /// An empty column (nothing allocated until the first row).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Rows in the column.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Append one row. Inlined into the decoders' loops, as [`crate::chunked::Chunked::push`] is.
     #[inline(always)]
     pub fn push(&mut self, value: Option<i64>) {
@@ -167,14 +145,9 @@ impl OptI64Column {
     /// Rows `start..end` as stored when they lie in one chunk (a Parquet batch of a whole
     /// column), else `None`.
     pub fn slice(&self, start: usize, end: usize) -> Option<IntSlice<'_>> {
-        if start >= end {
-            return (start == end && start <= self.len).then_some(IntSlice::Plain(&[]));
-        }
-        let k = start >> CHUNK_SHIFT;
-        if (end - 1) >> CHUNK_SHIFT != k || end > self.len {
-            return None;
-        }
-        let rows = start & CHUNK_MASK..=(end - 1) & CHUNK_MASK;
+        let Some((k, rows)) = one_chunk(start, end, self.len)? else {
+            return Some(IntSlice::Plain(&[]));
+        };
         Some(match self.chunk(k) {
             IntSlice::Plain(values) => IntSlice::Plain(&values[rows]),
             IntSlice::Options(values) => IntSlice::Options(&values[rows]),
@@ -192,70 +165,17 @@ impl OptI64Column {
     }
 }
 
-impl Extend<Option<i64>> for OptI64Column {
-    fn extend<I: IntoIterator<Item = Option<i64>>>(&mut self, iter: I) {
-        for v in iter {
-            self.push(v);
-        }
-    }
-}
-
-impl FromIterator<Option<i64>> for OptI64Column {
-    fn from_iter<I: IntoIterator<Item = Option<i64>>>(iter: I) -> Self {
-        let mut c = OptI64Column::new();
-        c.extend(iter);
-        c
-    }
-}
-
-/// Row by row (however each side stores them).
-impl PartialEq for OptI64Column {
-    fn eq(&self, other: &OptI64Column) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
-    }
-}
-
-impl PartialEq<Vec<Option<i64>>> for OptI64Column {
-    fn eq(&self, other: &Vec<Option<i64>>) -> bool {
-        self.len == other.len() && self.iter().eq(other.iter().copied())
-    }
-}
-
-/// As a sequence of rows, each an `Option<i64>` (the wire format of a `Chunked<Option<i64>>`).
-impl Serialize for OptI64Column {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        for v in self.iter() {
-            seq.serialize_element(&v)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for OptI64Column {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Rows;
-        impl<'de> serde::de::Visitor<'de> for Rows {
-            type Value = OptI64Column;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a sequence of optional integers")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<OptI64Column, A::Error> {
-                let mut c = OptI64Column::new();
-                while let Some(v) = seq.next_element()? {
-                    c.push(v);
-                }
-                Ok(c)
-            }
-        }
-        d.deserialize_seq(Rows)
-    }
-}
+compact_column!(
+    OptI64Column,
+    Option<i64>,
+    Option<i64>,
+    "a sequence of optional integers"
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunked::assert_slices_are_one_chunk;
 
     fn kinds(c: &OptI64Column) -> String {
         c.chunks
@@ -319,20 +239,8 @@ mod tests {
             .collect();
         let c: OptI64Column = all.iter().copied().collect();
         assert_eq!(kinds(&c), "pop");
-        for (a, b) in [
-            (0, CHUNK_ROWS),
-            (7, 9),
-            (CHUNK_ROWS, 2 * CHUNK_ROWS),
-            (CHUNK_ROWS + 3, CHUNK_ROWS + 9),
-            (2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 5),
-        ] {
-            let s = c.slice(a, b).expect("one chunk");
-            assert_eq!(s.len(), b - a);
-            assert_eq!(s.values().collect::<Vec<_>>(), all[a..b], "{a}..{b}");
-        }
-        assert!(c.slice(5, 5).is_some_and(|s| s.is_empty()));
-        assert!(c.slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1).is_none(), "two chunks");
-        assert!(c.slice(2 * CHUNK_ROWS, 2 * CHUNK_ROWS + 6).is_none(), "past the end");
+        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 3, CHUNK_ROWS + 9)]);
     }
 
     /// A clone is equal, stored the same way, and grows as the original would.

@@ -449,6 +449,22 @@ mod tests {
         l
     }
 
+    /// Table `id` of `l` (`rows` rows) written through the row-by-row gathering: its rows as
+    /// indices, not as the landing's whole columns.
+    fn row_by_row(l: &Landing, id: TableId, rows: usize) -> Vec<u8> {
+        let every: Vec<u32> = (0..rows as u32).collect();
+        let view = TableView {
+            id,
+            mode: Mode::Strict,
+            landing: l,
+            rows: Rows::Indices(&every),
+            device_ids: Vec::new(),
+        };
+        let mut out = Vec::new();
+        super::super::parquet::write(&view, &mut out).unwrap();
+        out
+    }
+
     fn direct(l: &Landing, id: TableId) -> Vec<u8> {
         let view = TableView::landing(id, l).unwrap();
         let mut out = Vec::new();
@@ -545,17 +561,7 @@ mod tests {
         let id = TableId::StepTrainerLanding;
         let file = direct(&l, id);
         assert_eq!(via_chunks(&l, id), file);
-        let every: Vec<u32> = (0..l.step_trainer.len() as u32).collect();
-        let by_row = TableView {
-            id,
-            mode: Mode::Strict,
-            landing: &l,
-            rows: Rows::Indices(&every),
-            device_ids: Vec::new(),
-        };
-        let mut out = Vec::new();
-        super::super::parquet::write(&by_row, &mut out).unwrap();
-        assert_eq!(out, file);
+        assert_eq!(row_by_row(&l, id, l.step_trainer.len()), file);
         let batch = super::super::parquet::record_batches(&TableView::landing(id, &l).unwrap()).unwrap();
         let column = batch[0].column_by_name("distanceFromObject").unwrap();
         use arrow_array::Array;
@@ -588,17 +594,7 @@ mod tests {
             } else {
                 l.step_trainer.len()
             };
-            let every: Vec<u32> = (0..n as u32).collect();
-            let by_row = TableView {
-                id,
-                mode: Mode::Strict,
-                landing: &l,
-                rows: Rows::Indices(&every),
-                device_ids: Vec::new(),
-            };
-            let mut out = Vec::new();
-            super::super::parquet::write(&by_row, &mut out).unwrap();
-            assert_eq!(out, direct(&l, id), "{id:?}");
+            assert_eq!(row_by_row(&l, id, n), direct(&l, id), "{id:?}");
         }
     }
 
