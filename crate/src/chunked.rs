@@ -65,7 +65,8 @@ pub(crate) fn one_chunk(
 }
 
 /// What every compact landing column (`float_column`, `int_column`, `epoch_column`) shares, for a
-/// type `$column` with a `len` field, `push($value)` and `iter()` over its rows' `$value`s:
+/// type `$column` with `Default`, a `len` field, `push($value)` and `iter()` over its rows'
+/// `$value`s (compared with `==`: bit for bit for an [`OptF64`]):
 /// `new`, `len`, `is_empty`; `Extend` and `FromIterator`; equality row by row (with another
 /// column, however each stores its rows, and with a `Vec<$row>`); and the wire format, the rows'
 /// values in sequence: a `Chunked<$value>`'s, so the format does not depend on how a column
@@ -174,7 +175,10 @@ pub(crate) fn assert_slices_are_one_chunk<V: PartialEq + std::fmt::Debug>(
     for &(a, b) in usual.iter().chain(also) {
         assert_eq!(slice(a, b).as_deref(), Some(&all[a..b]), "{a}..{b}");
     }
-    assert_eq!(slice(5, 5), Some(Vec::new()));
+    for empty in [5, CHUNK_ROWS, all.len()] {
+        assert_eq!(slice(empty, empty), Some(Vec::new()), "{empty}..{empty}");
+    }
+    assert_eq!(slice(9, 7), None, "a reversed range");
     assert_eq!(slice(CHUNK_ROWS - 1, CHUNK_ROWS + 1), None, "two chunks");
     assert_eq!(slice(2 * CHUNK_ROWS, all.len() + 1), None, "past the end");
     assert_eq!(slice(all.len() + 1, all.len() + 1), None, "an empty range past the end");
@@ -238,15 +242,6 @@ impl<T: Copy> Chunked<T> {
     /// Rows `k * CHUNK_ROWS ..` (at most [`CHUNK_ROWS`]) as one slice. Panics past the last chunk.
     pub fn chunk(&self, k: usize) -> &[T] {
         &self.chunks[k]
-    }
-
-    /// Rows `start..end` as one slice when they lie in one chunk (e.g. a Parquet batch of a
-    /// whole column: batches and chunks are both [`CHUNK_ROWS`] rows), else `None`.
-    pub fn slice(&self, start: usize, end: usize) -> Option<&[T]> {
-        Some(match one_chunk(start, end, self.len)? {
-            Some((k, rows)) => &self.chunks[k][rows],
-            None => &[],
-        })
     }
 
     /// Append every row of `other`, in order.
@@ -316,12 +311,6 @@ impl<T: Copy + PartialEq> PartialEq<Vec<T>> for Chunked<T> {
 impl<T: Copy + PartialEq> PartialEq for Chunked<T> {
     fn eq(&self, other: &Chunked<T>) -> bool {
         self.len == other.len && self.iter().eq(other.iter())
-    }
-}
-
-impl PartialEq<Vec<Option<f64>>> for Chunked<OptF64> {
-    fn eq(&self, other: &Vec<Option<f64>>) -> bool {
-        self.len == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
     }
 }
 
@@ -456,13 +445,6 @@ mod tests {
     fn index_past_the_end_panics() {
         let c: Chunked<u32> = (0..10).collect();
         let _ = c[CHUNK_ROWS];
-    }
-
-    #[test]
-    fn a_slice_is_one_chunk_or_none() {
-        let c: Chunked<u32> = (0..2 * CHUNK_ROWS as u32 + 5).collect();
-        let all: Vec<u32> = c.iter().copied().collect();
-        assert_slices_are_one_chunk(&all, |a, b| c.slice(a, b).map(<[u32]>::to_vec), &[]);
     }
 
     #[test]

@@ -309,7 +309,12 @@ mod tests {
             .collect();
         let c: EpochColumn = all.iter().copied().collect();
         assert_eq!(kinds(&c), "opo");
-        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        let slice = |a: usize, b: usize| {
+            c.slice(a, b).map(|s| {
+                assert_eq!(s.len(), b - a, "{a}..{b}");
+                s.values().collect()
+            })
+        };
         assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 2, CHUNK_ROWS + 6)]);
     }
 
@@ -323,6 +328,11 @@ mod tests {
         assert!(d == c);
         assert_eq!(kinds(&d), kinds(&c));
         assert_eq!(kinds(&d), "po");
+        // At full capacity, as pushes allocate them (a derived clone would not be).
+        assert!(d.chunks.iter().all(|ch| match ch {
+            EpochChunk::Offsets { offsets, .. } => offsets.capacity() == CHUNK_ROWS,
+            EpochChunk::Plain(v) => v.capacity() == CHUNK_ROWS,
+        }));
         let mut e = c;
         for v in [7, i64::MAX, 1_655_564_444_103] {
             d.push(v);

@@ -24,12 +24,12 @@
 
 use crate::chunked::{compact_column, full_capacity, one_chunk, OptF64, CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT};
 
-/// The most distinct values a column's dictionary holds (a code is one byte; a lookup scans
+/// The most distinct values a chunk's dictionary holds (a code is one byte; a lookup scans
 /// the dictionary, so it stays short).
 pub const DICTIONARY_MAX: usize = 16;
 
-/// A nullable float column: [`CHUNK_ROWS`]-row chunks of codes into one dictionary, or of plain
-/// floats (module comment). Indexing (`col[i]`) panics past the end, as a slice does.
+/// A nullable float column: [`CHUNK_ROWS`]-row chunks of codes, each into its own dictionary, or
+/// of plain floats (module comment). Indexing (`col[i]`) panics past the end, as a slice does.
 #[derive(Debug, Default)]
 pub struct FloatColumn {
     chunks: Vec<FloatChunk>,
@@ -82,8 +82,7 @@ impl<'a> FloatSlice<'a> {
     }
 }
 
-/// Every chunk at its full capacity, as [`FloatColumn::push`] allocates them (a dictionary at its
-/// length: only the last chunk's can still grow, and then by one doubling at most).
+/// Every chunk at its full capacity, as [`FloatColumn::push`] allocates them.
 impl Clone for FloatColumn {
     fn clone(&self) -> Self {
         let chunks = self
@@ -91,7 +90,11 @@ impl Clone for FloatColumn {
             .iter()
             .map(|c| match c {
                 FloatChunk::Coded { dictionary, codes } => FloatChunk::Coded {
-                    dictionary: dictionary.clone(),
+                    dictionary: {
+                        let mut d = Vec::with_capacity(DICTIONARY_MAX);
+                        d.extend_from_slice(dictionary);
+                        d
+                    },
                     codes: full_capacity(codes),
                 },
                 FloatChunk::Plain(values) => FloatChunk::Plain(full_capacity(values)),
@@ -306,10 +309,20 @@ mod tests {
         });
         assert_eq!(kinds(&c), [('c', 4), ('p', 0), ('c', 4)]);
         let all: Vec<OptF64> = c.iter().collect();
-        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        let slice = |a: usize, b: usize| {
+            c.slice(a, b).map(|s| {
+                assert_eq!(s.len(), b - a, "{a}..{b}");
+                s.values().collect()
+            })
+        };
         assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 3, CHUNK_ROWS + 9)]);
-        for (a, plain) in [(0, false), (CHUNK_ROWS + 3, true), (2 * CHUNK_ROWS, false)] {
-            assert_eq!(matches!(c.slice(a, a + 2), Some(FloatSlice::Plain(_))), plain, "{a}");
+        for (a, kind) in [(0, 'c'), (CHUNK_ROWS + 3, 'p'), (2 * CHUNK_ROWS, 'c')] {
+            let got = match c.slice(a, a + 2) {
+                Some(FloatSlice::Coded { .. }) => 'c',
+                Some(FloatSlice::Plain(_)) => 'p',
+                None => '-',
+            };
+            assert_eq!(got, kind, "{a}");
         }
         assert!(FloatColumn::new().slice(0, 0).is_some_and(|s| s.is_empty()));
     }
@@ -344,6 +357,12 @@ mod tests {
         let mut d = c.clone();
         assert!(d == c);
         assert_eq!(kinds(&d), kinds(&c));
+        // At full capacity, as pushes allocate them (a derived clone would not be).
+        assert!(d.chunks.iter().all(|ch| match ch {
+            FloatChunk::Coded { dictionary, codes } =>
+                codes.capacity() == CHUNK_ROWS && dictionary.capacity() == DICTIONARY_MAX,
+            FloatChunk::Plain(values) => values.capacity() == CHUNK_ROWS,
+        }));
         let mut e = c;
         for v in [Some(1.0), None, Some(99.5)] {
             d.push(OptF64::from(v));

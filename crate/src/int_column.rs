@@ -239,7 +239,12 @@ mod tests {
             .collect();
         let c: OptI64Column = all.iter().copied().collect();
         assert_eq!(kinds(&c), "pop");
-        let slice = |a, b| c.slice(a, b).map(|s| s.values().collect());
+        let slice = |a: usize, b: usize| {
+            c.slice(a, b).map(|s| {
+                assert_eq!(s.len(), b - a, "{a}..{b}");
+                s.values().collect()
+            })
+        };
         assert_slices_are_one_chunk(&all, slice, &[(CHUNK_ROWS + 3, CHUNK_ROWS + 9)]);
     }
 
@@ -256,6 +261,11 @@ mod tests {
         let mut d = c.clone();
         assert!(d == c);
         assert_eq!(kinds(&d), "op");
+        // At full capacity, as pushes allocate them (a derived clone would not be).
+        assert!(d.chunks.iter().all(|ch| match ch {
+            IntChunk::Plain(v) => v.capacity() == CHUNK_ROWS,
+            IntChunk::Options(v) => v.capacity() == CHUNK_ROWS,
+        }));
         let mut e = c;
         for v in [None, Some(i64::MIN), Some(4)] {
             d.push(v);
