@@ -290,18 +290,6 @@ impl<T: Copy> FromIterator<T> for Chunked<T> {
     }
 }
 
-impl<'a, T: Copy> IntoIterator for &'a Chunked<T> {
-    type Item = &'a T;
-    type IntoIter = std::iter::FlatMap<
-        std::slice::Iter<'a, Vec<T>>,
-        std::slice::Iter<'a, T>,
-        fn(&'a Vec<T>) -> std::slice::Iter<'a, T>,
-    >;
-    fn into_iter(self) -> Self::IntoIter {
-        self.chunks.iter().flat_map(|c| c.iter())
-    }
-}
-
 impl<T: Copy + PartialEq> PartialEq<Vec<T>> for Chunked<T> {
     fn eq(&self, other: &Vec<T>) -> bool {
         self.len == other.len() && self.iter().eq(other.iter())
