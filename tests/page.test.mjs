@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -604,6 +604,55 @@ describe('routing: one rule, in the engine', () => {
     await page.selectOption('select[aria-label="source of routes/notes.csv"]', '');
     await runMode(page, 'strict');
     assert.deepEqual(routes(await lastSummary(page)), routes(want));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+});
+
+describe('choosing a file again', () => {
+  test('a file changed on disk since it was chosen is read as it is now when chosen again; an unchanged one is not listed twice', async () => {
+    const dir = join(tmp, 'rechoose');
+    mkdirSync(join(dir, 'customer'), { recursive: true });
+    mkdirSync(join(dir, 'accelerometer'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'customer', 'customer-42.json'), join(dir, 'customer', 'customer-42.json'));
+    const readings = join(dir, 'accelerometer', 'readings.json');
+    const original = readFileSync(join(FIXTURES, 'accelerometer', 'accelerometer-42-0.json'), 'utf8');
+    writeFileSync(readings, original);
+    const [before] = cli(dir, 'strict');
+    const page = await openPage();
+    await page.setInputFiles('#pick-folder', dir);
+    await waitForFiles(page, 2);
+    await runMode(page, 'strict');
+    assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(before));
+    // The same folder again, unchanged: the same two files, not four.
+    await page.setInputFiles('#pick-folder', dir);
+    await waitForFiles(page, 2);
+
+    // Same size, other content (each reading's user renamed to an unknown one, letter for letter),
+    // and a later modification time: the tab's first File can no longer be read.
+    const users = [...new Set([...original.matchAll(/"user":"([^"]+)"/g)].map((m) => m[1]))];
+    const renamed = original.replace(/"user":"([^"]+)"/g, (_, u) => `"user":"${'z'.repeat(u.length - 7)}@z.test"`);
+    assert.equal(renamed.length, original.length);
+    assert.ok(users.length > 0 && users.every((u) => u.length > 7), String(users));
+    writeFileSync(readings, renamed);
+    const later = new Date(statSync(readings).mtimeMs + 5000);
+    utimesSync(readings, later, later);
+    const [changed] = cli(dir, 'strict');
+    assert.notDeepEqual(expectedCounts(changed), expectedCounts(before), 'the change must change what the tables hold');
+    await page.setInputFiles('#pick-folder', dir);
+    await waitForFiles(page, 2);
+    await runMode(page, 'strict');
+    assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(changed));
+    assert.deepEqual(routes(await lastSummary(page)), routes(changed));
+
+    // Grown on disk (another size): chosen again, it is still one file, read whole.
+    writeFileSync(readings, `${renamed}${original}`);
+    const [grown] = cli(dir, 'strict');
+    await page.setInputFiles('#pick-folder', dir);
+    await waitForFiles(page, 2);
+    await runMode(page, 'strict');
+    assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(grown));
+    assert.deepEqual(routes(await lastSummary(page)), routes(grown));
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -26,6 +26,21 @@ const TAB_LIMIT_BYTES = 19e9;
 const SHOWN_ROWS = 200;
 const sizeOf = (f) => (f.file ? f.file.size : f.size);
 
+/**
+ * The first of `entries` whose `File` can no longer be read (its file changed or went away on disk
+ * since it was chosen: the browser then refuses every read), or `undefined`. Reads one byte of each.
+ */
+async function firstStale(entries) {
+  for (const f of entries) {
+    try {
+      await f.file.slice(0, 1).arrayBuffer();
+    } catch {
+      return f;
+    }
+  }
+  return undefined;
+}
+
 export class FileList {
   /** `isRunning()`: whether a run is under way (the Run button waits, the status line is the run's). */
   constructor(engine, { isRunning }) {
@@ -53,14 +68,21 @@ export class FileList {
       else { this.skipped.delete(f.name); chosen.push(f); }
     });
     const added = [];
-    const listed = new Set([...this.files.values()].map((f) => `${sizeOf(f)} ${f.name}`));
     for (const { name, file } of chosen) {
-      if (listed.has(`${file.size} ${name}`)) continue; // same file twice
-      listed.add(`${file.size} ${name}`);
-      const key = `f${this.seq++}`;
-      const entry = { key, name, file, source: null, by: 'pending', moved: false, guess: null, report: null };
-      this.files.set(key, entry);
-      added.push(entry);
+      const same = [...this.files.values()].filter((f) => f.file && f.name === name);
+      const stale = await firstStale(same);
+      if (stale) { // chosen again after it changed on disk: read as it is now, where it was listed
+        Object.assign(stale, { file, by: stale.moved ? 'given' : 'pending', guess: null, report: null, reason: undefined });
+        if (!stale.moved) stale.source = null;
+        added.push(stale);
+      } else if (same.some((f) => f.file.size === file.size && f.file.lastModified === file.lastModified)) {
+        continue; // the same file twice
+      } else {
+        const key = `f${this.seq++}`;
+        const entry = { key, name, file, source: null, by: 'pending', moved: false, guess: null, report: null };
+        this.files.set(key, entry);
+        added.push(entry);
+      }
     }
     if (added.length) this.expanded.clear(); // new files: each list shows its first rows again
     this.changed();
@@ -198,7 +220,7 @@ export class FileList {
     const li = h('li', { 'data-file': f.name }, h('span', { class: 'name', title: f.name }, f.name), h('span', { class: 'meta' }, (f.remote !== undefined ? 'S3 · ' : '') + mb(sizeOf(f)) + records), move, remove);
     if (!f.source) {
       const why = f.by === 'pending' ? 'checking…' : f.report?.error
-        ?? (f.by === 'unreadable' ? `Could not be read (${f.reason}): changed or removed since it was chosen? Remove it (✕) and choose it again.` : null)
+        ?? (f.by === 'unreadable' ? `Could not be read (${f.reason}): changed or removed since it was chosen? Choose it again to read it as it is now, or remove it (✕).` : null)
         ?? (f.remote !== undefined ? 'S3 object: routed by its records’ keys when it is read.' : null)
         ?? 'Neither the folder/file name nor the first records’ keys match customer, accelerometer or step_trainer: Run reads further and routes it by its records’ keys, or reports it as not STEDI landing data. Move it to a source if it is one, or remove it.';
       li.append(h('div', { class: 'reason' }, why));
