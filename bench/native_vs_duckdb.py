@@ -7,11 +7,16 @@ DuckDB's process and of the CLI; the page's wasm memory and its Chromium process
 checks the page's counts against the CLI's. Issue #13 targets: the CLI <= 0.5x DuckDB's 2-thread
 time (strict), the page <= 1.0x.
 
-Usage: python3 bench/native_vs_duckdb.py [--scale 100] [--runs 3] [--mode strict] [--threads 2] [--no-browser]
-The page reads a temporary folder of hard links to the real files (`scale` links per file: no
-copy), removed at the end; it needs pkg/ (scripts/build-web.sh) and node_modules (npm ci).
-Reads the real data by path (../shared/stedi/landing, listed `scale` times: never copied); skips
-with a message when it is absent. Outputs go to a temporary folder, removed at the end; DuckDB's
+Usage: python3 bench/native_vs_duckdb.py [--scale 100] [--runs 3] [--mode strict] [--threads 2]
+                                         [--data distinct|repeated] [--landing DIR] [--no-browser]
+The data (both built from ../shared/stedi/landing, read by path; skips with a message when it is absent):
+- `distinct` (the default): bench/scale.py's k distinct copies, with exact xk rows in every table,
+  written to a temporary folder removed at the end, or to `--landing DIR`, kept and reused.
+- `repeated`: the real files listed k times (the CLI and DuckDB read the same paths again, the page
+  a temporary folder of hard links): strict's exact-duplicate rule folds the copies back to one,
+  so the derived tables stay x1 (the figures of sessions 9-14 in docs/performance.md).
+The page needs pkg/ (scripts/build-web.sh) and node_modules (npm ci). Outputs go to a temporary
+folder, removed at the end; DuckDB's
 spill is capped at 4 GiB and our CLI refuses a table over --max-rows, so the rubric joins (which
 fan out: at x100 the reference machine_learning_curated is beyond both) cannot fill the disk;
 compare rubric at --scale 10.
@@ -29,6 +34,8 @@ from pathlib import Path
 
 import duckdb
 
+import scale as scaled
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "stedi" / "landing"
 CLI = ROOT / "target" / "release" / "stedi-lake"
@@ -44,7 +51,14 @@ TABLES = ["customer_landing", "accelerometer_landing", "step_trainer_landing", "
           "accelerometer_trusted", "step_trainer_trusted", "customers_curated", "machine_learning_curated"]
 
 
-def duckdb_run(scale, mode, threads, out):
+def landing_files(data, scale, source):
+    """The files of `source` in the run's landing data (`data`: a folder, or `repeated`)."""
+    if data == "repeated":
+        return [str(p) for p in sorted((REAL / source).glob("*.json"))] * scale
+    return [str(p) for p in sorted((Path(data) / source).glob("*.json"))]
+
+
+def duckdb_run(data, scale, mode, threads, out):
     """Seconds for DuckDB to read, apply docs/sql/<mode>.sql and write every table as Parquet."""
     t = time.perf_counter()
     con = duckdb.connect()
@@ -54,7 +68,7 @@ def duckdb_run(scale, mode, threads, out):
     # benchmark must not fill the disk. Over the bound DuckDB stops with an error, reported below.
     con.execute("SET max_temp_directory_size = '4GiB'")
     for source, cols in SCHEMAS.items():
-        files = [str(p) for p in sorted((REAL / source).glob("*.json"))] * scale
+        files = landing_files(data, scale, source)
         rel = f"read_json({files!r}, columns={cols}, format='newline_delimited', ignore_errors=true)"
         if source == "customer":  # the rules need the read order (`rn`)
             con.execute(f"CREATE TABLE customer_landing AS SELECT *, row_number() OVER () AS rn FROM {rel}")
@@ -70,9 +84,9 @@ def duckdb_run(scale, mode, threads, out):
     return time.perf_counter() - t, rows
 
 
-def duckdb_child(scale, mode, threads, out):
+def duckdb_child(data, scale, mode, threads, out):
     """DuckDB in a child process (this script with --duckdb-child), so its peak RSS is its own."""
-    proc = subprocess.Popen([sys.executable, __file__, "--duckdb-child", str(scale), mode, str(threads), str(out)],
+    proc = subprocess.Popen([sys.executable, __file__, "--duckdb-child", data, str(scale), mode, str(threads), str(out)],
                             stdout=subprocess.PIPE, text=True)
     with proc.stdout:
         text = proc.stdout.read()
@@ -112,9 +126,10 @@ def page_run(folder, expect):
 PAGE = []
 
 
-def ours_run(scale, mode, threads, out):
+def ours_run(data, scale, mode, threads, out):
     t = time.perf_counter()
-    res = subprocess.run([str(CLI), "run", *[str(REAL)] * scale, "--out", str(out), "--mode", mode,
+    inputs = [str(REAL)] * scale if data == "repeated" else [data]
+    res = subprocess.run([str(CLI), "run", *inputs, "--out", str(out), "--mode", mode,
                           "--formats", "parquet", "--threads", str(threads), "--json", "--timings"],
                          capture_output=True, text=True)
     took = time.perf_counter() - t
@@ -135,8 +150,8 @@ SUMMARY = {}
 
 def main():
     if sys.argv[1:2] == ["--duckdb-child"]:
-        scale, mode, threads, out = sys.argv[2:6]
-        took, rows = duckdb_run(int(scale), mode, int(threads), out)
+        data, scale, mode, threads, out = sys.argv[2:7]
+        took, rows = duckdb_run(data, int(scale), mode, int(threads), out)
         print(json.dumps({"took": took, "rows": rows}))
         return
     ap = argparse.ArgumentParser()
@@ -144,6 +159,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mode", default="strict", choices=["strict", "rubric"])
     ap.add_argument("--threads", type=int, default=2, help="DuckDB's threads and our widest run")
+    ap.add_argument("--data", default="distinct", choices=["distinct", "repeated"],
+                    help="k distinct copies (bench/scale.py) or the real files k times")
+    ap.add_argument("--landing", type=Path, help="distinct: generate into (or reuse) this folder, kept")
     ap.add_argument("--no-browser", action="store_true", help="skip the page in Chromium")
     a = ap.parse_args()
     if not REAL.is_dir():
@@ -154,26 +172,35 @@ def main():
     browser = not a.no_browser
     if browser and not (ROOT / "pkg" / "stedi_lake_bg.wasm").exists():
         sys.exit("pkg/ missing: bash scripts/build-web.sh (or --no-browser)")
-    mb = sum(p.stat().st_size for p in REAL.rglob("*.json")) * a.scale / 1e6
     names = ["duckdb", "ours, 1 thread", f"ours, {a.threads} threads"] + (["the page (Chromium)"] if browser else [])
     runs = {name: [] for name in names}
     rows = {}
     work = Path(tempfile.mkdtemp(prefix="stedi-bench-"))
     try:
-        if browser:
-            landing_folder(a.scale, work / "landing")
+        if a.data == "repeated":
+            data = "repeated"
+            if browser:
+                landing_folder(a.scale, work / "landing")
+            page_landing = work / "landing"
+        else:
+            page_landing = a.landing or work / "landing"
+            t = time.perf_counter()
+            scaled.generate(a.scale, page_landing)
+            print(f"the data: {page_landing} (bench/scale.py, {time.perf_counter() - t:.0f} s)", flush=True)
+            data = str(page_landing)
+        mb = sum(os.path.getsize(f) for s in SCHEMAS for f in landing_files(data, a.scale, s)) / 1e6
         for _ in range(a.runs):
             for name in runs:
                 out = work / "out"
                 out.mkdir()
                 try:
                     if name == "duckdb":
-                        took, r = duckdb_child(a.scale, a.mode, a.threads, out)
+                        took, r = duckdb_child(data, a.scale, a.mode, a.threads, out)
                     elif name.startswith("the page"):
                         (work / "expect.json").write_text(SUMMARY["json"])
-                        took, r = page_run(work / "landing", work / "expect.json"), None
+                        took, r = page_run(page_landing, work / "expect.json"), None
                     else:
-                        took, r = ours_run(a.scale, a.mode, 1 if "1 thread" in name else a.threads, out / "o")
+                        took, r = ours_run(data, a.scale, a.mode, 1 if "1 thread" in name else a.threads, out / "o")
                 finally:
                     shutil.rmtree(out, ignore_errors=True)
                 runs[name].append(took)
@@ -181,7 +208,8 @@ def main():
                     rows.setdefault(name, r)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{a.mode}, real data x{a.scale} ({mb:.0f} MB of landing NDJSON), best and median of {a.runs}:")
+    what = "k distinct copies (bench/scale.py)" if a.data == "distinct" else "the real files repeated"
+    print(f"{a.mode}, real data x{a.scale}, {what} ({mb:.0f} MB of landing NDJSON), best and median of {a.runs}:")
     base = statistics.median(runs["duckdb"])
     for name, ts in runs.items():
         med = statistics.median(ts)
