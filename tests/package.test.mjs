@@ -131,6 +131,35 @@ describe('the npm package', () => {
     assert.deepEqual(lake.output(path), new Uint8Array(readFileSync(join(out, path))));
   });
 
+  test('writeOutput hands an NDJSON table over as it is written: the wasm memory does not grow by the table', () => {
+    // 2 million readings fed in 4 MiB chunks (the input never whole in wasm memory): their NDJSON
+    // (~190 MB) is larger than the whole wasm memory after the run, so held there it would grow it.
+    const lake = new Lake();
+    lake.openFile('landing/accelerometer/many.json');
+    const enc = new TextEncoder();
+    let lines = [];
+    for (let i = 0; i < 2_000_000; i++) {
+      lines.push(`{"user":"u${i % 1000}@x.test","timestamp":${1655564000000 + i},"x":${(i % 7) / 8},"y":-1.0,"z":0.5}`);
+      if (lines.length === 40_000) { lake.feed(enc.encode(`${lines.join('\n')}\n`)); lines = []; }
+    }
+    lake.closeFile();
+    lake.run('strict');
+    const before = Lake.memoryBytes();
+    let bytes = 0;
+    let pieces = 0;
+    const handed = lake.writeOutput('ndjson/typed_landing/accelerometer_landing/part-00000.json', (piece) => {
+      bytes += piece.length;
+      pieces += 1;
+      assert.ok(piece.length <= 1 << 20, `a piece of ${piece.length} bytes`);
+    });
+    const grown = Lake.memoryBytes() - before;
+    assert.equal(handed, bytes);
+    assert.ok(bytes > before + 32e6, `the table (${bytes} bytes) must be larger than the wasm memory (${before}) for this test to tell`);
+    assert.ok(pieces > 100);
+    assert.ok(grown < 8e6, `the wasm memory grew by ${grown} bytes writing ${bytes} bytes of NDJSON`);
+    lake.free();
+  });
+
   for (const mode of MODES) {
     test(`${mode}: whole files, chunks and handed-over shares give the CLI's summary, quality report and rows`, () => {
       const { summary, quality, out } = cli(mode);

@@ -257,11 +257,24 @@ impl Lake {
     }
 
     /// Write one output to `out`. Errors: [`Error::NotRun`], [`Error::Write`] (the sink or `out` failed).
-    pub fn write_output<W: Write + Send>(&self, output: Output, mut out: W) -> Result<()> {
+    pub fn write_output<W: Write + Send>(&self, output: Output, out: W) -> Result<()> {
+        match output {
+            Output::Parquet(t) => {
+                self.done()?;
+                sink::parquet::write(&self.table(t)?, out).map_err(|e| Error::Write(e.to_string()))
+            }
+            text => self.write_text_output(text, out),
+        }
+    }
+
+    /// [`Lake::write_output`] for the outputs that are text (every one but Parquet), into any
+    /// writer (`Send` or not: the wasm bindings hand the pieces to a JS function as they fill).
+    /// Errors: as [`Lake::write_output`]; [`Error::Write`] for a Parquet output.
+    pub fn write_text_output<W: Write>(&self, output: Output, mut out: W) -> Result<()> {
         let r = self.done()?;
         let werr = |e: &dyn fmt::Display| Error::Write(e.to_string());
         match output {
-            Output::Parquet(t) => sink::parquet::write(&self.table(t)?, out).map_err(|e| werr(&e)),
+            Output::Parquet(t) => Err(Error::Write(format!("{} as Parquet is not text", t.name()))),
             Output::Ndjson(t) => sink::ndjson::write(&self.table(t)?, out).map_err(|e| werr(&e)),
             Output::Ddl(t) => out
                 .write_all(ddl::create_table(t, r.options.mode, &r.options.ddl).as_bytes())

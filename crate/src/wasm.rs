@@ -580,8 +580,10 @@ impl Lake {
     /// unlike `output`, its bytes are never one growing buffer in wasm memory (a buffer that
     /// doubles holds up to three times the file while it grows, and wasm memory never shrinks).
     /// A Parquet file's pieces are handed over as its row groups fill, so wasm holds at most a
-    /// row group of it; other outputs (text) are handed over once written. Returns the bytes
-    /// handed over. Throws before a run, for an unknown path, or what `sink` threw.
+    /// row group of it; a text output's (NDJSON, reports, DDL) as each piece fills, so wasm holds
+    /// at most one piece (an NDJSON table is ~6x its Parquet file: real x100, 640 MB for the
+    /// accelerometer readings). Returns the bytes handed over. Throws before a run, for an
+    /// unknown path, or what `sink` threw.
     #[wasm_bindgen(js_name = writeOutput)]
     pub fn write_output(
         &self,
@@ -608,7 +610,18 @@ impl Lake {
                 (Ok(rest), None) => pieces = rest,
             }
         } else {
-            self.inner.write_output(o, &mut pieces).map_err(to_js)?;
+            let mut out = HandOver {
+                pieces,
+                sink,
+                total: 0.0,
+                thrown: None,
+            };
+            let written = self.inner.write_text_output(o, &mut out);
+            if let Some(e) = out.thrown {
+                return Err(e);
+            }
+            written.map_err(to_js)?;
+            (pieces, total) = (out.pieces, out.total);
         }
         Ok(total + hand_over(&mut pieces, sink)?)
     }
@@ -790,6 +803,34 @@ fn mode_and_ddl(mode: &str, location: Option<String>, database: Option<String>) 
 
 /// Hand every piece written so far to the JS function `sink`, in order (each dropped once handed);
 /// returns the bytes handed over.
+/// A writer that hands each full piece to a JS function as soon as it fills (`writeOutput`'s
+/// text outputs): what the function throws stops the writing and is kept in `thrown`.
+struct HandOver<'a> {
+    pieces: crate::sink::Pieces,
+    sink: &'a js_sys::Function,
+    /// Bytes handed over.
+    total: f64,
+    thrown: Option<JsValue>,
+}
+
+impl std::io::Write for HandOver<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.pieces.write(buf)?;
+        for piece in self.pieces.take_full() {
+            if let Err(e) = self.sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..])) {
+                self.thrown = Some(e);
+                return Err(std::io::Error::other("the sink threw"));
+            }
+            self.total += piece.len() as f64;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn hand_over(pieces: &mut crate::sink::Pieces, sink: &js_sys::Function) -> Result<f64, JsValue> {
     let mut total = 0usize;
     for piece in pieces.take() {

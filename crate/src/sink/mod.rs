@@ -17,6 +17,11 @@ pub struct Pieces {
 }
 
 impl Pieces {
+    /// The full pieces written so far, in order; the one being filled stays.
+    pub fn take_full(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.done)
+    }
+
     /// The pieces written so far, in order (none empty); the next write starts a new piece.
     pub fn take(&mut self) -> Vec<Vec<u8>> {
         let mut all = std::mem::take(&mut self.done);
