@@ -507,24 +507,24 @@ describe('running stays responsive, cancel stops', () => {
     const huge = join(tmp, 'huge');
     for (const s of ['customer', 'accelerometer']) mkdirSync(join(huge, s), { recursive: true });
     writeFileSync(join(huge, 'customer', 'c.json'), '{"customerName":"A","email":"a@x.test","serialNumber":"S1","shareWithResearchAsOfDate":1655564000000}\n');
-    // 20 GB that take no disk: a sparse file (never read: the test does not press Run).
+    // 11 GB that take no disk: a sparse file (never read: the test does not press Run).
     const big = join(huge, 'accelerometer', 'big.json');
     try {
       writeFileSync(big, '');
       try {
-        truncateSync(big, 20e9);
+        truncateSync(big, 11e9);
       } catch (err) {
-        t.skip(`this filesystem cannot hold a 20 GB sparse file (${err.code})`);
+        t.skip(`this filesystem cannot hold an 11 GB sparse file (${err.code})`);
         return;
       }
       if (statSync(big).blocks * 512 > 1e6) {
-        t.skip('this filesystem does not keep the 20 GB file sparse');
+        t.skip('this filesystem does not keep the 11 GB file sparse');
         return;
       }
       const page = await openPage();
       await page.setInputFiles('#pick-folder', huge);
       await page.waitForFunction(() => document.querySelector('.zone[data-source="accelerometer"] li[data-file]') && !document.querySelector('#run').disabled);
-      assert.match(await page.textContent('#status'), /20\.00 GB listed: more than the ~19 GB of STEDI landing data one tab has been measured to run .* may stop out of memory; the native CLI has no such limit/);
+      assert.match(await page.textContent('#status'), /11\.00 GB listed: more than the ~10 GB of STEDI landing data one tab has been measured to run .* may stop out of memory; the native CLI has no such limit/);
       await page.click('li[data-file="huge/accelerometer/big.json"] button');
       await page.waitForFunction(() => document.querySelectorAll('li[data-file]').length === 1);
       assert.doesNotMatch(await page.textContent('#status'), /GB listed/);

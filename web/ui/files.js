@@ -16,12 +16,14 @@ import { REQUEST } from '../engine/protocol.js';
 const SOURCES = ['customer', 'accelerometer', 'step_trainer'];
 /**
  * Bytes of landing data beyond which the status line warns that a run may run out of memory. The
- * decoded landing set stays in the engine worker's wasm memory (4 GiB at most) until the rules
- * have run, ~0.2x the input for the real data's shape: measured with it scaled
- * (docs/performance.md, session 14), 18.8 GB ran in one tab and 23.0 GB stopped out of memory.
- * Other data mixes decode to more or less per byte, so this is a warning, not a limit.
+ * decoded landing set and the rules' indexes stay in the engine worker's wasm memory (4 GiB at
+ * most) until the rules have run. Measured with the real data scaled (docs/performance.md,
+ * session 15): as distinct copies (bench/scale.py: more customers, readings and devices), 9.9 GB
+ * ran in one tab and 12.1 GB stopped out of memory; the same files repeated reach ~19 GB (strict
+ * folds exact copies). The warning takes the lower, distinct figure. Other data mixes decode to
+ * more or less per byte, so this is a warning, not a limit.
  */
-const TAB_LIMIT_BYTES = 19e9;
+const TAB_LIMIT_BYTES = 10e9;
 /** Rows a file list shows before "Show all" (FileList.shown). */
 const SHOWN_ROWS = 200;
 const sizeOf = (f) => (f.file ? f.file.size : f.size);
@@ -246,7 +248,7 @@ export class FileList {
     const notRead = this.skipped.size ? ` ${this.skipped.size} file(s) not read (listed with the reason).` : '';
     const bytes = [...this.files.values()].reduce((n, f) => n + sizeOf(f), 0);
     const tooLarge = bytes > TAB_LIMIT_BYTES
-      ? ` ${(bytes / 1e9).toFixed(2)} GB listed: more than the ~19 GB of STEDI landing data one tab has been measured to run (the engine's WebAssembly memory is limited to 4 GiB), so this run may stop out of memory; the native CLI has no such limit.`
+      ? ` ${(bytes / 1e9).toFixed(2)} GB listed: more than the ~10 GB of STEDI landing data one tab has been measured to run (the engine's WebAssembly memory is limited to 4 GiB), so this run may stop out of memory; the native CLI has no such limit.`
       : '';
     if (!this.isRunning()) setStatus((this.files.size ? `${this.files.size} file(s) ready, ${routed} routed to a source.` : 'Add landing files to begin.') + notRead + tooLarge);
   }
