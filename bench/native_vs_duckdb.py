@@ -164,6 +164,8 @@ def main():
     ap.add_argument("--landing", type=Path, help="distinct: generate into (or reuse) this folder, kept")
     ap.add_argument("--no-browser", action="store_true", help="skip the page in Chromium")
     a = ap.parse_args()
+    if a.landing and a.data == "repeated":
+        ap.error("--landing is the folder of --data distinct")
     if not REAL.is_dir():
         print(f"skipped: the real data is not at {REAL}")
         return

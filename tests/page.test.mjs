@@ -620,13 +620,18 @@ describe('choosing a file again', () => {
     writeFileSync(readings, original);
     const [before] = cli(dir, 'strict');
     const page = await openPage();
-    await page.setInputFiles('#pick-folder', dir);
-    await waitForFiles(page, 2);
+    /** Choose the folder and wait until the page has listed this choice (FileList.add is done). */
+    const choose = async () => {
+      const adds = Number(await page.evaluate(() => document.body.dataset.filesAdded ?? 0));
+      await page.setInputFiles('#pick-folder', dir);
+      await page.waitForFunction((n) => Number(document.body.dataset.filesAdded ?? 0) > n, adds);
+      await waitForFiles(page, 2);
+    };
+    await choose();
     await runMode(page, 'strict');
     assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(before));
     // The same folder again, unchanged: the same two files, not four.
-    await page.setInputFiles('#pick-folder', dir);
-    await waitForFiles(page, 2);
+    await choose();
 
     // Same size, other content (each reading's user renamed to an unknown one, letter for letter),
     // and a later modification time: the tab's first File can no longer be read.
@@ -639,8 +644,7 @@ describe('choosing a file again', () => {
     utimesSync(readings, later, later);
     const [changed] = cli(dir, 'strict');
     assert.notDeepEqual(expectedCounts(changed), expectedCounts(before), 'the change must change what the tables hold');
-    await page.setInputFiles('#pick-folder', dir);
-    await waitForFiles(page, 2);
+    await choose();
     await runMode(page, 'strict');
     assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(changed));
     assert.deepEqual(routes(await lastSummary(page)), routes(changed));
@@ -648,8 +652,7 @@ describe('choosing a file again', () => {
     // Grown on disk (another size): chosen again, it is still one file, read whole.
     writeFileSync(readings, `${renamed}${original}`);
     const [grown] = cli(dir, 'strict');
-    await page.setInputFiles('#pick-folder', dir);
-    await waitForFiles(page, 2);
+    await choose();
     await runMode(page, 'strict');
     assert.deepEqual(expectedCounts(await lastSummary(page)), expectedCounts(grown));
     assert.deepEqual(routes(await lastSummary(page)), routes(grown));

@@ -52,6 +52,7 @@ export class FileList {
     this.files = new Map();
     this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
     this.seq = 0;
+    this.adds = 0; // choices listed so far (add calls done)
     this.expanded = new Set(); // the lists whose every row was asked for ("Show all"; FileList.shown), until files are added or a run starts
   }
 
@@ -70,24 +71,24 @@ export class FileList {
       else { this.skipped.delete(f.name); chosen.push(f); }
     });
     const added = [];
+    const listed = new Map(); // name → the local files listed under it
+    for (const f of this.files.values()) if (f.file) listed.set(f.name, [...(listed.get(f.name) ?? []), f]);
     for (const { name, file } of chosen) {
-      const same = [...this.files.values()].filter((f) => f.file && f.name === name);
+      const same = listed.get(name) ?? [];
       const stale = await firstStale(same);
-      if (stale) { // chosen again after it changed on disk: read as it is now, where it was listed
-        Object.assign(stale, { file, by: stale.moved ? 'given' : 'pending', guess: null, report: null, reason: undefined });
-        if (!stale.moved) stale.source = null;
-        added.push(stale);
-      } else if (same.some((f) => f.file.size === file.size && f.file.lastModified === file.lastModified)) {
-        continue; // the same file twice
-      } else {
-        const key = `f${this.seq++}`;
-        const entry = { key, name, file, source: null, by: 'pending', moved: false, guess: null, report: null };
-        this.files.set(key, entry);
-        added.push(entry);
-      }
+      if (!stale && same.some((f) => f.file.size === file.size && f.file.lastModified === file.lastModified)) continue; // the same file twice
+      // Chosen again after it changed on disk (its File can no longer be read): a new entry takes
+      // its place, keeping the source the user moved it to; a run under way reports the old one.
+      const moved = stale?.moved ?? false;
+      const entry = { key: `f${this.seq++}`, name, file, source: moved ? stale.source : null, by: moved ? 'given' : 'pending', moved, guess: null, report: null };
+      if (stale) this.files.delete(stale.key);
+      this.files.set(entry.key, entry);
+      listed.set(name, [...same.filter((f) => f !== stale), entry]);
+      added.push(entry);
     }
     if (added.length) this.expanded.clear(); // new files: each list shows its first rows again
     this.changed();
+    document.body.dataset.filesAdded = String(++this.adds); // for tests: this choice is listed
     if (added.length) await this.sniff(added);
   }
 
