@@ -206,7 +206,6 @@ pub struct ConflictingStepReading {
 /// step row (exact duplicates count once; examples: the first [`CONFLICT_EXAMPLES`]).
 pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
     let s = &landing.step_trainer;
-    // (serial, time) → (first distance, index into `groups` once a second distance is seen).
     // Sized for the distinct instants, not the rows (`rules::sizing`).
     let cap = capacity(
         s.len(),
@@ -215,6 +214,12 @@ pub fn conflicting_step_readings(landing: &Landing) -> ConflictingStepReadings {
             .zip(s.sensor_reading_time.iter())
             .map(|(&n, t)| key_hash(n, t)),
     );
+    conflicting_step_readings_sized(landing, cap)
+}
+
+/// [`conflicting_step_readings`] with its table first sized for `cap` instants (it grows past them).
+fn conflicting_step_readings_sized(landing: &Landing, cap: usize) -> ConflictingStepReadings {
+    let s = &landing.step_trainer;
     // (the instant's first row, index into `groups` once a second distance is seen, else NONE),
     // keyed by the first row's (serial, time), read back from the columns (`rules::reading_index`).
     const NONE: u32 = u32::MAX;
@@ -554,30 +559,50 @@ mod tests {
     }
 
     /// Against a plain map over 40,000 readings of 20 devices at 500 instants with three
-    /// distances (many instants in conflict, many exact copies): instants and distinct readings.
+    /// distances (many instants in conflict, many exact copies): instants, distinct readings and
+    /// the examples (the first conflicts in landing order, each distance in read order); sized
+    /// from the estimate, and from nothing (the table grows, re-reading every key's hash).
     #[test]
-    fn conflicting_step_readings_agree_with_a_plain_map() {
-        use std::collections::{HashMap, HashSet};
+    fn conflicting_step_readings_agree_with_a_plain_map_sized_or_grown() {
+        use std::collections::HashMap;
         let mut rng = fastrand::Rng::with_seed(15);
         let lines: Vec<String> = (0..40_000)
             .map(|_| step(T0 + rng.i64(0..500), &format!("s{}", rng.u32(0..20)), rng.i64(0..3)))
             .collect();
         let l = landing(&[], &[], &lines);
         let s = &l.step_trainer;
-        let mut distances: HashMap<(u32, i64), HashSet<Option<i64>>> = HashMap::new();
+        // (serial, time) → distinct distances in read order; conflicts in the order they appear.
+        let mut distances: HashMap<(u32, i64), Vec<Option<i64>>> = HashMap::new();
+        let mut order = Vec::new();
         for i in 0..s.len() {
-            distances
-                .entry((s.serial_number[i], s.sensor_reading_time.get(i)))
-                .or_default()
-                .insert(s.distance_from_object.get(i));
+            let key = (s.serial_number[i], s.sensor_reading_time.get(i));
+            let d = distances.entry(key).or_default();
+            if !d.contains(&s.distance_from_object.get(i)) {
+                d.push(s.distance_from_object.get(i));
+                if d.len() == 2 {
+                    order.push(key);
+                }
+            }
         }
-        let conflicts: Vec<usize> = distances.values().map(HashSet::len).filter(|&n| n > 1).collect();
+        let conflicts: Vec<usize> = distances.values().map(Vec::len).filter(|&n| n > 1).collect();
         assert!(conflicts.len() > 1_000 && conflicts.len() < distances.len());
-        let c = conflicting_step_readings(&l);
-        assert_eq!(
-            (c.instants, c.readings),
-            (conflicts.len() as u64, conflicts.iter().sum::<usize>() as u64)
-        );
+        let examples: Vec<(String, i64, Vec<Option<i64>>)> = order
+            .iter()
+            .take(CONFLICT_EXAMPLES)
+            .map(|&(n, t)| (l.serials.get(n).to_string(), t, distances[&(n, t)].clone()))
+            .collect();
+        for c in [conflicting_step_readings(&l), conflicting_step_readings_sized(&l, 0)] {
+            assert_eq!(
+                (c.instants, c.readings),
+                (conflicts.len() as u64, conflicts.iter().sum::<usize>() as u64)
+            );
+            let got: Vec<(String, i64, Vec<Option<i64>>)> = c
+                .examples
+                .into_iter()
+                .map(|e| (e.serial_number, e.sensor_reading_time, e.distances))
+                .collect();
+            assert_eq!(got, examples);
+        }
     }
 
     fn ingest(customers: &[String], accelerometer: &[String], step_trainer: &[String]) -> Ingest {

@@ -581,8 +581,8 @@ impl Lake {
     /// doubles holds up to three times the file while it grows, and wasm memory never shrinks).
     /// A Parquet file's pieces are handed over as its row groups fill, so wasm holds at most a
     /// row group of it; a text output's (NDJSON, reports, DDL) as each piece fills, so wasm holds
-    /// at most one piece (an NDJSON table is ~6x its Parquet file: real x100, 640 MB for the
-    /// accelerometer readings). Returns the bytes handed over. Throws before a run, for an
+    /// at most what its writer buffers (NDJSON: 65,536 rows, a few MiB) and a piece, not the file
+    /// (an NDJSON table is ~6x its Parquet file: real x100 distinct, 640 MB for the readings). Returns the bytes handed over. Throws before a run, for an
     /// unknown path, or what `sink` threw.
     #[wasm_bindgen(js_name = writeOutput)]
     pub fn write_output(
@@ -801,8 +801,6 @@ fn mode_and_ddl(mode: &str, location: Option<String>, database: Option<String>) 
     Ok((mode, ddl))
 }
 
-/// Hand every piece written so far to the JS function `sink`, in order (each dropped once handed);
-/// returns the bytes handed over.
 /// A writer that hands each full piece to a JS function as soon as it fills (`writeOutput`'s
 /// text outputs): what the function throws stops the writing and is kept in `thrown`.
 struct HandOver<'a> {
@@ -831,6 +829,8 @@ impl std::io::Write for HandOver<'_> {
     }
 }
 
+/// Hand every piece written so far to the JS function `sink`, in order (each dropped once handed);
+/// returns the bytes handed over.
 fn hand_over(pieces: &mut crate::sink::Pieces, sink: &js_sys::Function) -> Result<f64, JsValue> {
     let mut total = 0usize;
     for piece in pieces.take() {

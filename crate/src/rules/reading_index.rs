@@ -1,6 +1,6 @@
 //! The index strict's rules probe most: landing accelerometer rows by (user, timestamp), with
 //! exact duplicates (rule 2) marked. Rule 5 asks whether a customer has a reading at an instant
-//! (`has`), rule 7 lists an owner's distinct readings at an instant (`rows`).
+//! (`has`), rule 7 lists an owner's distinct readings at an instant (`head`, then `chain`).
 //!
 //! Its hash table holds row numbers only (4 bytes and a control byte a slot): a key is read back
 //! from the columns when a probe meets a candidate. Over distinct readings (one key per row) a
@@ -14,14 +14,17 @@ use super::NONE;
 use crate::model::{float_key, Accelerometer};
 
 /// Index of the landing accelerometer rows by (user, timestamp), exact duplicates left out:
-/// `heads` holds the first row with each key, `next` chains the other (distinct) rows with that key.
+/// `heads` holds the first row with each key, `next` chains the other (distinct) rows with that
+/// key and marks the exact duplicates ([`DUPLICATE`]: such a row is in no chain).
 pub(crate) struct ReadingIndex<'a> {
     readings: &'a Accelerometer,
     heads: HashTable<u32>,
     next: Vec<u32>,
-    /// Per landing row: an exact copy of an earlier row (same user, timestamp, x, y, z).
-    pub(crate) duplicate: Vec<bool>,
 }
+
+/// `next` of a row that is an exact copy of an earlier one (no row number reaches it: the landing
+/// row numbers are `u32`s below [`NONE`] - 1).
+const DUPLICATE: u32 = NONE - 1;
 
 impl<'a> ReadingIndex<'a> {
     pub(crate) fn build(readings: &'a Accelerometer) -> ReadingIndex<'a> {
@@ -40,7 +43,6 @@ impl<'a> ReadingIndex<'a> {
         let n = a.len();
         let mut heads = HashTable::with_capacity(cap);
         let mut next = vec![NONE; n];
-        let mut duplicate = vec![false; n];
         let key = |r: u32| (a.user[r as usize], a.timestamp.get(r as usize));
         let rehash = |&r: &u32| {
             let (u, t) = key(r);
@@ -62,7 +64,7 @@ impl<'a> ReadingIndex<'a> {
             loop {
                 let jj = j as usize;
                 if same(i, jj) {
-                    duplicate[i] = true;
+                    next[i] = DUPLICATE;
                     break;
                 }
                 if next[jj] == NONE {
@@ -72,17 +74,18 @@ impl<'a> ReadingIndex<'a> {
                 j = next[jj];
             }
         }
-        ReadingIndex {
-            readings,
-            heads,
-            next,
-            duplicate,
-        }
+        ReadingIndex { readings, heads, next }
+    }
+
+    /// Whether landing row `i` is an exact copy of an earlier row (same user, timestamp, x, y, z).
+    #[inline]
+    pub(crate) fn is_duplicate(&self, i: usize) -> bool {
+        self.next[i] == DUPLICATE
     }
 
     /// The first row with key (`user`, `ts`), if any.
     #[inline]
-    fn head(&self, user: u32, ts: i64) -> Option<u32> {
+    pub(crate) fn head(&self, user: u32, ts: i64) -> Option<u32> {
         let a = self.readings;
         self.heads
             .find(key_hash(user, ts), |&r| {
@@ -91,9 +94,15 @@ impl<'a> ReadingIndex<'a> {
             .copied()
     }
 
-    /// The distinct readings of `user` at `ts`.
+    /// The distinct readings of `user` at `ts` (the tests' shorthand for `chain(head)`).
+    #[cfg(test)]
     pub(crate) fn rows(&self, user: u32, ts: i64) -> impl Iterator<Item = u32> + '_ {
-        let mut cur = self.head(user, ts).unwrap_or(NONE);
+        self.chain(self.head(user, ts).unwrap_or(NONE))
+    }
+
+    /// The distinct readings with the key of `head` (a [`ReadingIndex::head`]; none for `NONE`).
+    pub(crate) fn chain(&self, head: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut cur = head;
         std::iter::from_fn(move || {
             (cur != NONE).then(|| {
                 let r = cur;
@@ -130,7 +139,10 @@ mod tests {
                 &[step(t2, "s1", 7), step(t1 - 1, "s1", 8)],
             );
             let idx = ReadingIndex::build(&l.accelerometer);
-            assert_eq!(idx.duplicate, [false, false, true, false]);
+            assert_eq!(
+                (0..4).map(|i| idx.is_duplicate(i)).collect::<Vec<_>>(),
+                [false, false, true, false]
+            );
             assert_eq!(idx.rows(0, t2).collect::<Vec<_>>(), [1, 3]);
             assert!(idx.has(0, t1) && !idx.has(0, t1 - 1) && !idx.has(1, t1) && !idx.has(0, i64::MAX));
             let (d, _) = run(&l, u64::MAX).unwrap();
@@ -173,7 +185,7 @@ mod tests {
             "and keys with several distinct readings"
         );
         for idx in [ReadingIndex::build(a), ReadingIndex::build_with_capacity(a, 0)] {
-            assert_eq!(idx.duplicate, want_dup);
+            assert_eq!((0..a.len()).map(|i| idx.is_duplicate(i)).collect::<Vec<_>>(), want_dup);
             for (&(u, t), rows) in &want_rows {
                 assert_eq!(&idx.rows(u, t).collect::<Vec<_>>(), rows, "user {u} at {t}");
                 assert!(idx.has(u, t));

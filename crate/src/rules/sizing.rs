@@ -20,7 +20,8 @@ pub(crate) fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// The hash of an `(id, epoch)` key (a user or serial id and milliseconds) for [`capacity`].
+/// The hash of an `(id, epoch)` key (a user or serial id and milliseconds): for [`capacity`], and
+/// the hash the rules' tables of row numbers place a key by.
 #[inline]
 pub(crate) fn key_hash(id: u32, t: i64) -> u64 {
     mix(mix(t as u64) ^ id as u64)

@@ -24,7 +24,7 @@ use super::reading_index::ReadingIndex;
 use super::sizing::{capacity, key_hash, mix};
 use super::{Derived, Facts, Flow, RowLimit, NONE};
 use crate::catalog::TableId;
-use crate::model::{Customer, Landing};
+use crate::model::{Customer, Landing, StepTrainer};
 
 /// Rule 1: the row kept for each email (indexed by email id; `NONE` if the email has no customer row).
 pub fn latest_customer_per_email(l: &Landing) -> Vec<u32> {
@@ -114,33 +114,22 @@ fn resolve_owner(holders: &[u32], t: i64, idx: &ReadingIndex) -> Owner {
 /// key is read back from the columns (see `reading_index`).
 fn step_duplicates(l: &Landing) -> Vec<bool> {
     let s = &l.step_trainer;
-    let key = |r: usize| {
-        (
-            s.serial_number[r],
-            s.sensor_reading_time.get(r),
-            s.distance_from_object.get(r),
-        )
-    };
-    let hash = |(serial, t, d): (u32, i64, Option<i64>)| step_key_hash(serial, t, d);
-    step_duplicates_sized(l, capacity(s.len(), (0..s.len()).map(|i| hash(key(i)))))
+    step_duplicates_sized(l, capacity(s.len(), (0..s.len()).map(|i| step_row_hash(s, i))))
 }
 
 /// [`step_duplicates`] with the set first sized for `cap` keys (it grows past them).
 fn step_duplicates_sized(l: &Landing, cap: usize) -> Vec<bool> {
     let s = &l.step_trainer;
-    let key = |r: usize| {
-        (
-            s.serial_number[r],
-            s.sensor_reading_time.get(r),
-            s.distance_from_object.get(r),
-        )
-    };
-    let hash = |(serial, t, d): (u32, i64, Option<i64>)| step_key_hash(serial, t, d);
     let mut seen: HashTable<u32> = HashTable::with_capacity(cap);
     (0..s.len())
         .map(|i| {
-            let k = key(i);
-            match seen.entry(hash(k), |&r| key(r as usize) == k, |&r| hash(key(r as usize))) {
+            let k = step_key(s, i);
+            let entry = seen.entry(
+                step_row_hash(s, i),
+                |&r| step_key(s, r as usize) == k,
+                |&r| step_row_hash(s, r as usize),
+            );
+            match entry {
                 Entry::Occupied(_) => true,
                 Entry::Vacant(v) => {
                     v.insert(i as u32);
@@ -151,7 +140,24 @@ fn step_duplicates_sized(l: &Landing, cap: usize) -> Vec<bool> {
         .collect()
 }
 
-/// A step reading's full key (serial, time, distance) hashed for [`capacity`].
+/// Step row `r`'s full key: (serial id, sensorReadingTime, distanceFromObject).
+#[inline]
+fn step_key(s: &StepTrainer, r: usize) -> (u32, i64, Option<i64>) {
+    (
+        s.serial_number[r],
+        s.sensor_reading_time.get(r),
+        s.distance_from_object.get(r),
+    )
+}
+
+/// [`step_key_hash`] of step row `r`.
+#[inline]
+fn step_row_hash(s: &StepTrainer, r: usize) -> u64 {
+    let (serial, t, d) = step_key(s, r);
+    step_key_hash(serial, t, d)
+}
+
+/// A step reading's full key (serial, time, distance) hashed: for [`capacity`] and the duplicate set.
 pub(crate) fn step_key_hash(serial: u32, t: i64, distance: Option<i64>) -> u64 {
     mix(key_hash(serial, t) ^ distance.map_or(u64::MAX, |d| d as u64))
 }
@@ -291,7 +297,7 @@ fn trusted_readings(l: &Landing, idx: &ReadingIndex, customers: &Customers, fact
     let mut has_trusted_reading = vec![false; l.emails.len()];
     for (i, (&user, ts)) in a.user.iter().zip(a.timestamp.iter()).enumerate() {
         let user = user as usize;
-        if idx.duplicate[i] {
+        if idx.is_duplicate(i) {
             dup += 1;
         } else if customers.best[user] == NONE {
             unknown += 1;
@@ -468,8 +474,8 @@ struct MachineLearning {
 /// instant. Every distinct reading of a curated owner at or after consent is trusted, so the
 /// index gives the partners directly. (The deviceId column is computed from these pairs by
 /// [`device_ids`] when the table is written.) Several distinct readings of one owner at one
-/// instant pair with each other (n × m rows): past `max_rows` nothing more is held, the rest is
-/// only counted for the error.
+/// instant pair with each other (n × m rows): the rows are counted first, and over `max_rows`
+/// none is held.
 fn machine_learning_pairs(
     l: &Landing,
     idx: &ReadingIndex,
@@ -477,24 +483,32 @@ fn machine_learning_pairs(
     max_rows: u64,
 ) -> Result<MachineLearning, RowLimit> {
     let s = &l.step_trainer;
-    let partners = |k: usize| idx.rows(steps.owner[k], s.sensor_reading_time.get(steps.trusted[k] as usize));
-    let mut pairs = Vec::new();
+    // Counted first: refused before any row is held, and then held in one exact allocation (a
+    // growing vector of 8-byte pairs held up to 1.5x them, and both copies while it moved). Each
+    // step's first partner is found once (the probes miss the cache); the count and the pairs
+    // then follow its chain.
+    let heads: Vec<u32> = (0..steps.trusted.len())
+        .map(|k| {
+            let t = s.sensor_reading_time.get(steps.trusted[k] as usize);
+            idx.head(steps.owner[k], t).unwrap_or(NONE)
+        })
+        .collect();
+    let partners = |k: usize| idx.chain(heads[k]);
+    let rows: u64 = (0..heads.len()).map(|k| partners(k).count() as u64).sum();
+    RowLimit::check(
+        TableId::MachineLearningCurated,
+        rows,
+        max_rows,
+        "join_owner_reading pairs every distinct step reading of an owner with every distinct accelerometer reading of that owner at the same instant, so conflicting readings at one instant multiply rows",
+        "data_quality.json's conflicting_step_readings (from a run over part of the data) lists such instants; raise --max-rows if you have the memory and disk for it.",
+    )?;
+    let mut pairs = Vec::with_capacity(rows as usize);
     let mut unmatched = 0usize;
     for (k, &si) in steps.trusted.iter().enumerate() {
         let before = pairs.len();
         pairs.extend(partners(k).map(|ai| (si, ai)));
         if pairs.len() == before {
             unmatched += 1;
-        }
-        if pairs.len() as u64 > max_rows {
-            let more: u64 = (k + 1..steps.trusted.len()).map(|k| partners(k).count() as u64).sum();
-            RowLimit::check(
-                TableId::MachineLearningCurated,
-                pairs.len() as u64 + more,
-                max_rows,
-                "join_owner_reading pairs every distinct step reading of an owner with every distinct accelerometer reading of that owner at the same instant, so conflicting readings at one instant multiply rows",
-                "data_quality.json's conflicting_step_readings (from a run over part of the data) lists such instants; raise --max-rows if you have the memory and disk for it.",
-            )?;
         }
     }
     let n = steps.trusted.len();
