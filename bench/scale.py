@@ -59,8 +59,9 @@ def generate(k: int, out: Path) -> int:
     if done.exists() and json.loads(done.read_text()) == stamp:
         return sum(p.stat().st_size for p in out.rglob("*.json"))
     done.unlink(missing_ok=True)
-    for old in out.glob("*/k*-*.json"):  # another scale's copies: k<i> past this k would stay
-        old.unlink()
+    for source in SOURCES:  # another scale's copies: k<i> past this k would stay
+        for old in (out / source).glob("k*-*.json"):
+            old.unlink()
     total = 0
     for source, paths in files.items():
         (out / source).mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,8 @@ export class FileList {
     this.skipped = new Map(); // name → {name, size, kind, reason}: never sent to a run
     this.seq = 0;
     this.adds = 0; // choices listed so far (add calls done)
+    /** @type {Promise<unknown>} the last choice being listed (FileList.add) */
+    this.adding = Promise.resolve();
     this.expanded = new Set(); // the lists whose every row was asked for ("Show all"; FileList.shown), until files are added or a run starts
   }
 
@@ -61,8 +63,17 @@ export class FileList {
    * are landing data is the core's one rule (`Lake.selectFiles`, as for the CLI and presign): the
    * others are listed with the reason and never read.
    */
-  async add(list) {
-    if (!list.length) return;
+  add(list) {
+    // One choice listed at a time: each sees the list the one before left (the stale-file check
+    // reads the disk, so two overlapping choices could both replace one entry). Sniffs overlap.
+    const listed = this.adding.then(() => this.list(list));
+    this.adding = listed.catch(() => {});
+    return listed.then((added) => (added.length ? this.sniff(added) : undefined));
+  }
+
+  /** {@link FileList.add}'s listing, once the choices before it are listed: the entries it added. */
+  async list(list) {
+    if (!list.length) return [];
     const { results } = await this.engine.ask(REQUEST.SELECT, { paths: list.map((f) => f.name) });
     const chosen = [];
     list.forEach((f, i) => {
@@ -74,9 +85,10 @@ export class FileList {
     const listed = new Map(); // name → the local files listed under it
     for (const f of this.files.values()) if (f.file) listed.set(f.name, [...(listed.get(f.name) ?? []), f]);
     for (const { name, file } of chosen) {
-      const same = listed.get(name) ?? [];
+      const same = (listed.get(name) ?? []).filter((f) => this.files.get(f.key) === f); // not removed meanwhile
+      const identical = same.filter((f) => f.file.size === file.size && f.file.lastModified === file.lastModified);
+      if (identical.length && !(await firstStale(identical))) continue; // the same file twice
       const stale = await firstStale(same);
-      if (!stale && same.some((f) => f.file.size === file.size && f.file.lastModified === file.lastModified)) continue; // the same file twice
       // Chosen again after it changed on disk (its File can no longer be read): a new entry takes
       // its place, keeping the source the user moved it to; a run under way reports the old one.
       const moved = stale?.moved ?? false;
@@ -89,7 +101,7 @@ export class FileList {
     if (added.length) this.expanded.clear(); // new files: each list shows its first rows again
     this.changed();
     document.body.dataset.filesAdded = String(++this.adds); // for tests: this choice is listed
-    if (added.length) await this.sniff(added);
+    return added;
   }
 
   /**

@@ -41,6 +41,10 @@ impl<'a> ReadingIndex<'a> {
     fn build_with_capacity(readings: &'a Accelerometer, cap: usize) -> ReadingIndex<'a> {
         let a = readings;
         let n = a.len();
+        assert!(
+            n < DUPLICATE as usize,
+            "{n} accelerometer rows: row numbers are u32s below {DUPLICATE}"
+        );
         let mut heads = HashTable::with_capacity(cap);
         let mut next = vec![NONE; n];
         let key = |r: u32| (a.user[r as usize], a.timestamp.get(r as usize));
