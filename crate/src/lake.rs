@@ -259,10 +259,7 @@ impl Lake {
     /// Write one output to `out`. Errors: [`Error::NotRun`], [`Error::Write`] (the sink or `out` failed).
     pub fn write_output<W: Write + Send>(&self, output: Output, out: W) -> Result<()> {
         match output {
-            Output::Parquet(t) => {
-                self.done()?;
-                sink::parquet::write(&self.table(t)?, out).map_err(|e| Error::Write(e.to_string()))
-            }
+            Output::Parquet(t) => sink::parquet::write(&self.table(t)?, out).map_err(|e| Error::Write(e.to_string())),
             text => self.write_text_output(text, out),
         }
     }

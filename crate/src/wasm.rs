@@ -582,8 +582,9 @@ impl Lake {
     /// A Parquet file's pieces are handed over as its row groups fill, so wasm holds at most a
     /// row group of it; a text output's (NDJSON, reports, DDL) as each piece fills, so wasm holds
     /// at most what its writer buffers (NDJSON: 65,536 rows, a few MiB) and a piece, not the file
-    /// (an NDJSON table is ~6x its Parquet file: real x100 distinct, 640 MB for the readings). Returns the bytes handed over. Throws before a run, for an
-    /// unknown path, or what `sink` threw.
+    /// (an NDJSON table is ~6x its Parquet file: real x100 distinct, 640 MB for the readings).
+    /// Returns the bytes handed over. Throws before a run, for an unknown path, or what `sink`
+    /// threw.
     #[wasm_bindgen(js_name = writeOutput)]
     pub fn write_output(
         &self,
@@ -814,12 +815,12 @@ struct HandOver<'a> {
 impl std::io::Write for HandOver<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.pieces.write(buf)?;
-        for piece in self.pieces.take_full() {
-            if let Err(e) = self.sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..])) {
+        match send(self.pieces.take_full(), self.sink) {
+            Ok(bytes) => self.total += bytes,
+            Err(e) => {
                 self.thrown = Some(e);
                 return Err(std::io::Error::other("the sink threw"));
             }
-            self.total += piece.len() as f64;
         }
         Ok(n)
     }
@@ -832,8 +833,14 @@ impl std::io::Write for HandOver<'_> {
 /// Hand every piece written so far to the JS function `sink`, in order (each dropped once handed);
 /// returns the bytes handed over.
 fn hand_over(pieces: &mut crate::sink::Pieces, sink: &js_sys::Function) -> Result<f64, JsValue> {
+    send(pieces.take(), sink)
+}
+
+/// Hand `pieces` to the JS function `sink`, in order (each dropped once handed); returns the bytes
+/// handed over.
+fn send(pieces: Vec<Vec<u8>>, sink: &js_sys::Function) -> Result<f64, JsValue> {
     let mut total = 0usize;
-    for piece in pieces.take() {
+    for piece in pieces {
         total += piece.len();
         sink.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&piece[..]))?;
     }

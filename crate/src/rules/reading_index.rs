@@ -22,6 +22,12 @@ pub(crate) struct ReadingIndex<'a> {
     next: Vec<u32>,
 }
 
+/// Row `r`'s key: (user id, timestamp).
+#[inline]
+fn reading_key(a: &Accelerometer, r: u32) -> (u32, i64) {
+    (a.user[r as usize], a.timestamp.get(r as usize))
+}
+
 /// `next` of a row that is an exact copy of an earlier one (no row number reaches it: the landing
 /// row numbers are `u32`s below [`NONE`] - 1).
 const DUPLICATE: u32 = NONE - 1;
@@ -47,7 +53,7 @@ impl<'a> ReadingIndex<'a> {
         );
         let mut heads = HashTable::with_capacity(cap);
         let mut next = vec![NONE; n];
-        let key = |r: u32| (a.user[r as usize], a.timestamp.get(r as usize));
+        let key = |r: u32| reading_key(a, r);
         let rehash = |&r: &u32| {
             let (u, t) = key(r);
             key_hash(u, t)
@@ -90,11 +96,8 @@ impl<'a> ReadingIndex<'a> {
     /// The first row with key (`user`, `ts`), if any.
     #[inline]
     pub(crate) fn head(&self, user: u32, ts: i64) -> Option<u32> {
-        let a = self.readings;
         self.heads
-            .find(key_hash(user, ts), |&r| {
-                a.user[r as usize] == user && a.timestamp.get(r as usize) == ts
-            })
+            .find(key_hash(user, ts), |&r| reading_key(self.readings, r) == (user, ts))
             .copied()
     }
 
